@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""zhibu-bot (支部助手): command line entry point and wiring.
+
+    python bot.py [run]                 Telegram bot with TELEGRAM_BOT_TOKEN, else the console chat
+    python bot.py chat                  console chat
+    python bot.py ask [--json] [--batch FILE] [--no-log] TEXT
+    python bot.py evaluate [--json] topic=NAME FACT=VALUE ...
+    python bot.py check [DIR]           validate all YAML, run the self-test and golden cases
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from handlers.checks import run_check  # noqa: E402
+from handlers.content import load_content  # noqa: E402
+from handlers.pipeline import Assistant, Inbound  # noqa: E402
+
+log = logging.getLogger("zhibu")
+
+
+def setup_logging() -> None:
+    level = os.environ.get("ZHIBU_LOG_LEVEL", "WARNING").upper()
+    logging.basicConfig(level=getattr(logging, level, logging.WARNING),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log the bot token in URLs
+
+
+def build_assistant(root: Path = ROOT, log_queries: bool = False) -> Assistant:
+    content, problems = load_content(root)
+    if content is None:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        raise SystemExit("the knowledge base or the policies are invalid: run `python bot.py check`")
+    return Assistant(content)
+
+
+def _print_json(obj: dict) -> None:
+    print(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+def cmd_ask(args) -> int:
+    assistant = build_assistant(log_queries=not args.no_log)
+    if args.batch:
+        return ask_batch(assistant, args.batch)
+    question = " ".join(args.text)
+    reply = assistant.respond(Inbound(question, channel="cli"))
+    if args.json:
+        _print_json(reply.to_json(question))
+    else:
+        print(reply.text)
+    return 0
+
+
+def ask_batch(assistant: Assistant, path: str) -> int:
+    """One question per line in, one JSON object per line out, same order; bad lines get a fallback object."""
+    stream = sys.stdin.buffer if path == "-" else open(path, "rb")
+    with stream:
+        for number, raw in enumerate(stream, 1):
+            raw = raw.rstrip(b"\r\n")
+            try:
+                question = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                _print_json({"question": None, "answer": f"第{number}行不是有效的 UTF-8 文本，已跳过。",
+                             "entry_id": None, "score": 0.0, "fallback": True, "suggestions": [],
+                             "verdicts": [], "script": "simplified", "source": None, "latency_ms": 0.0,
+                             "error": f"line {number}: invalid UTF-8 at byte {exc.start}"})
+                continue
+            reply = assistant.respond(Inbound(question, channel="cli"))
+            _print_json(reply.to_json(question))
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from handlers.console import run_console
+    return run_console(build_assistant(log_queries=not getattr(args, "no_log", False)), sys.stdin, sys.stdout)
+
+
+def cmd_run(args) -> int:
+    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if not token:
+        return cmd_chat(args)
+    print("Telegram mode is not built yet (TELEGRAM_BOT_TOKEN is set); unset it to use the console chat.",
+          file=sys.stderr)
+    return 2
+
+
+def cmd_check(args) -> int:
+    root = Path(args.dir).resolve() if args.dir else ROOT
+    ok, lines = run_check(root)
+    for line in lines:
+        print(line)
+    return 0 if ok else 1
+
+
+def cmd_evaluate(args) -> int:
+    import rules.extract as facts_from_text
+    assistant = build_assistant()
+    pairs = dict(item.split("=", 1) for item in args.facts if "=" in item)
+    bad = [item for item in args.facts if "=" not in item]
+    topic = pairs.pop("topic", None)
+    engine = assistant.content.engine
+    if bad or not topic:
+        print("usage: python bot.py evaluate topic=NAME FACT=VALUE ... (missing topic= or a FACT=VALUE pair)",
+              file=sys.stderr)
+        return 2
+    facts, problems = facts_from_text.parse_facts(pairs)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 2
+    try:
+        verdicts = engine.evaluate(topic, facts, date.today())
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    missing = engine.missing_facts(topic, facts) if not verdicts else []
+    if args.json:
+        _print_json({"topic": topic, "facts": facts, "verdicts": [v.to_dict() for v in verdicts],
+                     "missing": [{"fact": f, "prompt": p} for f, p in missing]})
+    else:
+        from handlers.render import verdict_text
+        print(facts_from_text.echo(facts))
+        for v in verdicts:
+            print(verdict_text(v))
+        for _, prompt in missing:
+            print(f"还需要：{prompt}")
+        if not verdicts and not missing:
+            print("没有适用的规定（no verdict）。")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bot.py", description="zhibu-bot 支部助手")
+    sub = p.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="start the Telegram bot (console chat without a token)")
+    run.set_defaults(func=cmd_run)
+    chat = sub.add_parser("chat", help="console chat")
+    chat.add_argument("--no-log", action="store_true", help="do not write the query log")
+    chat.set_defaults(func=cmd_chat)
+    ask = sub.add_parser("ask", help="answer one question (or a batch)")
+    ask.add_argument("--json", action="store_true", help="print the JSON contract instead of the text")
+    ask.add_argument("--batch", metavar="FILE", help="one question per line ('-' for stdin); JSON lines out")
+    ask.add_argument("--no-log", action="store_true", help="do not write the query log")
+    ask.add_argument("text", nargs="*")
+    ask.set_defaults(func=cmd_ask)
+    check = sub.add_parser("check", help="validate all YAML, run the self-test and golden cases")
+    check.add_argument("dir", nargs="?", help="project folder holding knowledge/ and rules/ (default: this one)")
+    check.set_defaults(func=cmd_check)
+    evaluate = sub.add_parser("evaluate", help="evaluate structured facts: topic=NAME FACT=VALUE ...")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("facts", nargs="+")
+    evaluate.set_defaults(func=cmd_evaluate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    setup_logging()
+    args = parser().parse_args(argv)
+    if args.command is None:
+        args = parser().parse_args(["run", *(argv or [])])
+    if args.command == "ask" and not args.batch and not args.text:
+        print("usage: python bot.py ask [--json] TEXT  (or --batch FILE)", file=sys.stderr)
+        return 2
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Leaf utilities shared by the knowledge base and the policies (no project imports)."""

@@ -1,0 +1,122 @@
+"""Safe YAML loading with limits, duplicate-key rejection and a line number for every value.
+
+PyYAML's safe loader silently keeps the last of two duplicate keys and expands aliases without limit;
+this loader rejects both and remembers where each value came from so validation errors can say
+`knowledge/admission.yaml:42: entries[3].answer: ...`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from common.problems import InvalidData, Problem, format_path
+
+MAX_BYTES = 1_000_000
+MAX_ALIASES = 100
+MAX_NODES = 200_000
+
+
+@dataclass
+class Loaded:
+    """A parsed YAML document and the line of every value in it, keyed by path tuples."""
+
+    file: str
+    data: object
+    lines: dict[tuple, int] = field(default_factory=dict)
+
+    def line(self, path: tuple) -> int:
+        """The line of the value at `path`, or of its nearest located parent."""
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+    def problem(self, path: tuple, message: str, severity: str = "error") -> Problem:
+        return Problem(self.file, self.line(path), format_path(path), message, severity)
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe loader that counts aliases while composing."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.alias_count = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.alias_count += 1
+            if self.alias_count > MAX_ALIASES:
+                event = self.peek_event()
+                raise yaml.MarkedYAMLError(None, None, f"more than {MAX_ALIASES} aliases", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def _convert(loader: _Loader, node: yaml.Node, path: tuple, out: Loaded, budget: list[int]) -> object:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise InvalidData([Problem(out.file, node.start_mark.line + 1, "",
+                                   f"document too large after expanding aliases (over {MAX_NODES:,} values)")])
+    out.lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        result: dict = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                raise InvalidData([out.problem(path, f"line {key_node.start_mark.line + 1}: unsupported key {key!r}")])
+            if key in result:
+                first = out.lines.get(path + (key,), 0)
+                out.lines[path + (key,)] = key_node.start_mark.line + 1
+                raise InvalidData([out.problem(path + (key,), f"duplicate key '{key}' (first defined on line {first})")])
+            result[key] = _convert(loader, value_node, path + (key,), out, budget)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(loader, item, path + (i,), out, budget) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+def parse_yaml(raw: bytes, file: str) -> Loaded:
+    """Parse bytes into a `Loaded`, raising InvalidData with located problems."""
+    out = Loaded(file, None)
+    if len(raw) > MAX_BYTES:
+        raise InvalidData([Problem(file, 0, "", f"file is {len(raw):,} bytes, over the {MAX_BYTES:,}-byte limit")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InvalidData([Problem(file, line, "", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save the file as UTF-8")]) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise InvalidData([Problem(file, 1, "", "file is empty")])
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise InvalidData([Problem(file, 1, "", "file is empty")])
+        out.data = _convert(loader, node, (), out, [MAX_NODES])
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise InvalidData([Problem(file, line, "", f"YAML syntax error: {message}")]) from None
+    except yaml.YAMLError as exc:
+        raise InvalidData([Problem(file, 0, "", f"YAML error: {exc}")]) from None
+    finally:
+        loader.dispose()
+    return out
+
+
+def load_yaml(path: Path, display: str | None = None) -> Loaded:
+    """Read and parse a YAML file; `display` is the name used in messages (default: the path)."""
+    name = display or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise InvalidData([Problem(name, 0, "", f"file is {size:,} bytes, over the {MAX_BYTES:,}-byte limit")])
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InvalidData([Problem(name, 0, "", f"cannot read file: {exc.strerror}")]) from None
+    return parse_yaml(raw, name)

@@ -1,0 +1,28 @@
+"""`bot.py check`: validate every YAML file, run the knowledge self-test and the policies' golden cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from handlers.content import load_content, self_test
+
+
+def run_check(root: Path) -> tuple[bool, list[str]]:
+    """(ok, lines to print): a summary on success, every located problem on failure."""
+    content, problems = load_content(root)
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    if content is not None:
+        errors += self_test(content)
+        if content.engine is not None:
+            errors += content.engine.run_golden_cases()
+    lines = [str(p) for p in errors] + [f"warning: {p}" for p in warnings]
+    if errors:
+        lines.append(f"FAILED: {len(errors)} error(s)")
+        return False, lines
+    cases = sum(len(p.cases) for p in content.engine.policies.policies) if content.engine else 0
+    questions = sum(len(e.questions) for e in content.kb.entries)
+    lines.append(f"OK: {len(content.kb.entries)} entries, {questions} example questions, "
+                 f"{len(content.kb.synonyms)} synonym groups, {content.policy_count} policies, "
+                 f"{cases} golden cases (version {content.version})")
+    return True, lines

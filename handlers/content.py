@@ -1,0 +1,80 @@
+"""Everything the bot answers from, loaded and validated together: knowledge base, index, policies.
+
+A Content is immutable; hot reload builds a new one and swaps the reference, so a question in flight
+finishes on the version it started with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from common.problems import Problem
+from knowledge.load import KnowledgeBase, load_knowledge
+from knowledge.match import Matcher
+from knowledge.normalize import normalize_text
+from rules import Engine, load_policies
+
+_versions = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Content:
+    """One loaded, validated version of the knowledge base and the policies."""
+
+    kb: KnowledgeBase
+    matcher: Matcher
+    engine: Engine | None
+    version: str
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def policy_count(self) -> int:
+        return len(self.engine.policies.policies) if self.engine else 0
+
+    def summary(self) -> str:
+        return (f"{len(self.kb.entries)} entries in {len(self.kb.files)} files, "
+                f"{len(self.kb.synonyms)} synonym groups, {self.policy_count} policies (version {self.version})")
+
+
+def load_content(root: Path, with_rules: bool = True) -> tuple[Content | None, list[Problem]]:
+    """Load knowledge/ and rules/ below root; (None, problems) when anything is invalid."""
+    kb, problems = load_knowledge(root / "knowledge", root)
+    engine = None
+    digest = hashlib.sha256((kb.version if kb else "").encode())
+    if with_rules:
+        policies, rule_problems = load_policies(root / "rules")
+        problems += rule_problems
+        if policies is not None and kb is not None and not _errors(problems):
+            for path in sorted((root / "rules").glob("*.yaml")):
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            engine = Engine(policies, version=f"v{next(_versions)}")
+    if kb is None or _errors(problems):
+        if engine:
+            engine.close()
+        return None, problems
+    return Content(kb, Matcher(kb), engine, digest.hexdigest()[:12]), problems
+
+
+def _errors(problems: list[Problem]) -> bool:
+    return any(p.severity == "error" for p in problems)
+
+
+def self_test(content: Content) -> list[Problem]:
+    """Every example question of every entry must rank its own entry first, confidently."""
+    problems = []
+    for entry in content.kb.entries:
+        for i, question in enumerate(entry.questions):
+            ranked = content.matcher.rank(normalize_text(question), limit=2)
+            top = ranked[0] if ranked else None
+            if top is None or top.entry_id != entry.id:
+                got = f"{top.entry_id} ({top.raw:.2f})" if top else "nothing"
+                problems.append(Problem(entry.file, entry.line, f"{entry.id}.questions[{i}]",
+                                        f"example question '{question}' ranks {got} first, not its own entry"))
+            elif not top.accepted:
+                problems.append(Problem(entry.file, entry.line, f"{entry.id}.questions[{i}]",
+                                        f"example question '{question}' matches its entry only weakly ({top.raw:.2f})"))
+    return problems

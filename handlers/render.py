@@ -1,0 +1,54 @@
+"""Plain-text rendering of entries, verdicts and declines (the Telegram layer adds HTML on top)."""
+
+from __future__ import annotations
+
+from knowledge.schema import Entry
+
+OUTCOME_LABELS = {"pass": "✅ 符合", "fail": "❌ 不符合", "warn": "⚠️ 需要注意", "info": "ℹ️ 计算结果"}
+UNVERIFIED_NOTE = "⚠️ 此条尚待核实，请以上级党组织的解释为准。"
+LOCAL_NOTE = "ℹ️ 这是地方或基层做法，具体以所在地/上级党组织规定为准。"
+DECLINE = "抱歉，这个问题我没有把握回答，不想给您不准确的答案。"
+OUT_OF_SCOPE = ("我只回答党支部工作的程序性问题（入党程序、组织设置、三会一课、党费、换届选举、"
+                "组织关系等）。输入“帮助”查看我能回答什么。")
+
+
+def entry_text(entry: Entry) -> str:
+    """Title, answer, numbered steps, caveats and the cited source."""
+    lines = [f"【{entry.title}】", entry.answer]
+    lines += [f"{i}. {step}" for i, step in enumerate(entry.steps, 1)]
+    if not entry.verified and "待核实" not in entry.answer:
+        lines.append(UNVERIFIED_NOTE)
+    if entry.local_practice and "为准" not in entry.answer:
+        lines.append(LOCAL_NOTE)
+    lines.append(f"来源：{entry.source}")
+    return "\n".join(lines)
+
+
+def verdict_text(verdict) -> str:
+    """One verdict: outcome and message, then why, the arithmetic, the smallest fix and next steps."""
+    lines = [f"{OUTCOME_LABELS.get(verdict.outcome, verdict.outcome)}：{verdict.message}"]
+    lines += [f"  依据：{reason}" for reason in verdict.reasons]
+    lines += [f"  计算：{step}" for step in verdict.arithmetic]
+    if verdict.flip:
+        lines.append(f"  怎样才能符合：{verdict.flip}")
+    if verdict.next_steps:
+        lines.append("  下一步：")
+        lines += [f"    {i}. {step}" for i, step in enumerate(verdict.next_steps, 1)]
+    if not verdict.verified:
+        lines.append("  " + UNVERIFIED_NOTE)
+    if verdict.local_practice:
+        lines.append("  " + LOCAL_NOTE)
+    lines.append(f"  来源：{verdict.source}")
+    return "\n".join(lines)
+
+
+def numbered(titles: list[str]) -> str:
+    return "\n".join(f"{i}. {title}" for i, title in enumerate(titles, 1))
+
+
+def decline_text(suggestion_titles: list[str], hint: str | None = None) -> str:
+    if hint:
+        return f"{hint}\n{OUT_OF_SCOPE}"
+    if not suggestion_titles:
+        return f"{DECLINE}\n{OUT_OF_SCOPE}"
+    return f"{DECLINE}您是不是想问：\n{numbered(suggestion_titles)}\n回复数字即可查看。"

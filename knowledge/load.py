@@ -1,0 +1,123 @@
+"""Load and validate the knowledge base folder into a KnowledgeBase."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from common.problems import InvalidData, Problem
+from common.yamlload import Loaded, load_yaml
+from knowledge.schema import Entry, parse_entries_file
+from knowledge.scope import SCOPE_FILE, Scope, load_scope
+
+SYNONYMS_FILE = "synonyms.yaml"
+SPECIAL_FILES = {SYNONYMS_FILE, "reminders.yaml", "scope.yaml"}
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Validated entries and synonym groups; `version` is a content hash of the files."""
+
+    entries: tuple[Entry, ...]
+    synonyms: tuple[tuple[str, ...], ...]
+    version: str
+    files: tuple[str, ...] = ()
+    scope: Scope = Scope()
+    by_id: dict[str, Entry] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_id.update({e.id: e for e in self.entries})
+
+
+def entry_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.yaml") if p.name not in SPECIAL_FILES)
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def parse_synonyms(doc: Loaded, problems: list[Problem]) -> list[tuple[str, ...]]:
+    """Validate {version, groups: [[canonical, variant, …], …]}; a term may belong to one group only."""
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
+        problems.append(doc.problem(("groups",), "expected a mapping with version and groups (a list of term lists)"))
+        return []
+    for key in data:
+        if key not in ("version", "groups"):
+            problems.append(doc.problem((key,), "unknown top-level field (expected version and groups)"))
+    groups, owner = [], {}
+    for i, group in enumerate(data["groups"]):
+        path = ("groups", i)
+        if not isinstance(group, list) or len(group) < 2 or not all(isinstance(t, str) and t.strip() for t in group):
+            problems.append(doc.problem(path, "expected a list of at least two terms (text)"))
+            continue
+        terms = tuple(t.strip() for t in group)
+        for j, term in enumerate(terms):
+            if len(term) < 2:
+                problems.append(doc.problem(path + (j,), f"term '{term}' is too short (at least 2 characters)"))
+            elif term in owner and owner[term] != i:
+                problems.append(doc.problem(path + (j,), f"term '{term}' is already in groups[{owner[term]}]: a term may map to one meaning only"))
+            owner.setdefault(term, i)
+        groups.append(terms)
+    return groups
+
+
+def load_knowledge(folder: Path, root: Path | None = None) -> tuple[KnowledgeBase | None, list[Problem]]:
+    """Load every entry file and synonyms.yaml; return (None, problems) if anything is invalid."""
+    root = root or folder.parent
+    problems: list[Problem] = []
+    entries: list[Entry] = []
+    digest = hashlib.sha256()
+    files = entry_files(folder)
+    if not files:
+        problems.append(Problem(_display(folder, root), 0, "", "no knowledge files (*.yaml) found"))
+    for path in files:
+        try:
+            doc = load_yaml(path, _display(path, root))
+        except InvalidData as exc:
+            problems.extend(exc.problems)
+            continue
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        entries.extend(parse_entries_file(doc, problems))
+    synonyms: list[tuple[str, ...]] = []
+    syn_path = folder / SYNONYMS_FILE
+    if syn_path.exists():
+        try:
+            doc = load_yaml(syn_path, _display(syn_path, root))
+            synonyms = parse_synonyms(doc, problems)
+            digest.update(syn_path.read_bytes())
+        except InvalidData as exc:
+            problems.extend(exc.problems)
+    scope, scope_problems = load_scope(folder, _display(folder / SCOPE_FILE, root))
+    problems.extend(scope_problems)
+    if (folder / SCOPE_FILE).exists():
+        digest.update((folder / SCOPE_FILE).read_bytes())
+    problems.extend(cross_check(entries))
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    kb = KnowledgeBase(tuple(entries), tuple(synonyms), digest.hexdigest()[:12],
+                       tuple(_display(p, root) for p in files), scope)
+    return kb, problems
+
+
+def cross_check(entries: list[Entry]) -> list[Problem]:
+    """Duplicate ids and `related` ids that do not exist."""
+    problems, seen = [], {}
+    for e in entries:
+        if e.id in seen:
+            first = seen[e.id]
+            problems.append(Problem(e.file, e.line, f"id {e.id}", f"duplicate id (first defined at {first.file}:{first.line})"))
+        else:
+            seen[e.id] = e
+    for e in entries:
+        for rel in e.related:
+            if rel not in seen:
+                problems.append(Problem(e.file, e.line, f"{e.id}.related", f"unknown entry id '{rel}'"))
+            elif rel == e.id:
+                problems.append(Problem(e.file, e.line, f"{e.id}.related", "an entry cannot relate to itself"))
+    return problems

@@ -1,0 +1,140 @@
+"""Typed knowledge entries and their validation from parsed YAML, with located problems."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from common.problems import Problem
+from common.yamlload import Loaded
+from knowledge.normalize import tidy_chinese
+
+CATEGORIES = ("入党程序", "组织设置", "组织生活", "换届选举", "党费", "党员管理", "基层实践")
+ORG_TAGS = ("村", "社区", "机关", "企业", "学校")
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+MIN_QUESTIONS = 3
+MAX_TEXT = 4000
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One knowledge-base answer, traceable to its file and line."""
+
+    id: str
+    title: str
+    category: str
+    questions: tuple[str, ...]
+    answer: str
+    source: str
+    verified: bool
+    local_practice: bool
+    keywords: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    file: str = ""
+    line: int = 0
+
+
+# field name -> (kind, required)
+ENTRY_FIELDS = {
+    "id": ("text", True), "title": ("text", True), "category": ("text", True),
+    "questions": ("texts", True), "keywords": ("texts", False), "answer": ("text", True),
+    "steps": ("texts", False), "source": ("text", True), "verified": ("bool", True),
+    "local_practice": ("bool", True), "related": ("texts", False), "tags": ("texts", False),
+}
+
+
+def _type_name(value: object) -> str:
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if value is None:
+        return "nothing (null)"
+    return {int: "a number", float: "a number", str: "text", list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+
+
+def _check_value(doc: Loaded, path: tuple, kind: str, value: object, problems: list[Problem]) -> object:
+    """Return the value converted to its field kind, or None after recording a problem."""
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        problems.append(doc.problem(path, f"expected true or false, got {_type_name(value)}"))
+        return None
+    if kind == "text":
+        if isinstance(value, str) and value.strip():
+            if len(value) > MAX_TEXT:
+                problems.append(doc.problem(path, f"text is {len(value)} characters, over the {MAX_TEXT} limit"))
+                return None
+            return tidy_chinese(value)
+        hint = ' (YAML reads yes/no/on/off as booleans: put the text in quotes)' if isinstance(value, bool) else ""
+        got = "empty text" if isinstance(value, str) else _type_name(value)
+        problems.append(doc.problem(path, f"expected text, got {got}{hint}"))
+        return None
+    # a list of texts
+    if not isinstance(value, list):
+        problems.append(doc.problem(path, f"expected a list of text, got {_type_name(value)}"))
+        return None
+    items = [_check_value(doc, path + (i,), "text", item, problems) for i, item in enumerate(value)]
+    return None if any(item is None for item in items) else tuple(items)
+
+
+def parse_entry(doc: Loaded, index: int, raw: object, problems: list[Problem]) -> Entry | None:
+    """Validate one raw entry mapping; append problems and return None when it is invalid."""
+    path = ("entries", index)
+    if not isinstance(raw, dict):
+        problems.append(doc.problem(path, f"expected a mapping with id, title, …, got {_type_name(raw)}"))
+        return None
+    before = len(problems)
+    for key in raw:
+        if key not in ENTRY_FIELDS:
+            known = ", ".join(ENTRY_FIELDS)
+            problems.append(doc.problem(path + (key,), f"unknown field (known fields: {known})"))
+    values: dict[str, object] = {}
+    for name, (kind, required) in ENTRY_FIELDS.items():
+        if name not in raw:
+            if required:
+                problems.append(doc.problem(path + (name,), "required field missing"))
+            continue
+        values[name] = _check_value(doc, path + (name,), kind, raw[name], problems)
+    if len(problems) > before:
+        return None
+    _check_semantics(doc, path, values, problems)
+    if len(problems) > before:
+        return None
+    return Entry(**values, file=doc.file, line=doc.line(path))
+
+
+def _check_semantics(doc: Loaded, path: tuple, values: dict, problems: list[Problem]) -> None:
+    if not ID_PATTERN.match(values["id"]):
+        problems.append(doc.problem(path + ("id",), f"'{values['id']}' is not a dotted lower-case id like admission.talk_within_month"))
+    if values["category"] not in CATEGORIES:
+        problems.append(doc.problem(path + ("category",), f"unknown category '{values['category']}' (expected one of {', '.join(CATEGORIES)})"))
+    if len(values["questions"]) < MIN_QUESTIONS:
+        problems.append(doc.problem(path + ("questions",), f"needs at least {MIN_QUESTIONS} example questions, got {len(values['questions'])}"))
+    for i, tag in enumerate(values.get("tags") or ()):
+        if tag not in ORG_TAGS:
+            problems.append(doc.problem(path + ("tags", i), f"unknown tag '{tag}' (expected one of {', '.join(ORG_TAGS)})"))
+
+
+def parse_entries_file(doc: Loaded, problems: list[Problem]) -> list[Entry]:
+    """Validate the top-level shape {version, entries} and every entry in it."""
+    data = doc.data
+    if not isinstance(data, dict):
+        problems.append(doc.problem((), f"top level must be a mapping with version and entries, got {_type_name(data)}"))
+        return []
+    for key in data:
+        if key not in ("version", "entries"):
+            problems.append(doc.problem((key,), "unknown top-level field (expected version and entries)"))
+    if "version" not in data:
+        problems.append(doc.problem(("version",), "required field missing"))
+    elif isinstance(data["version"], bool) or not isinstance(data["version"], (int, str)):
+        problems.append(doc.problem(("version",), f"expected a version number, got {_type_name(data['version'])}"))
+    raw_entries = data.get("entries")
+    if raw_entries is None:
+        problems.append(doc.problem(("entries",), "required field missing"))
+        return []
+    if not isinstance(raw_entries, list):
+        problems.append(doc.problem(("entries",), f"expected a list of entries, got {_type_name(raw_entries)}"))
+        return []
+    entries = [parse_entry(doc, i, raw, problems) for i, raw in enumerate(raw_entries)]
+    return [e for e in entries if e is not None]

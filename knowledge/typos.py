@@ -1,0 +1,74 @@
+"""Homophone typo repair against the domain lexicon (党废 -> 党费, 积机分子 -> 积极分子, 预被党员 -> 预备党员).
+
+Pinyin input makes most typos same-sounding characters. A window of the question is repaired only when
+(1) it contains a bigram the knowledge base has never seen, and (2) swapping exactly one character of it
+for a same-sounding one yields a lexicon term (an entry keyword or a synonym). Text the knowledge base
+knows is never touched, so a correct question cannot be "corrected" away from its meaning.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import lru_cache
+
+from pypinyin import Style, pinyin
+
+
+@lru_cache(maxsize=65536)
+def readings(char: str) -> frozenset[str]:
+    """Toneless pinyin readings of one character (empty for non-Chinese)."""
+    if not ("\u4e00" <= char <= "\u9fff"):
+        return frozenset()
+    return frozenset(pinyin(char, style=Style.NORMAL, heteronym=True)[0])
+
+
+def _is_cjk_term(term: str) -> bool:
+    return 2 <= len(term) <= 8 and all("\u4e00" <= ch <= "\u9fff" for ch in term)
+
+
+class TypoFixer:
+    """Repairs one-character homophone typos of lexicon terms."""
+
+    def __init__(self, known_bigrams: set[str], lexicon: set[str]):
+        self.known = known_bigrams
+        self.terms = {t for t in lexicon if _is_cjk_term(t)}
+        self.lengths = sorted({len(t) for t in self.terms}, reverse=True)
+        # "预?党员" -> [("预备党员", 1)]: every term with one position blanked out.
+        self.blanked: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for term in sorted(self.terms):
+            for i in range(len(term)):
+                self.blanked[term[:i] + "?" + term[i + 1:]].append((term, i))
+
+    def _repair(self, window: str) -> str | None:
+        """The lexicon term one homophone away from `window`, if exactly one position fits."""
+        for i, ch in enumerate(window):
+            sounds = readings(ch)
+            if not sounds:
+                continue
+            # The swapped character must sit in an unseen bigram: that is where the typo is.
+            left = window[i - 1] + ch if i > 0 else None
+            right = ch + window[i + 1] if i + 1 < len(window) else None
+            if all(b is None or b in self.known for b in (left, right)):
+                continue
+            for term, pos in self.blanked.get(window[:i] + "?" + window[i + 1:], ()):
+                if pos == i and readings(term[i]) & sounds:
+                    return term
+        return None
+
+    def fix(self, text: str) -> str:
+        """Return text with homophone typos of lexicon terms repaired, longest terms first."""
+        words = []
+        for word in text.split(" "):
+            for length in self.lengths:
+                start = 0
+                while start + length <= len(word):
+                    window = word[start:start + length]
+                    unseen = any(window[j:j + 2] not in self.known for j in range(length - 1))
+                    fixed = None if window in self.terms or not unseen else self._repair(window)
+                    if fixed:
+                        word = word[:start] + fixed + word[start + length:]
+                        start += length
+                    else:
+                        start += 1
+            words.append(word)
+        return " ".join(words)
