@@ -6,16 +6,19 @@
     python bot.py ask [--json] [--batch FILE] [--no-log] TEXT
     python bot.py evaluate [--json] topic=NAME FACT=VALUE ...
     python bot.py check [DIR]           validate all YAML, run the self-test and golden cases
+    python bot.py stats [--days N] [--json] | gaps [--days N]
+    python bot.py export --since DATE --format csv|jsonl | purge --older-than DAYS
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import logging
 import os
 import sys
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -35,13 +38,34 @@ def setup_logging() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log the bot token in URLs
 
 
-def build_assistant(root: Path = ROOT, log_queries: bool = False) -> Assistant:
+def load_or_exit(root: Path = ROOT):
     content, problems = load_content(root)
     if content is None:
         for problem in problems:
             print(problem, file=sys.stderr)
         raise SystemExit("the knowledge base or the policies are invalid: run `python bot.py check`")
-    return Assistant(content)
+    return content
+
+
+def open_querylog():
+    """The query log at ZHIBU_DB, with retention applied; None (and a warning) if storage is unusable."""
+    import storage
+    path = storage.default_db_path()
+    try:
+        querylog = storage.QueryLog(path)
+        if querylog.db is None:
+            storage.apply_retention(storage.open_db(path), datetime.now(timezone.utc))
+        return querylog
+    except Exception as exc:  # storage faults never stop answers
+        log.warning("query log unavailable (%s): answering without logging", exc)
+        return None
+
+
+def build_assistant(root: Path = ROOT, log_queries: bool = False) -> Assistant:
+    querylog = open_querylog() if log_queries else None
+    if querylog is not None:
+        atexit.register(querylog.close)  # flush queued rows on a clean shutdown
+    return Assistant(load_or_exit(root), querylog)
 
 
 def _print_json(obj: dict) -> None:
@@ -104,7 +128,7 @@ def cmd_check(args) -> int:
 
 def cmd_evaluate(args) -> int:
     import rules.extract as facts_from_text
-    assistant = build_assistant()
+    assistant = build_assistant(log_queries=False)
     pairs = dict(item.split("=", 1) for item in args.facts if "=" in item)
     bad = [item for item in args.facts if "=" not in item]
     topic = pairs.pop("topic", None)
@@ -160,6 +184,8 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
     evaluate.add_argument("facts", nargs="+")
     evaluate.set_defaults(func=cmd_evaluate)
+    from handlers import admin_cli
+    admin_cli.add_commands(sub, lambda fn: (lambda args: fn(args, load_content(ROOT)[0])))
     return p
 
 

@@ -136,13 +136,13 @@ class Assistant:
         extraction = facts_from_text.extract(fold(text), self.today())
         topic, facts = extraction.topic, dict(extraction.facts)
         if pending and topic in (None, pending.topic):
-            facts = {**pending.facts, **facts, **facts_from_text.fill_asked(pending.asked, fold(text), facts)}
+            facts = {**pending.facts, **facts, **facts_from_text.fill_asked(pending.asked, fold(text), facts, today=self.today())}
             topic = pending.topic
-        if topic is None:
-            return None
-        if extraction.problems:
+        if extraction.problems:  # absurd or contradictory facts: say so, give no verdict
             body = "这些情况看起来不太对，请核对后再问：\n" + "\n".join(f"· {p}" for p in extraction.problems)
             return Reply("invalid", in_script(body, script), script=script, fallback=True, normalized=normalized)
+        if topic is None:
+            return None
         try:
             verdicts = content.engine.evaluate(topic, facts, self.today())
         except ValueError as exc:
@@ -166,7 +166,8 @@ class Assistant:
             related = (Suggestion(ranked[0].entry_id, in_script(ranked[0].title, script)),)
             lines.append(f"相关规定：{ranked[0].title}")
         dicts = tuple(json.loads(json.dumps(v.to_dict(), ensure_ascii=False, default=str)) for v in verdicts)
-        return Reply("situation", in_script("\n".join(lines), script), script=script, score=1.0,
+        entry_id = related[0].entry_id if related else None
+        return Reply("situation", in_script("\n".join(lines), script), script=script, score=1.0, entry_id=entry_id,
                      verdicts=dicts, source=verdicts[0].source, related=related, normalized=normalized)
 
     def _lookup(self, content: Content, normalized: str, script: str) -> Reply:

@@ -26,6 +26,7 @@ SHORTLIST = 60
 KEYWORD_BONUS = 0.2     # an entry whose keyword appears verbatim gains this share of the keyword's weight
 UNSEEN_PENALTY = 0.1    # share of the question the knowledge base has never seen counts against it
 ACCEPT = 0.17           # raw score at which an answer is given (calibrated confidence 0.5)
+MAX_UNSEEN = 0.65       # a question mostly made of words the knowledge base never uses is declined
 # (raw score, calibrated confidence) knots, fitted on tests/data/paraphrases.yaml; see docs/benchmarks.md
 CALIBRATION = ((0.0, 0.0), (ACCEPT, 0.5), (0.3, 0.8), (0.5, 0.95), (1.0, 1.0))
 
@@ -37,14 +38,15 @@ class Match:
     entry_id: str
     title: str
     raw: float
+    unseen: float = 0.0
 
     @property
     def confidence(self) -> float:
-        return calibrate(self.raw)
+        return calibrate(self.raw) if self.unseen <= MAX_UNSEEN else min(calibrate(self.raw), 0.49)
 
     @property
     def accepted(self) -> bool:
-        return self.raw >= ACCEPT
+        return self.raw >= ACCEPT and self.unseen <= MAX_UNSEEN
 
 
 def calibrate(raw: float) -> float:
@@ -109,10 +111,11 @@ class Matcher:
                 canon = self.synonyms.canonical(normalize_text(text))
                 if canon:
                     raw_docs.append((idx, features(canon), factor))
-            lexicon.update(entry.keywords)
+            lexicon.update((entry.category, *entry.keywords))
         for group in kb.synonyms:
             lexicon.update(group)
-        self._build(raw_docs, {self.synonyms.canonical(normalize_text(t)) for t in lexicon})
+        terms = {normalize_text(t) for t in lexicon}
+        self._build(raw_docs, terms | {self.synonyms.canonical(t) for t in terms})
 
     def _build(self, raw_docs, lexicon: set[str]) -> None:
         entry_sets: dict[str, set[int]] = defaultdict(set)
@@ -166,4 +169,4 @@ class Matcher:
             if hit:
                 best[idx] += KEYWORD_BONUS * min(hit / q_total, 1.0)
         top = sorted(best.items(), key=lambda kv: (-kv[1], self.entry_ids[kv[0]]))[:limit]
-        return [Match(self.entry_ids[i], self.titles[i], round(max(s, 0.0), 4)) for i, s in top]
+        return [Match(self.entry_ids[i], self.titles[i], round(max(s, 0.0), 4), round(unseen, 4)) for i, s in top]

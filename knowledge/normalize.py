@@ -18,6 +18,7 @@ from common.numerals import numerals_to_digits
 # Keep CJK ideographs, Latin letters, digits, '%' and '.' inside numbers; everything else separates.
 _NON_CONTENT = re.compile(r"[^0-9a-z%\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff.]+")
 _LONE_DOT = re.compile(r"(?<![0-9])\.|\.(?![0-9])")
+_HTML_TAG = re.compile(r"</?[a-z][a-z0-9]*(\s[^<>]{0,200})?/?>")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -42,8 +43,8 @@ def fold(text: str) -> str:
 
 
 def normalize_text(text: str) -> str:
-    """The one normalization for matching: folded, numerals as digits, punctuation as single spaces."""
-    folded = numerals_to_digits(fold(text))
+    """The one normalization for matching: folded, HTML tags dropped, numerals as digits, punctuation as spaces."""
+    folded = numerals_to_digits(_HTML_TAG.sub(" ", fold(text)))
     return " ".join(_LONE_DOT.sub(" ", _NON_CONTENT.sub(" ", folded)).split())
 
 

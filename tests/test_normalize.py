@@ -11,7 +11,8 @@ from knowledge.normalize import detect_script, normalize_text, to_traditional
     ("積極分子要幾個培養聯繫人", "积极分子要几个培养联系人"),
     ("ＡＢＣ１２３", "abc123"),                                     # full-width to half-width
     ("我们单位只有２名正式党员，能成立支部吗😀", "我们单位只有2名正式党员 能成立支部吗"),
-    ("<b>入党</b> 年龄!!", "b 入党 b 年龄"),
+    ("<b>入党</b> 年龄!!", "入党 年龄"),
+    ("<script>alert(1)</script>入党", "alert 1 入党"),
     ("入党\x00\x07年龄\t\n", "入党 年龄"),                          # control characters separate
     ("  ", ""),
     ("😀🎉", ""),

@@ -1,0 +1,132 @@
+"""Shared pieces of the fact extractor: normalization, the scan state, numbers and clauses.
+
+Pure module: no I/O. The scan keeps a working copy of the text in which every span already
+turned into a fact is masked, so later, looser patterns cannot read the same words twice.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from common.numerals import numerals_to_digits, parse_number
+
+MASK = "□"
+CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
+
+# A number as written: Arabic (optionally negative, with 万/亿) or a run of Chinese numerals.
+NUM = rf"(?:(?:-|负)?\d+(?:\.\d+)?(?:万|亿)?|[{CN_DIGITS}]+)"
+
+# Words that may sit between a keyword and its number: 正式党员只有2名, 应到会人数为20人.
+FILLER = r"(?:只有|仅有|一共有|一共|总共有|总共|共有|共计|合计|总计|大概|大约|现有|有|为|是|了|才|就|只|仅|共|约|:|\s)*"
+
+# Clause boundaries; a dot only counts when it is not inside a number or a dotted date.
+_CLAUSE_END = re.compile(r"[,;!?。，；！？、\n]|(?<!\d)\.|\.(?!\d)")
+
+# Characters that may follow a Chinese numeral for it to be read as a quantity.
+_CN_FOLLOWERS = set("票人名个位元块实应赞同反弃到左上多") | {MASK}
+
+
+@dataclass
+class Scan:
+    """The state of one extraction: masked working text, facts found, problems found."""
+
+    text: str
+    today: date
+    facts: dict[str, object] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def mask(self, start: int, end: int) -> None:
+        """Blank out a consumed span (same length, so other positions stay valid)."""
+        self.text = self.text[:start] + MASK * (end - start) + self.text[end:]
+
+    def put(self, name: str, value: object) -> None:
+        """Record a fact; the first value found wins."""
+        self.facts.setdefault(name, value)
+
+    def problem(self, message: str) -> None:
+        if message not in self.problems:
+            self.problems.append(message)
+
+
+def normalize(text: str) -> str:
+    """NFKC, lower-case, quantity numerals as digits (all idempotent, so pipeline text is safe)."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return numerals_to_digits(text)
+
+
+def to_number(raw: str) -> int | float | None:
+    """'20' -> 20, '-2' -> -2, '负3' -> -3, '1.2万' -> 12000, '10亿' -> 1e9, '四千五' -> 4500."""
+    sign = -1 if raw.startswith(("-", "负")) else 1
+    body = raw.lstrip("-负")
+    if body.endswith("亿") and re.fullmatch(r"\d+(?:\.\d+)?亿", body):
+        value: float | None = float(body[:-1]) * 100_000_000
+    else:
+        value = parse_number(body)
+    if value is None:
+        return None
+    value = value * sign
+    return int(value) if float(value).is_integer() else value
+
+
+def is_chinese_numeral(raw: str) -> bool:
+    return bool(raw) and raw[0] in CN_DIGITS
+
+
+def number_at(text: str, raw: str, end: int, least: float | None = None) -> int | float | None:
+    """Parse a matched number; a Chinese numeral only counts when what follows fits a quantity
+    (so 同意一下 is not a number), or, given `least`, when it is at least that big (工资四千五交多少)."""
+    if is_chinese_numeral(raw) and least is not None:
+        value = to_number(raw)
+        return value if value is not None and value >= least else None
+    if is_chinese_numeral(raw):
+        following = text[end:end + 1]
+        if following and following not in _CN_FOLLOWERS and not _CLAUSE_END.match(following):
+            return None
+    return to_number(raw)
+
+
+def clause_bounds(text: str, pos: int) -> tuple[int, int]:
+    """The clause (between punctuation marks) around a position."""
+    start = 0
+    for match in _CLAUSE_END.finditer(text, 0, pos):
+        start = match.end()
+    end_match = _CLAUSE_END.search(text, pos)
+    return start, (end_match.start() if end_match else len(text))
+
+
+def clause_at(text: str, pos: int) -> str:
+    start, end = clause_bounds(text, pos)
+    return text[start:end]
+
+
+def nearest_keyword(text: str, span: tuple[int, int], window: tuple[int, int],
+                    keywords: list[tuple[str, re.Pattern[str]]]) -> str | None:
+    """The fact whose keyword is nearest to span inside window: the first keyword after the span
+    wins (Chinese puts the time before the verb: 7个月没交党费), else the last one before it."""
+    after = _closest(text, span[1], window[1], keywords, first=True)
+    return after if after is not None else _closest(text, window[0], span[0], keywords, first=False)
+
+
+def _closest(text: str, lo: int, hi: int, keywords: list[tuple[str, re.Pattern[str]]],
+             first: bool) -> str | None:
+    best: tuple[int, str] | None = None
+    segment = text[lo:hi]
+    for name, pattern in keywords:
+        for match in pattern.finditer(segment):
+            key = match.start() if first else -match.end()
+            if best is None or key < best[0]:
+                best = (key, name)
+    return None if best is None else best[1]
+
+
+def neighbour_window(spans: list[tuple[int, int]], index: int, clause: tuple[int, int]) -> tuple[int, int]:
+    """The part of a clause between the previous and next token (date or duration) of the same kind."""
+    lo, hi = clause
+    if index > 0:
+        lo = max(lo, spans[index - 1][1])
+    if index + 1 < len(spans):
+        hi = min(hi, spans[index + 1][0])
+    return lo, hi

@@ -1,0 +1,444 @@
+"""Load `rules/*.yaml` into a validated PolicySet; every problem is located as `file:line: path: message`.
+
+Policies that fail validation are never compiled. Golden cases of the valid ones are then run through
+the engine, and a failing case is reported at the case's own line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from pathlib import Path
+
+from common.problems import InvalidData, Problem, format_path
+from common.yamlload import Loaded, load_yaml
+from rules.compute import OPERATORS, WHOLE_NUMBER_ARGS, value_type
+from rules.policy import (CASE_EXPECTS, CONDITION_OPERATORS, FLIP_NAMES, OUTCOMES, TODAY, Case, Computed,
+                          Condition, Expr, Policy, PolicySet, Ref)
+from rules.vocabulary import FACTS, TOPICS
+
+TOP_FIELDS = ("version", "policies")
+REQUIRED = {
+    "id": "a dotted lower-case id such as branch_formation.too_few_full_members",
+    "topic": "one of the topics in rules/vocabulary.py",
+    "needs": "a mapping fact -> Chinese prompt",
+    "when": "a mapping fact -> {operator: value}",
+    "priority": "an integer; verdicts are listed highest priority first",
+    "outcome": "one of pass, fail, warn, info",
+    "message": "the Chinese verdict text",
+    "source": "the regulation and article",
+    "verified": "true or false",
+    "cases": "a list of golden cases",
+}
+OPTIONAL = ("compute", "flip", "flip_on", "next_steps", "local_practice")
+CASE_FIELDS = ("facts", "expect", "today", "says")
+ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+ORDERED_OPS = ("lt", "lte", "gt", "gte")
+
+
+ALIASES = {"less": "lt", "less_than": "lt", "<": "lt", "<=": "lte", "greater": "gt", "more": "gt",
+           "greater_than": "gt", ">": "gt", ">=": "gte", "equal": "eq", "equals": "eq", "==": "eq",
+           "=": "eq", "not": "ne", "neq": "ne", "!=": "ne", "range": "between", "one_of": "in",
+           "minus": "sub", "plus": "add", "times": "mul", "divide": "div", "round_up": "ceil"}
+
+
+def _hint(name: str, known) -> str:
+    known = list(known)
+    guess = ALIASES.get(name.lower().lstrip("$"), name.lower().lstrip("$"))
+    if guess in known and guess != name:
+        return f" (did you mean '{guess}'?)"
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, str):
+        return "text"
+    return type(value).__name__
+
+
+class _PolicyReader:
+    """Validates one policy mapping; `errors` collects located problems."""
+
+    def __init__(self, doc: Loaded, path: tuple, raw: object):
+        self.doc, self.path, self.raw = doc, path, raw
+        self.errors: list[Problem] = []
+        self.types: dict[str, str] = {}      # name -> number/date/bool/choice for needs, computed and today
+        self.needs: dict[str, str] = {}
+        self.computed: dict[str, str] = {}   # computed name -> type
+        self.uses_dates = False
+        self.broken: set[str] = set()       # computed names already reported as invalid
+
+    def err(self, sub: tuple, message: str) -> None:
+        self.errors.append(self.doc.problem(self.path + sub, message))
+
+    def read(self) -> Policy | None:
+        raw = self.raw
+        if not isinstance(raw, dict):
+            self.err((), f"a policy must be a mapping of fields, found {_kind(raw)}")
+            return None
+        for key in raw:
+            if key not in REQUIRED and key not in OPTIONAL:
+                self.err((key,), f"unknown field '{key}'{_hint(str(key), list(REQUIRED) + list(OPTIONAL))}")
+        for key, what in REQUIRED.items():
+            if key not in raw:
+                self.err((), f"missing required field '{key}' ({what})")
+        pid = self._text("id")
+        if pid and not ID_RE.match(pid):
+            self.err(("id",), f"id '{pid}' must be dotted lower-case ASCII, e.g. branch_formation.too_few")
+        topic = self._text("topic")
+        if topic and topic not in TOPICS:
+            self.err(("topic",), f"unknown topic '{topic}'{_hint(topic, TOPICS)}; use one of {', '.join(TOPICS)}")
+        self.types[TODAY] = "date"
+        self._read_needs()
+        compute = self._read_compute()
+        when = self._read_when()
+        priority = raw.get("priority")
+        if "priority" in raw and (isinstance(priority, bool) or not isinstance(priority, int)):
+            self.err(("priority",), f"priority must be an integer, found {_kind(priority)} {priority!r}")
+        outcome = raw.get("outcome")
+        if "outcome" in raw and outcome not in OUTCOMES:
+            self.err(("outcome",), f"invalid outcome {outcome!r}; use one of {', '.join(OUTCOMES)}")
+        message = self._text("message")
+        flip = self._text("flip", required=False)
+        self._placeholders(("message",), message)
+        if flip is not None:
+            if outcome != "fail":
+                self.err(("flip",), "flip is only for outcome: fail (it says the smallest change that makes it pass)")
+            self._placeholders(("flip",), flip, FLIP_NAMES)
+        flip_on = self._text("flip_on", required=False)
+        if flip_on is not None and flip_on not in {c.fact for c in when}:
+            self.err(("flip_on",), f"flip_on '{flip_on}' must name a fact or computed value tested in `when`")
+        steps = raw.get("next_steps", [])
+        if not isinstance(steps, list) or not all(isinstance(s, str) and s.strip() for s in steps):
+            self.err(("next_steps",), "next_steps must be a list of non-empty texts")
+            steps = []
+        for i, step in enumerate(steps):
+            self._placeholders(("next_steps", i), step)
+        source = self._text("source")
+        verified, local = raw.get("verified"), raw.get("local_practice", False)
+        for key, value in (("verified", verified), ("local_practice", local)):
+            if key in raw and not isinstance(value, bool):
+                self.err((key,), f"{key} must be true or false, found {value!r}")
+        cases = self._read_cases(outcome)
+        if self.errors:
+            return None
+        return Policy(id=pid, topic=topic, needs=tuple(self.needs.items()), when=tuple(when), priority=priority,
+                      outcome=outcome, message=message, source=source, verified=verified,
+                      compute=tuple(compute), flip=flip, flip_on=flip_on, next_steps=tuple(steps),
+                      local_practice=local, cases=tuple(cases), file=self.doc.file,
+                      line=self.doc.line(self.path))
+
+    def _text(self, key: str, required: bool = True) -> str | None:
+        value = self.raw.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.err((key,), f"{key} must be a non-empty text, found {_kind(value)} {value!r}")
+            return None
+        return value.strip()
+
+    def _fact_error(self, sub: tuple, name: object) -> None:
+        if name in self.broken:
+            return
+        if isinstance(name, str) and name in FACTS:
+            self.err(sub, f"fact '{name}' is used but not listed in `needs`; add it there with a Chinese prompt")
+        else:
+            known = list(FACTS) + list(self.computed)
+            self.err(sub, f"unknown fact '{name}'{_hint(str(name), known)}; "
+                          "use a fact from rules/vocabulary.py or a name defined under `compute`")
+
+    def _read_needs(self) -> None:
+        if "needs" not in self.raw:
+            return
+        needs = self.raw["needs"]
+        if not isinstance(needs, dict) or not needs:
+            self.err(("needs",), "needs must be a non-empty mapping of fact -> Chinese prompt")
+            return
+        for name, prompt in needs.items():
+            if name not in FACTS:
+                self._fact_error(("needs", name), name)
+                continue
+            if not isinstance(prompt, str) or not prompt.strip():
+                self.err(("needs", name), f"the prompt for '{name}' must be a non-empty Chinese question")
+                continue
+            self.needs[name] = prompt.strip()
+            self.types[name] = value_type(FACTS[name].type)
+            self.uses_dates |= self.types[name] == "date"
+
+    def _read_compute(self) -> list[Computed]:
+        raw = self.raw.get("compute", {})
+        if not isinstance(raw, dict):
+            self.err(("compute",), "compute must be a mapping of name -> {operator: arguments}")
+            return []
+        out = []
+        for name, spec in raw.items():
+            sub = ("compute", name)
+            if not isinstance(name, str) or not NAME_RE.match(name) or name in FACTS or name in (TODAY,) + FLIP_NAMES:
+                self.err(sub, f"'{name}' cannot name a computed value: use lower_snake_case that is not a fact, "
+                              "today, flip_by or flip_to")
+                continue
+            label = unit = ""
+            if isinstance(spec, dict):
+                spec = dict(spec)
+                label, unit = str(spec.pop("label", "")), str(spec.pop("unit", ""))
+            parsed = self._expr(spec, sub)
+            if parsed is None:
+                self.broken.add(name)
+                continue
+            expr, kind = parsed
+            self.computed[name] = self.types[name] = kind
+            out.append(Computed(name, expr, label, unit))
+        return out
+
+    def _expr(self, spec: object, sub: tuple) -> tuple[Expr, str] | None:
+        if not isinstance(spec, dict) or len(spec) != 1:
+            self.err(sub, f"a computed value is one {{operator: arguments}}, e.g. {{add_years: [probation_start, 1]}}; "
+                          f"operators: {', '.join(OPERATORS)}")
+            return None
+        (op, args), = spec.items()
+        if op not in OPERATORS:
+            self.err(sub + (op,), f"unknown operator '{op}'{_hint(str(op), OPERATORS)}; use one of {', '.join(OPERATORS)}")
+            return None
+        want, result = OPERATORS[op]
+        args = args if isinstance(args, list) else [args]
+        if len(args) != len(want):
+            self.err(sub + (op,), f"{op} takes {len(want)} argument(s), found {len(args)}")
+            return None
+        parsed = []
+        for i, (arg, kind) in enumerate(zip(args, want)):
+            where = sub + (op, i) if isinstance(spec[op], list) else sub + (op,)
+            got = self._arg(arg, where)
+            if got is None:
+                return None
+            value, got_kind = got
+            if got_kind != kind:
+                self.err(where, f"{op} expects a {kind} as argument {i + 1}, found {got_kind} {arg!r}")
+                return None
+            if WHOLE_NUMBER_ARGS.get(op) == i and not isinstance(value, (Ref, Expr)) and value != int(value):
+                self.err(where, f"{op} needs a whole number, found {arg!r}")
+                return None
+            parsed.append(value)
+        self.uses_dates |= result == "date" or "date" in want
+        return Expr(op, tuple(parsed)), result
+
+    def _arg(self, arg: object, where: tuple) -> tuple[object, str] | None:
+        if isinstance(arg, dict):
+            return self._expr(arg, where)
+        if isinstance(arg, str):
+            if arg in self.types:
+                return Ref(arg), self.types[arg]
+            self._fact_error(where, arg)
+            return None
+        kind = _kind(arg)
+        if kind in ("number", "date"):
+            return arg, kind
+        self.err(where, f"wrong operand type: expected a number, a date or a name, found {kind} {arg!r}")
+        return None
+
+    def _read_when(self) -> list[Condition]:
+        if "when" not in self.raw:
+            return []
+        raw = self.raw["when"]
+        if not isinstance(raw, dict) or not raw:
+            self.err(("when",), "when is empty: give at least one condition, e.g. full_members: {lt: 3}")
+            return []
+        out = []
+        for fact, tests in raw.items():
+            sub = ("when", fact)
+            if not isinstance(tests, dict) or not tests:
+                self.err(sub, f"the condition on '{fact}' must be a mapping {{operator: value}}, e.g. {{lt: 3}}")
+                continue
+            kind = self.types.get(fact) if fact != TODAY else None
+            exists_only = all(op == "exists" for op in tests)
+            if kind is None and not (exists_only and fact in FACTS):
+                self._fact_error(sub, fact)
+                continue
+            kind = kind or value_type(FACTS[fact].type)
+            for op, operand in tests.items():
+                if op not in CONDITION_OPERATORS:
+                    self.err(sub + (op,), f"unknown operator '{op}'{_hint(str(op), CONDITION_OPERATORS)}; "
+                                          f"use one of {', '.join(CONDITION_OPERATORS)}")
+                    continue
+                parsed = self._operand(fact, kind, op, operand, sub + (op,))
+                if parsed is not None:
+                    out.append(Condition(fact, op, parsed))
+        return out
+
+    def _operand(self, fact: str, kind: str, op: str, operand: object, where: tuple) -> object:
+        def bad(expected: str) -> None:
+            self.err(where, f"wrong operand type for {op} on '{fact}' ({kind}): expected {expected}, "
+                            f"found {_kind(operand)} {operand!r}")
+
+        if op == "exists":
+            return operand if isinstance(operand, bool) else bad("true or false")
+        if kind == "bool":
+            if op not in ("eq", "ne"):
+                return bad("eq or ne with true / false (a yes/no fact has no order)")
+            return operand if isinstance(operand, bool) else bad("true or false")
+        if kind == "choice":
+            choices = FACTS[fact].choices
+            if op in ("eq", "ne") and operand in choices:
+                return operand
+            if op == "in" and isinstance(operand, list) and operand and all(o in choices for o in operand):
+                return tuple(operand)
+            return bad(f"{'a list of ' if op == 'in' else ''}one of {', '.join(choices)}"
+                       if op in ("eq", "ne", "in") else "eq, ne or in (a choice has no order)")
+        if op == "in":
+            if isinstance(operand, list) and operand and all(_kind(o) == kind for o in operand):
+                return tuple(operand)
+            return bad(f"a non-empty list of {kind}s")
+        if op == "between":
+            if not isinstance(operand, list) or len(operand) != 2:
+                return bad(f"a list [low, high] of two {kind}s")
+            pair = tuple(self._single(kind, o) for o in operand)
+            if None in pair:
+                return bad(f"a list [low, high] of two {kind}s or names")
+            if _kind(pair[0]) == kind and _kind(pair[1]) == kind and pair[0] > pair[1]:
+                self.err(where, f"between [{operand[0]}, {operand[1]}]: the low end is above the high end")
+                return None
+            return pair
+        value = self._single(kind, operand)
+        return value if value is not None else bad(f"a {kind} or the name of a {kind} (a fact, a computed value or today)")
+
+    def _single(self, kind: str, operand: object) -> object:
+        if isinstance(operand, str):
+            if self.types.get(operand) == kind:
+                self.uses_dates |= operand == TODAY
+                return Ref(operand)
+            return None
+        return operand if _kind(operand) == kind else None
+
+    def _placeholders(self, sub: tuple, text: str | None, extra: tuple = ()) -> None:
+        if not text:
+            return
+        allowed = set(self.needs) | set(self.computed) | self.broken | {TODAY} | set(extra)
+        for name in PLACEHOLDER_RE.findall(text):
+            if name not in allowed:
+                tail = ", {today}, {flip_by} or {flip_to}" if extra else " or {today}"
+                self.err(sub, f"unknown placeholder {{{name}}}{_hint(name, allowed)}; "
+                              f"use a fact from `needs`, a computed name{tail}")
+
+    def _read_cases(self, outcome: object) -> list[Case]:
+        raw = self.raw.get("cases")
+        if raw is None:
+            return []
+        if not isinstance(raw, list) or not raw:
+            self.err(("cases",), "cases must be a non-empty list of {facts: ..., expect: ...}")
+            return []
+        out = []
+        for i, case in enumerate(raw):
+            sub = ("cases", i)
+            if not isinstance(case, dict):
+                self.err(sub, "a case is a mapping {facts: {...}, expect: ...}")
+                continue
+            for key in case:
+                if key not in CASE_FIELDS:
+                    self.err(sub + (key,), f"unknown field '{key}'; a case has {', '.join(CASE_FIELDS)}")
+            facts, expect, today = case.get("facts"), case.get("expect"), case.get("today")
+            if not isinstance(facts, dict):
+                self.err(sub, "a case needs `facts:`, a mapping of fact -> value")
+                continue
+            for name in facts:
+                if name not in FACTS:
+                    self.err(sub + ("facts", name), f"unknown fact '{name}'{_hint(str(name), FACTS)}")
+            if expect not in CASE_EXPECTS:
+                self.err(sub, f"a case needs `expect:`, one of {', '.join(CASE_EXPECTS)}; found {expect!r}")
+            elif expect in OUTCOMES and expect != outcome:
+                self.err(sub + ("expect",), f"expect '{expect}' but this policy's outcome is '{outcome}'")
+            if today is not None and not isinstance(today, dt.date):
+                self.err(sub + ("today",), f"today must be a date like 2025-06-01, found {today!r}")
+            elif today is None and self.uses_dates:
+                self.err(sub, "this policy uses dates: give the case a `today: YYYY-MM-DD` so it does not "
+                              "depend on the day it runs")
+            says = case.get("says", ())
+            says = (says,) if isinstance(says, str) else says
+            if not isinstance(says, (list, tuple)) or not all(isinstance(s, str) for s in says):
+                self.err(sub + ("says",), "says must be a text or a list of texts")
+                says = ()
+            out.append(Case(dict(facts), expect, today, tuple(says), self.doc.file,
+                            self.doc.line(self.path + sub), format_path(self.path + sub)))
+        if outcome in OUTCOMES and out and not any(c.expect == outcome for c in out):
+            self.err(("cases",), f"no case shows this policy firing: add one with `expect: {outcome}`")
+        return out
+
+
+def read_file(doc: Loaded) -> tuple[list[Policy], list[Problem]]:
+    """Validate one parsed file; returns the valid policies and every problem."""
+    data, problems = doc.data, []
+    if not isinstance(data, dict):
+        return [], [doc.problem((), "a policy file is a mapping with `version:` and `policies:`")]
+    for key in data:
+        if key not in TOP_FIELDS:
+            problems.append(doc.problem((key,), f"unknown top-level field '{key}'{_hint(str(key), TOP_FIELDS)}; "
+                                                "a policy file has version and policies"))
+    version = data.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        problems.append(doc.problem(("version",) if "version" in data else (),
+                                    f"version must be an integer (found {version!r}); bump it on every edit"))
+    raw = data.get("policies")
+    if not isinstance(raw, list):
+        problems.append(doc.problem(("policies",) if "policies" in data else (), "policies must be a list"))
+        return [], problems
+    policies = []
+    for i, item in enumerate(raw):
+        reader = _PolicyReader(doc, ("policies", i), item)
+        policy = reader.read()
+        problems.extend(reader.errors)
+        if policy is not None:
+            policies.append(policy)
+    return policies, problems
+
+
+def load_policies(directory: Path, run_cases: bool = True) -> tuple[PolicySet | None, list[Problem]]:
+    """Load and validate every `*.yaml` in `directory`; (None, problems) when anything is wrong."""
+    directory = Path(directory)
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        return None, [Problem(str(directory), 0, "", "no policy files (*.yaml) found")]
+    problems: list[Problem] = []
+    valid: list[Policy] = []
+    versions: dict[str, int] = {}
+    first_seen: dict[str, str] = {}
+    for path in files:
+        try:
+            doc = load_yaml(path, str(path))
+        except InvalidData as exc:
+            problems.extend(exc.problems)
+            continue
+        policies, found = read_file(doc)
+        problems.extend(found)
+        if isinstance(doc.data, dict) and isinstance(doc.data.get("version"), int):
+            versions[doc.file] = doc.data["version"]
+        ids = doc.data.get("policies", []) if isinstance(doc.data, dict) else []
+        for i, item in enumerate(ids if isinstance(ids, list) else []):
+            pid = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(pid, str):
+                continue
+            where = f"{doc.file}:{doc.line(('policies', i))}"
+            if pid in first_seen:
+                problems.append(doc.problem(("policies", i, "id"), f"duplicate policy id '{pid}' "
+                                                                   f"(first defined at {first_seen[pid]})"))
+                policies = [p for p in policies if not (p.id == pid and p.line == doc.line(("policies", i)))]
+            else:
+                first_seen[pid] = where
+        valid.extend(policies)
+    if run_cases and valid:
+        from rules.engine import Engine   # the engine runs the golden cases; imported late to keep load light
+        engine = Engine(PolicySet(tuple(valid), dict(versions)), version="check")
+        try:
+            problems.extend(engine.run_golden_cases())
+        finally:
+            engine.close()
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return PolicySet(tuple(valid), versions), problems

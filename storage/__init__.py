@@ -1,0 +1,38 @@
+"""Storage: the only package that imports sqlite-utils.
+
+Migrations, the query log (with hashed user ids), usage statistics, gap clusters, export and retention.
+It imports no other project package and never `telegram`; callers pass in what it needs (such as `nearest`).
+"""
+
+from .db import DEFAULT_DB_PATH, apply_migrations, applied_migrations, default_db_path, open_db
+from .export import apply_retention, export_rows, purge, retention_days
+from .gaps import GapCluster, format_gaps, gap_clusters
+from .migrations import FEEDBACK_COLUMNS, QUERY_COLUMNS, migrations
+from .querylog import QueryLog
+from .salt import hash_user_id, load_salt
+from .stats import format_stats, stats
+from .timeutil import REPORT_TZ
+
+__all__ = [
+    "DEFAULT_DB_PATH",
+    "FEEDBACK_COLUMNS",
+    "QUERY_COLUMNS",
+    "REPORT_TZ",
+    "GapCluster",
+    "QueryLog",
+    "applied_migrations",
+    "apply_migrations",
+    "apply_retention",
+    "default_db_path",
+    "export_rows",
+    "format_gaps",
+    "format_stats",
+    "gap_clusters",
+    "hash_user_id",
+    "load_salt",
+    "migrations",
+    "open_db",
+    "purge",
+    "retention_days",
+    "stats",
+]

@@ -1,0 +1,77 @@
+"""Matching quality: the knowledge base's self-test and the independent paraphrase gate."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from handlers.content import self_test
+from knowledge.normalize import normalize_text
+
+PARAPHRASES = yaml.safe_load((Path(__file__).parent / "data" / "paraphrases.yaml").read_text(encoding="utf-8"))["cases"]
+
+
+def test_every_example_question_ranks_its_own_entry_first(content):
+    problems = self_test(content)
+    assert problems == [], "\n".join(map(str, problems[:20]))
+
+
+def decide(content, question):
+    """(entry id answered or None when declined) the way the pipeline decides."""
+    normalized = normalize_text(question)
+    if content.kb.scope.outside_hint(normalized):
+        return None
+    ranked = content.matcher.rank(normalized, limit=1)
+    return ranked[0].entry_id if ranked and ranked[0].accepted else None
+
+
+def test_paraphrase_set_is_large_and_varied():
+    kinds = [c["kind"] for c in PARAPHRASES]
+    assert len(PARAPHRASES) >= 120
+    assert kinds.count("out_of_scope") >= 25
+    assert kinds.count("traditional") >= 20 and kinds.count("typo") >= 20
+
+
+def test_paraphrase_gate(content):
+    """≥90% of in-scope questions answered with the right entry; ≥90% of out-of-scope ones declined."""
+    in_scope = [c for c in PARAPHRASES if c["expect"]]
+    outside = [c for c in PARAPHRASES if not c["expect"]]
+    misses = [(c["q"], c["expect"], decide(content, c["q"])) for c in in_scope if decide(content, c["q"]) != c["expect"]]
+    wrongly_answered = [(c["q"], decide(content, c["q"])) for c in outside if decide(content, c["q"]) is not None]
+    top1 = 1 - len(misses) / len(in_scope)
+    declined = 1 - len(wrongly_answered) / len(outside)
+    assert top1 >= 0.90, f"top-1 {top1:.3f}; misses: {misses}"
+    assert declined >= 0.90, f"declined {declined:.3f}; answered: {wrongly_answered}"
+
+
+def test_expected_ids_exist(content):
+    unknown = {c["expect"] for c in PARAPHRASES if c["expect"]} - set(content.kb.by_id)
+    assert unknown == set()
+
+
+@pytest.mark.parametrize("question, entry_id", [
+    ("积机分子要几个培养联系人", "admission.contact_person"),       # homophone typo
+    ("预被党员有没有表决权", "admission.probation_rights"),
+    ("党废按什么基数算", "dues.base"),
+    ("預備期從哪天算", "admission.probation_length"),               # traditional script
+    ("俩正式党员能成立支部不", "organization.branch_threshold"),
+])
+def test_typos_and_scripts(content, question, entry_id):
+    assert decide(content, question) == entry_id
+
+
+@pytest.mark.parametrize("question", ["今天天气怎么样", "茅台股票还能买吗", "工会会费交多少", "入团年龄是多少",
+                                      "红烧肉怎么做", "讲个笑话"])
+def test_out_of_scope_is_declined(content, question):
+    assert decide(content, question) is None
+
+
+@pytest.mark.parametrize("typed, repaired", [
+    ("积机分子", "入党积极分子"),       # canonical synonym after repair
+    ("党废怎么交", "党费怎么交"),
+    ("预被党员", "预备党员"),
+    ("工会主席怎么选", "工会主席怎么选"),   # known-good text is never "corrected"
+    ("组织审批", "组织审批"),
+])
+def test_typo_repair(content, typed, repaired):
+    assert content.matcher.prepare(normalize_text(typed)) == repaired

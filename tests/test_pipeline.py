@@ -1,0 +1,94 @@
+"""The pipeline as every channel meets it: odd messages, scripts, small talk, declines, answers."""
+
+import pytest
+
+from handlers.pipeline import Inbound
+
+
+def ask(assistant, text):
+    return assistant.respond(Inbound(text))
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t", "😀🎉👍", "？？？", "\x00\x01\x02", "...", "<br>"])
+def test_empty_or_contentless_text_gets_a_friendly_prompt(assistant, text):
+    reply = ask(assistant, text)
+    assert reply.fallback and reply.kind == "empty"
+    assert "请输入您的问题" in reply.text or "請輸入您的問題" in reply.text
+
+
+@pytest.mark.parametrize("text", ["入党" * 5000, "a" * 10_000, "党" + "😀" * 9999, "<b>" * 3000])
+def test_huge_messages_get_an_answer_or_a_polite_decline(assistant, text):
+    reply = ask(assistant, text)
+    assert reply.kind in ("answer", "decline", "empty", "situation", "ask")
+    assert reply.text
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("你好", "smalltalk"), ("您好！", "smalltalk"), ("谢谢", "smalltalk"), ("你能做什么", "smalltalk"),
+    ("帮助", "smalltalk"), ("再见", "smalltalk"), ("hello", "smalltalk"),
+])
+def test_small_talk(assistant, text, kind):
+    reply = ask(assistant, text)
+    assert reply.kind == kind and not reply.entry_id
+
+
+def test_what_can_you_do_lists_areas_and_examples(assistant):
+    text = ask(assistant, "你能做什么").text
+    assert "入党程序" in text and "党费" in text and "例如" in text
+
+
+def test_answer_cites_its_source_and_entry(assistant):
+    reply = ask(assistant, "预备期从哪天开始算")
+    assert reply.kind == "answer" and reply.entry_id == "admission.probation_length"
+    assert reply.source and reply.text.endswith(reply.source)
+    assert "1年" in reply.text
+
+
+def test_traditional_question_gets_traditional_answer(assistant):
+    reply = ask(assistant, "預備期從哪天算")
+    assert reply.script == "traditional" and reply.entry_id == "admission.probation_length"
+    assert "預備黨員" in reply.text and "预备党员" not in reply.text
+    assert "來源" in reply.text
+
+
+def test_html_and_markdown_characters_are_plain_text(assistant):
+    reply = ask(assistant, "<script>alert(1)</script> 入党**年龄**要求_是多少")
+    assert reply.entry_id == "admission.applicant_age"
+    assert "<script>" not in reply.text
+
+
+def test_out_of_scope_declines_without_guessing(assistant):
+    reply = ask(assistant, "明天北京会下雨吗")
+    assert reply.kind == "decline" and reply.fallback and reply.entry_id is None
+
+
+def test_near_miss_organisation_gets_a_pointer(assistant):
+    reply = ask(assistant, "工会会费交多少")
+    assert reply.fallback and "工会" in reply.text and reply.suggestions == ()
+
+
+def test_vague_question_offers_up_to_three_suggestions(assistant):
+    reply = ask(assistant, "支部")
+    assert reply.kind in ("decline", "answer")
+    assert len(reply.suggestions) <= 3
+
+
+def test_unverified_entry_says_it_needs_confirming(assistant):
+    reply = assistant.entry_reply("organization.secretary_party_age")
+    assert "待核实" in reply.text
+
+
+def test_local_practice_says_local_rules_prevail(assistant):
+    reply = assistant.entry_reply("practice.three_must_visits")
+    assert "为准" in reply.text
+
+
+def test_related_entries_are_offered(assistant):
+    reply = ask(assistant, "入党要几个介绍人")
+    assert reply.entry_id == "admission.sponsors"
+    assert reply.related and all(r.entry_id in assistant.content.kb.by_id for r in reply.related)
+
+
+def test_swap_publishes_a_new_version_atomically(assistant, content):
+    old = assistant.swap(content)
+    assert old is content and assistant.content is content

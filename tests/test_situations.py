@@ -1,0 +1,98 @@
+"""Situation sentences end to end: the verdict, its outcome and the key figure, as a secretary types them."""
+
+import pytest
+
+from handlers.pipeline import Inbound, Pending
+
+CASES = [
+    # (question, a rule that must fire, its outcome, a figure the reply must contain)
+    ("我们公司只有2名正式党员，能单独成立支部吗", "branch_formation.too_few_full_members", "fail", "再有1名正式党员"),
+    ("我们单位有5名正式党员，能成立支部吗", "branch_formation.branch_secretary_only", "pass", "设书记1名"),
+    ("我们支部有8名正式党员，成立支部要设支委会吗", "branch_formation.branch_committee", "pass", "3至5人"),
+    ("我们村有120名党员，能成立党委吗", "branch_formation.village_party_committee", "info", "120"),
+    ("社区有60名党员，可以成立总支吗", "branch_formation.general_branch", "info", "60"),
+    ("应到会有表决权的正式党员20人，赞成10票，通过了吗", "branch_vote.majority_not_reached", "fail", "至少11票"),
+    ("应到会有表决权的正式党员20人，实到15人，赞成11票，通过了吗", "branch_vote.majority_reached", "pass", "11票"),
+    ("应到会有表决权的正式党员20人，赞成11票，通过了吗", "branch_vote.majority_reached", "pass", "20人"),
+    ("应到20人，实到9人，能开会表决吗", "branch_vote.quorum_not_met", "fail", "至少11人"),
+    ("我2025年3月1日被支部大会通过为预备党员，什么时候转正", "probation.end_passed", "warn", "2026年3月1日"),
+    ("预备期想延长3个月可以吗", "probation.extension_too_short", "fail", "不少于半年"),
+    ("延长预备期18个月行不行", "probation.extension_too_long", "fail", "不超过1年"),
+    ("有个党员连续7个月没交党费了", "membership.unpaid_6_months", "warn", "自行脱党"),
+    ("有个党员3个月没交党费了", "membership.unpaid_catch_up", "warn", "3个月"),
+    ("有个党员失联8个月了", "membership.lost_contact", "warn", "停止党籍"),
+    ("党员外出打工7个月，地点固定，组织关系要转吗", "membership.away_transfer", "warn", "转移组织关系"),
+    ("我今年17岁，能递交入党申请书吗", "application.age_under_18", "fail", "18岁"),
+    ("2026年9月1日递交了入党申请书，还没人找我谈话", "application.talk_overdue", "warn", "2026年10月1日"),
+    ("2025年12月1日确定为入党积极分子，现在能列为发展对象吗", "activist.since_too_recent", "fail", "2026年12月1日"),
+    ("发展对象只有1名介绍人可以吗", "candidate.too_few_sponsors", "fail", "两名正式党员"),
+    ("集中培训只参加了2天，能发展吗", "candidate.training_days_short", "fail", "不少于3天"),
+    ("发展对象3个月内要调走，还能发展吗", "candidate.leaving_soon", "fail", "三个月内"),
+    ("应选5名委员，候选人5人，可以吗", "election.too_few_candidates", "fail", "至少需要6名"),
+    ("应选3名委员，有4名候选人，够吗", "election.candidates_ok", "pass", "4名"),
+    ("应到会30人，实到25人，选举有效吗", "election.quorum_met", "pass", "4/5"),
+    ("我们村支部2021年6月换届，下次什么时候换届", "election.term_expired_village", "warn", "2026年6月1日"),
+    ("机关支部2024年5月选举产生，任期到什么时候", "election.next_term_other", "info", "2027年5月1日"),
+    ("税后月工资6000元，党费每月交多少", "dues.in_service_5000_10000", "info", "90元"),
+    ("退休金4500元，党费交多少", "dues.retired_up_to_5000", "info", "22.5元"),
+    ("退休金6000元，党费交多少", "dues.retired_over_5000", "info", "60元"),
+    ("学生党员党费交多少", "dues.fixed_0_2", "info", "0.2元"),
+    ("上次党员大会是2026年5月开的", "org_life.member_assembly_overdue", "warn", "每季度"),
+    ("支委会已经3个月没开了", "org_life.branch_committee_overdue", "warn", "每月"),
+    ("一个党员住院了", "required_visit.member_ill", "warn", "三必访"),
+    ("群众住院了支部要去看吗", "required_visit.masses_hospitalized", "warn", "必访"),
+    ("村里两委不团结，怎么办", "weak_org.committees_disunited", "warn", "后进村"),
+    # traditional script: the reply comes back in traditional characters
+    ("我們公司只有2名正式黨員，能單獨成立支部嗎", "branch_formation.too_few_full_members", "fail", "再有1名正式黨員"),
+    ("我2025年3月1日被支部大會通過為預備黨員，什麼時候轉正", "probation.end_passed", "warn", "2026年3月1日"),
+    ("有個黨員連續7個月沒交黨費了", "membership.unpaid_6_months", "warn", "自行脫黨"),
+    ("稅後月工資6000元，黨費每月交多少", "dues.in_service_5000_10000", "info", "90元"),
+    ("應選5名委員，候選人5人，可以嗎", "election.too_few_candidates", "fail", "至少需要6名"),
+    ("應到會有表決權的正式黨員20人，贊成10票，通過了嗎", "branch_vote.majority_not_reached", "fail", "至少11票"),
+    ("我今年17歲，能遞交入黨申請書嗎", "application.age_under_18", "fail", "18歲"),
+    ("有個黨員失聯8個月了", "membership.lost_contact", "warn", "停止黨籍"),
+    ("我們村有120名黨員，能成立黨委嗎", "branch_formation.village_party_committee", "info", "120"),
+]
+
+
+@pytest.mark.parametrize("question, rule_id, outcome, figure", CASES, ids=[c[0] for c in CASES])
+def test_situation(assistant, question, rule_id, outcome, figure):
+    reply = assistant.respond(Inbound(question))
+    fired = {v["rule_id"]: v["outcome"] for v in reply.verdicts}
+    assert reply.kind == "situation", reply.text
+    assert fired.get(rule_id) == outcome, fired
+    assert figure in reply.text
+    assert reply.text.startswith(("我理解为", "我理解為"))
+    assert all(v["source"] for v in reply.verdicts)
+
+
+def test_enough_cases_in_both_scripts():
+    traditional = [c for c in CASES if any(ch in c[0] for ch in "們黨應個稅歲聯")]
+    assert len(CASES) >= 40 and len(traditional) >= 8
+
+
+def test_missing_facts_are_asked_and_the_dialogue_carries_on(assistant):
+    first = assistant.respond(Inbound("税后月收入12000元，党费交多少"))
+    assert first.kind == "ask" and first.pending is not None and "离退休" in first.text
+    second = assistant.respond(Inbound("不是"), first.pending)
+    assert second.kind == "situation"
+    assert "240元" in second.text  # 12000 × 2%
+
+
+@pytest.mark.parametrize("question, problem", [
+    ("我们单位有-3名正式党员，能成立支部吗", "3"),
+    ("应到会20人，实到25人，赞成12票，通过了吗", "实到"),
+    ("我2025年2月30日成为预备党员，什么时候转正", "2月30日"),
+    ("我2099年3月1日被支部大会通过为预备党员，什么时候转正", "2099"),
+    ("我们单位有1000000000名正式党员，能成立支部吗", "1000000000"),
+])
+def test_absurd_facts_get_a_clear_message_and_no_verdict(assistant, question, problem):
+    reply = assistant.respond(Inbound(question))
+    assert reply.verdicts == () and reply.fallback
+    assert problem in reply.text
+
+
+def test_pending_topic_is_kept_for_a_bare_answer(assistant):
+    pending = Pending("branch_formation", {}, ("full_members",))
+    reply = assistant.respond(Inbound("2"), pending)
+    assert any(v["rule_id"] == "branch_formation.too_few_full_members" for v in reply.verdicts)
