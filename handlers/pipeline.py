@@ -135,7 +135,8 @@ class Assistant:
             return None
         extraction = facts_from_text.extract(fold(text), self.today())
         topic, facts = extraction.topic, dict(extraction.facts)
-        if pending and topic in (None, pending.topic):
+        continued = bool(pending and topic in (None, pending.topic))
+        if continued:
             facts = {**pending.facts, **facts, **facts_from_text.fill_asked(pending.asked, fold(text), facts, today=self.today())}
             topic = pending.topic
         if extraction.problems:  # absurd or contradictory facts: say so, give no verdict
@@ -156,12 +157,12 @@ class Assistant:
             lines += ["还需要了解以下情况（回复即可）："] + [f"· {prompt}" for _, prompt in missing]
             return Reply("ask", in_script("\n".join(lines), script), script=script, normalized=normalized,
                          pending=Pending(topic, facts, tuple(name for name, _ in missing)))
-        return self._verdict_reply(content, verdicts, facts, normalized, script)
+        return self._verdict_reply(content, verdicts, facts, "" if continued else normalized, script)
 
     def _verdict_reply(self, content, verdicts, facts, normalized, script) -> Reply:
         lines = [facts_from_text.echo(facts)] + [render.verdict_text(v) for v in verdicts]
         related = ()
-        ranked = content.matcher.rank(normalized, limit=1)
+        ranked = content.matcher.rank(normalized, limit=1) if normalized else []  # not for a bare follow-up
         if ranked and ranked[0].accepted:
             related = (Suggestion(ranked[0].entry_id, in_script(ranked[0].title, script)),)
             lines.append(f"相关规定：{ranked[0].title}")

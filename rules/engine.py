@@ -78,7 +78,7 @@ class Engine:
         if topic not in TOPICS:
             raise InvalidFacts([f"未知的主题“{topic}”；可用的主题：{'、'.join(TOPICS)}"])
 
-    def _situation(self, topic: str, facts: dict, today: dt.date) -> tuple[dict, dict, dict]:
+    def prepare(self, topic: str, facts: dict, today: dt.date) -> tuple[dict, dict, dict]:
         """Typed facts, the computed values of each evaluable policy, and the single fact to assert."""
         typed = coerce_facts(topic, facts, today)
         fact = {"topic": topic, "today": today.toordinal()}
@@ -117,7 +117,7 @@ class Engine:
         """
         self._check_topic(topic)
         today = today or dt.date.today()
-        typed, computed, fact = self._situation(topic, facts, today)
+        typed, computed, fact = self.prepare(topic, facts, today)
         if topic not in self._topics:
             return []
         ids = set(self.fired(topic, fact))
@@ -144,7 +144,7 @@ class Engine:
         policy = self.policies.get(rule_id)
         if policy is None or policy.topic != topic:
             raise KeyError(rule_id)
-        typed, computed, _ = self._situation(topic, facts, today)
+        typed, computed, _ = self.prepare(topic, facts, today)
         env = dict(typed, today=today, **computed.get(rule_id, {}))
         return why_not(policy, env)
 

@@ -36,9 +36,6 @@ CASE_FIELDS = ("facts", "expect", "today", "says")
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
-ORDERED_OPS = ("lt", "lte", "gt", "gte")
-
-
 ALIASES = {"less": "lt", "less_than": "lt", "<": "lt", "<=": "lte", "greater": "gt", "more": "gt",
            "greater_than": "gt", ">": "gt", ">=": "gte", "equal": "eq", "equals": "eq", "==": "eq",
            "=": "eq", "not": "ne", "neq": "ne", "!=": "ne", "range": "between", "one_of": "in",
@@ -55,14 +52,10 @@ def _hint(name: str, known) -> str:
 
 
 def _kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, dt.date):
-        return "date"
-    if isinstance(value, str):
-        return "text"
+    """The kind of a YAML value, as named in messages: bool, number, date, text, list, dict."""
+    for kind, types in (("bool", bool), ("number", (int, float)), ("date", dt.date), ("text", str)):
+        if isinstance(value, types):
+            return kind
     return type(value).__name__
 
 
@@ -109,13 +102,13 @@ class _PolicyReader:
         if "outcome" in raw and outcome not in OUTCOMES:
             self.err(("outcome",), f"invalid outcome {outcome!r}; use one of {', '.join(OUTCOMES)}")
         message = self._text("message")
-        flip = self._text("flip", required=False)
+        flip = self._text("flip")
         self._placeholders(("message",), message)
         if flip is not None:
             if outcome != "fail":
                 self.err(("flip",), "flip is only for outcome: fail (it says the smallest change that makes it pass)")
             self._placeholders(("flip",), flip, FLIP_NAMES)
-        flip_on = self._text("flip_on", required=False)
+        flip_on = self._text("flip_on")
         if flip_on is not None and flip_on not in {c.fact for c in when}:
             self.err(("flip_on",), f"flip_on '{flip_on}' must name a fact or computed value tested in `when`")
         steps = raw.get("next_steps", [])
@@ -138,7 +131,7 @@ class _PolicyReader:
                       local_practice=local, cases=tuple(cases), file=self.doc.file,
                       line=self.doc.line(self.path))
 
-    def _text(self, key: str, required: bool = True) -> str | None:
+    def _text(self, key: str) -> str | None:
         value = self.raw.get(key)
         if value is None:
             return None
@@ -372,8 +365,8 @@ class _PolicyReader:
         return out
 
 
-def read_file(doc: Loaded) -> tuple[list[Policy], list[Problem]]:
-    """Validate one parsed file; returns the valid policies and every problem."""
+def read_file(doc: Loaded, first_seen: dict[str, str]) -> tuple[list[Policy], list[Problem]]:
+    """Validate one parsed file; the valid policies and every problem. `first_seen`: id -> file:line so far."""
     data, problems = doc.data, []
     if not isinstance(data, dict):
         return [], [doc.problem((), "a policy file is a mapping with `version:` and `policies:`")]
@@ -394,6 +387,13 @@ def read_file(doc: Loaded) -> tuple[list[Policy], list[Problem]]:
         reader = _PolicyReader(doc, ("policies", i), item)
         policy = reader.read()
         problems.extend(reader.errors)
+        pid = item.get("id") if isinstance(item, dict) else None
+        if isinstance(pid, str) and pid in first_seen:
+            problems.append(doc.problem(("policies", i, "id"),
+                                        f"duplicate policy id '{pid}' (first defined at {first_seen[pid]})"))
+            continue
+        if isinstance(pid, str):
+            first_seen[pid] = f"{doc.file}:{doc.line(('policies', i))}"
         if policy is not None:
             policies.append(policy)
     return policies, problems
@@ -415,23 +415,11 @@ def load_policies(directory: Path, run_cases: bool = True) -> tuple[PolicySet | 
         except InvalidData as exc:
             problems.extend(exc.problems)
             continue
-        policies, found = read_file(doc)
+        policies, found = read_file(doc, first_seen)
         problems.extend(found)
+        valid.extend(policies)
         if isinstance(doc.data, dict) and isinstance(doc.data.get("version"), int):
             versions[doc.file] = doc.data["version"]
-        ids = doc.data.get("policies", []) if isinstance(doc.data, dict) else []
-        for i, item in enumerate(ids if isinstance(ids, list) else []):
-            pid = item.get("id") if isinstance(item, dict) else None
-            if not isinstance(pid, str):
-                continue
-            where = f"{doc.file}:{doc.line(('policies', i))}"
-            if pid in first_seen:
-                problems.append(doc.problem(("policies", i, "id"), f"duplicate policy id '{pid}' "
-                                                                   f"(first defined at {first_seen[pid]})"))
-                policies = [p for p in policies if not (p.id == pid and p.line == doc.line(("policies", i)))]
-            else:
-                first_seen[pid] = where
-        valid.extend(policies)
     if run_cases and valid:
         from rules.engine import Engine   # the engine runs the golden cases; imported late to keep load light
         engine = Engine(PolicySet(tuple(valid), dict(versions)), version="check")

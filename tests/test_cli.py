@@ -16,7 +16,7 @@ FIELDS = {"question", "answer", "entry_id", "score", "fallback", "suggestions", 
 
 def bot(*args, stdin: bytes | None = b"", env: dict | None = None, cwd: Path = ROOT):
     full_env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
-    full_env.update(ZHIBU_DB=":memory:", **(env or {}))
+    full_env.update({"ZHIBU_DB": ":memory:", **(env or {})})
     return subprocess.run([sys.executable, str(ROOT / "bot.py"), *args], input=stdin, capture_output=True,
                           env=full_env, cwd=cwd, timeout=120)
 
@@ -88,3 +88,23 @@ def test_console_chat_answers_and_offers_numbered_choices():
 @pytest.mark.parametrize("args", [("ask",), ("evaluate", "full_members=2")])
 def test_usage_errors_exit_2(args):
     assert bot(*args).returncode == 2
+
+
+def test_ask_and_chat_log_every_exchange_and_no_log_skips(tmp_path):
+    import sqlite3
+    db = tmp_path / "q.db"
+    env = {"ZHIBU_DB": str(db)}
+    assert bot("ask", "入党要几个介绍人", env=env).returncode == 0
+    assert bot("chat", stdin="预备期从哪天算\n今天天气怎么样\nexit\n".encode(), env=env).returncode == 0
+    assert bot("ask", "--no-log", "入党年龄", env=env).returncode == 0
+    rows = sqlite3.connect(db).execute("select channel, entry_id, fallback from queries order by ts").fetchall()
+    assert rows == [("cli", "admission.sponsors", 0), ("console", "admission.probation_length", 0),
+                    ("console", None, 1)]
+
+
+def test_unwritable_database_never_stops_answers(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = bot("ask", "入党要几个介绍人", env={"ZHIBU_DB": str(blocker / "sub" / "q.db")})
+    assert result.returncode == 0
+    assert "入党介绍人" in result.stdout.decode()

@@ -77,6 +77,7 @@ def test_missing_facts_are_asked_and_the_dialogue_carries_on(assistant):
     second = assistant.respond(Inbound("不是"), first.pending)
     assert second.kind == "situation"
     assert "240元" in second.text  # 12000 × 2%
+    assert "相关规定" not in second.text  # nothing is matched against the bare word 不是
 
 
 @pytest.mark.parametrize("question, problem", [

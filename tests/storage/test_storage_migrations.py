@@ -73,3 +73,25 @@ def test_default_db_path(monkeypatch):
     assert default_db_path() == "data/zhibu.db"
     monkeypatch.setenv("ZHIBU_DB", "/srv/zhibu/q.db")
     assert default_db_path() == "/srv/zhibu/q.db"
+
+
+def test_threads_opening_a_new_file_create_the_schema_once(tmp_path):
+    import threading
+
+    path = tmp_path / "zhibu.db"
+    counts, errors = [], []
+
+    def opener():
+        try:
+            db = open_db(path)
+            counts.append(db["_sqlite_migrations"].count)
+            db.close()
+        except Exception as exc:  # pragma: no cover - the assertion below shows it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=opener) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert (errors, counts) == ([], [1] * 6)

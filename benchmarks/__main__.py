@@ -1,0 +1,76 @@
+"""`make bench`: run every benchmark, print a table and rewrite docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+
+from benchmarks.common import ROOT
+
+SUITES = ("bench_match", "bench_rules", "bench_storage")
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def table(title: str, results: dict) -> list[str]:
+    lines = [f"## {title}", ""]
+    flat = {k: v for k, v in results.items() if not isinstance(v, dict)}
+    nested = {k: v for k, v in results.items() if isinstance(v, dict)}
+    if flat:
+        lines += ["| figure | value |", "| --- | --- |"] + [f"| {k} | {fmt(v)} |" for k, v in flat.items()] + [""]
+    if nested:
+        columns = list(next(iter(nested.values())))
+        lines += ["| case | " + " | ".join(columns) + " |", "| --- " * (len(columns) + 1) + "|"]
+        lines += [f"| {name} | " + " | ".join(fmt(row.get(c, "")) for c in columns) + " |" for name, row in nested.items()]
+        lines.append("")
+    return lines
+
+
+def main() -> int:
+    started = time.perf_counter()
+    sections, notes = [], []
+    for name in SUITES:
+        try:
+            module = importlib.import_module(f"benchmarks.{name}")
+        except ModuleNotFoundError:
+            notes.append(f"- `{name}` is not present")
+            continue
+        print(f"running {name} …", file=sys.stderr, flush=True)
+        results = module.run()
+        sections += table(module.__doc__.strip().splitlines()[0], results)
+    elapsed = time.perf_counter() - started
+    header = [
+        "# Benchmarks", "",
+        "Rewritten by `make bench` (`python -m benchmarks`); do not edit by hand.", "",
+        f"- machine: {machine()}",
+        f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        "- command: `make bench`",
+        f"- wall time: {elapsed:.0f} s", "",
+        "Latency figures are percentiles over every measured call; build times are the median of 3 runs.", "",
+    ]
+    text = "\n".join(header + sections + notes) + "\n"
+    (ROOT / "docs" / "benchmarks.md").write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
