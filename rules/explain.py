@@ -11,7 +11,7 @@ import math
 import re
 from fractions import Fraction
 
-from rules.compute import evaluate, fmt_date, fmt_number, fmt_value, plain
+from rules.compute import evaluate, fmt_number, fmt_value, plain
 from rules.policy import TODAY, Condition, Expr, Policy, Ref, Verdict
 from rules.vocabulary import FACTS
 
@@ -60,7 +60,7 @@ def _resolve(value: object, env: dict) -> object:
     return value
 
 
-def test(cond: Condition, env: dict) -> bool:
+def condition_holds(cond: Condition, env: dict) -> bool:
     """Whether one condition holds; a missing fact never matches (as in the engine)."""
     if cond.op == "exists":
         return (cond.fact in env) == cond.operand
@@ -77,7 +77,7 @@ def test(cond: Condition, env: dict) -> bool:
 
 
 def holds(policy: Policy, env: dict) -> bool:
-    return all(test(c, env) for c in policy.when)
+    return all(condition_holds(c, env) for c in policy.when)
 
 
 # ---------------------------------------------------------------- reasons (why and why-not)
@@ -127,7 +127,7 @@ def why_not(policy: Policy, env: dict) -> tuple[str, ...]:
     missing = [n for n in policy.need_names if n not in env]
     if missing:
         return tuple(f"缺少：{FACTS[n].label}" for n in missing)
-    return tuple(reason(policy, c, env, negate=True) for c in policy.when if not test(c, env))
+    return tuple(reason(policy, c, env, negate=True) for c in policy.when if not condition_holds(c, env))
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -274,4 +274,4 @@ def build_verdict(policy: Policy, facts: dict, computed: dict, today: dt.date) -
         facts=used, priority=policy.priority)
 
 
-__all__ = ["build_verdict", "describe", "flip_values", "holds", "reason", "render", "test", "why_not", "fmt_date"]
+__all__ = ["build_verdict", "describe", "flip_values", "holds", "reason", "render", "condition_holds", "why_not"]

@@ -185,3 +185,30 @@ def test_add_months_clamps_to_month_end():
 ])
 def test_coerce_facts(raw, expected):
     assert coerce_facts("branch_formation", raw, TODAY) == expected
+
+
+# ---------------------------------------------------------------- generic flips on hand-built policies
+
+def _policy(*conds, compute=()):
+    from rules.policy import Policy
+    return Policy(id="t.x", topic="branch_formation", needs=(("full_members", "?"),), when=tuple(conds),
+                  priority=1, outcome="fail", message="m", source="s", verified=True, compute=compute)
+
+
+@pytest.mark.parametrize("cond,env,expected", [
+    (("full_members", "lt", 3), {"full_members": 0}, {"flip_by": 3, "flip_to": 3}),
+    (("full_members", "lte", 2), {"full_members": 1}, {"flip_by": 2, "flip_to": 3}),
+    (("full_members", "gt", 50), {"full_members": 64}, {"flip_by": 14, "flip_to": 50}),
+    (("full_members", "gte", 7), {"full_members": 9}, {"flip_by": 3, "flip_to": 6}),
+    (("full_members", "between", (3, 6)), {"full_members": 5}, {"flip_by": 2, "flip_to": 7}),
+    (("training_days", "lt", 3), {"training_days": 2.5}, {"flip_by": 0.5, "flip_to": 3}),
+    (("term_start", "gt", Ref("today")), {"term_start": dt.date(2025, 6, 11)},
+     {"flip_by": 10, "flip_to": dt.date(2025, 6, 11)}),
+    (("term_start", "lt", Ref("today")), {"term_start": dt.date(2025, 5, 1)}, {}),   # a past date cannot move
+    (("org_type", "eq", "村"), {"org_type": "村"}, {}),                                # nothing numeric to move
+])
+def test_flip_values(cond, env, expected):
+    from rules.explain import flip_values
+    from rules.policy import Condition
+    policy = _policy(Condition(*cond))
+    assert flip_values(policy, dict(env, today=TODAY), TODAY) == expected

@@ -206,3 +206,24 @@ def test_operand_checks(tmp_path, condition, expected):
     policies, problems = load(tmp_path)
     assert policies is None
     assert len(problems) == 1 and expected in problems[0], problems
+
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "policy-format.md"
+
+
+def test_every_field_and_operator_is_documented():
+    from rules.compute import OPERATORS
+    from rules.load import CASE_FIELDS, OPTIONAL, REQUIRED
+    from rules.policy import CONDITION_OPERATORS
+    text = DOC.read_text(encoding="utf-8")
+    for name in list(REQUIRED) + list(OPTIONAL) + list(CASE_FIELDS) + list(CONDITION_OPERATORS) + list(OPERATORS):
+        assert f"`{name}`" in text, f"{name} is not documented in docs/policy-format.md"
+
+
+def test_the_documented_example_is_valid(tmp_path):
+    text = DOC.read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    write(tmp_path, example)
+    policies, problems = load(tmp_path)
+    assert problems == []
+    assert [p.id for p in policies.policies] == ["election.too_few_candidates"]
