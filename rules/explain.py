@@ -97,7 +97,10 @@ def reason(policy: Policy, cond: Condition, env: dict, negate: bool = False) -> 
         return f"未提供{name}"
     shown = _show(env[cond.fact], unit(policy, cond.fact))
     if isinstance(env[cond.fact], (bool, str)) and cond.op in ("eq", "ne", "in"):
-        return f"{name}：{shown}"
+        excluded = (cond.op == "ne") != negate
+        if cond.op == "in":
+            return f"{name}：{shown}" + (f"（不属于 {'、'.join(map(str, cond.operand))}）" if negate else "")
+        return f"{name}：{shown}" + (f"（不是 {_show(cond.operand, '')}）" if excluded else "")
     if cond.op == "in":
         options = "、".join(_operand_text(policy, cond, o, env) for o in cond.operand)
         return f"{name} {shown}，{'不' if negate else ''}属于 {options}"

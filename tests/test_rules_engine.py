@@ -174,6 +174,10 @@ def test_why_not(engine):
                           TODAY) == ("正式党员 5 名 ≥ 3 名",)
     assert engine.why_not("branch_vote", {"expected_voters": 20}, "branch_vote.majority_reached",
                           TODAY) == ("缺少：赞成票",)
+    assert engine.why_not("election", {"org_type": "企业", "term_start": dt.date(2024, 1, 1)},
+                          "election.next_term_village", TODAY) == ("单位类型：企业（不属于 村、社区）",)
+    assert engine.why_not("election", {"org_type": "村", "term_start": dt.date(2019, 1, 1)},
+                          "election.next_term_village", TODAY) == ("任期届满日期 2024年1月1日 < 今天 2025年6月1日",)
 
 
 def test_verdict_to_dict_is_json_safe(engine):
