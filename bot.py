@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """zhibu-bot (支部助手): command line entry point and wiring.
 
-    python bot.py [run]                 Telegram bot with TELEGRAM_BOT_TOKEN, else the console chat
+    python bot.py [run] [--webhook URL --port N]   Telegram bot with TELEGRAM_BOT_TOKEN, else the console chat
     python bot.py chat                  console chat
     python bot.py ask [--json] [--batch FILE] [--no-log] TEXT
     python bot.py evaluate [--json] topic=NAME FACT=VALUE ...
@@ -110,12 +110,37 @@ def cmd_chat(args) -> int:
 
 
 def cmd_run(args) -> int:
-    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
-    if not token:
+    from handlers.settings import SettingsError, load_settings
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not settings.token:
         return cmd_chat(args)
-    print("Telegram mode is not built yet (TELEGRAM_BOT_TOKEN is set); unset it to use the console chat.",
-          file=sys.stderr)
-    return 2
+    return run_telegram(settings, args)
+
+
+def run_telegram(settings, args) -> int:
+    """Long polling by default; --webhook URL --port N uses PTB's built-in webhook server."""
+    from telegram import Update
+
+    from handlers import admin_cli
+    from handlers.telegram_app import Services, build_application
+    import storage
+    querylog = open_querylog()
+    assistant = Assistant(load_or_exit(), querylog)
+
+    def stats_text() -> str:
+        return admin_cli.stats_report(storage.open_db(storage.default_db_path()), assistant.content, 30)[1]
+
+    app = build_application(Services(assistant, settings, querylog, stats_text))
+    if getattr(args, "webhook", None):
+        app.run_webhook(listen="0.0.0.0", port=args.port, webhook_url=args.webhook,
+                        allowed_updates=Update.ALL_TYPES)
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
 
 
 def cmd_check(args) -> int:
@@ -167,6 +192,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bot.py", description="zhibu-bot 支部助手")
     sub = p.add_subparsers(dest="command")
     run = sub.add_parser("run", help="start the Telegram bot (console chat without a token)")
+    run.add_argument("--webhook", metavar="URL", help="use a webhook at this public URL instead of long polling")
+    run.add_argument("--port", type=int, default=8443, help="port for the webhook server (default 8443)")
     run.set_defaults(func=cmd_run)
     chat = sub.add_parser("chat", help="console chat")
     chat.add_argument("--no-log", action="store_true", help="do not write the query log")

@@ -17,6 +17,7 @@ from handlers.content import Content
 from handlers.smalltalk import EMPTY_PROMPT, REPLIES, smalltalk_kind
 from knowledge.normalize import detect_script, fold, in_script, normalize_text
 import rules.extract as facts_from_text
+from rules.vocabulary import TOPIC_LABELS
 
 log = logging.getLogger("zhibu.pipeline")
 
@@ -110,6 +111,17 @@ class Assistant:
         if entry is None:
             return None
         return self._entry_reply(content, entry, 1.0, script, normalized="")
+
+    def start_check(self, topic: str, script: str = "simplified") -> Reply:
+        """Open the guided situation form for a topic: ask for the facts its policies need."""
+        content = self._content
+        if content.engine is None or topic not in TOPIC_LABELS:
+            return Reply("decline", in_script("没有这个检查项目。", script), script=script, fallback=True)
+        missing = content.engine.missing_facts(topic, {})
+        lines = [f"开始检查：{TOPIC_LABELS[topic]}。请回答下面的问题（直接回复，发送 /cancel 退出）："]
+        lines += [f"· {prompt}" for _, prompt in missing]
+        return Reply("ask", in_script("\n".join(lines), script), script=script,
+                     pending=Pending(topic, {}, tuple(name for name, _ in missing)))
 
     # -- steps ---------------------------------------------------------------------------------
 

@@ -1,0 +1,284 @@
+"""The Telegram adapter: thin callbacks that turn updates into Inbound, call the pipeline, and send replies.
+
+Private chats: any text is a question. Groups: only commands, @mentions and replies to the bot, answered as
+a reply to the asker's message (works with privacy mode on). Everything else is ignored or gets a hint.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass
+
+from telegram import (BotCommand, ForceReply, Message, MessageEntity, ReplyKeyboardRemove, Update)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler,
+                          ContextTypes, Defaults, MessageHandler, filters)
+
+from handlers import telegram_browse as browse
+from handlers.pipeline import Assistant, Inbound, Pending, Reply
+from handlers.settings import Settings
+from handlers.smalltalk import EXAMPLES, HELP_TEXT
+from handlers.telegram_render import choice_keyboard, html_parts, reply_keyboard
+from knowledge.normalize import fold
+from rules.vocabulary import FACTS
+
+log = logging.getLogger("zhibu.telegram")
+
+COMMANDS = (("start", "开始使用"), ("help", "我能回答什么"), ("topics", "按类别浏览"), ("steps", "入党流程（25步）"),
+            ("check", "检查具体情况"), ("cancel", "退出当前检查"), ("stats", "使用统计（管理员）"))
+KEYWORDS = {"帮助": "help", "流程": "steps", "检查": "check"}
+WELCOME = ("您好，我是支部助手！我可以回答党支部工作的程序性问题（入党、组织设置、三会一课、党费、换届选举等），"
+           "也可以帮您核对具体情况，例如人数够不够、哪天转正、党费交多少。\n直接发文字提问即可，或点下面的例子：")
+NOT_TEXT_HINT = "我只能看懂文字。请用一句话描述您的问题，例如“预备期从哪天算”。"
+APOLOGY = "抱歉，处理您的消息时出了点问题，请稍后再试。"
+ADMINS_ONLY = "这个命令只对管理员开放。"
+
+
+@dataclass
+class Services:
+    """What the callbacks need, stored in application.bot_data['zhibu']."""
+
+    assistant: Assistant
+    settings: Settings
+    querylog: object | None = None
+    stats_text: object | None = None  # callable() -> str for /stats
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["zhibu"]
+
+
+# -- sending -------------------------------------------------------------------------------------------
+
+async def send_reply(message: Message, reply: Reply, context, quote: bool) -> None:
+    """Send a pipeline Reply as HTML parts; the keyboard rides on the last part."""
+    parts = html_parts(reply.text)
+    markup = reply_keyboard(reply, feedback=services(context).querylog is not None)
+    if reply.pending is not None:
+        markup = _ask_markup(reply.pending, message.chat.type)
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        await message.reply_text(part, reply_markup=markup if last else None, do_quote=quote and i == 0)
+
+
+def _ask_markup(pending: Pending, chat_type: str):
+    unknown = [n for n in pending.asked if n not in pending.facts]
+    if len(unknown) == 1 and FACTS[unknown[0]].type in ("bool", "choice"):
+        fact = FACTS[unknown[0]]
+        return choice_keyboard(("是", "否") if fact.type == "bool" else fact.choices)
+    return ForceReply(selective=True) if chat_type != ChatType.PRIVATE else None
+
+
+def _pending_store(context, chat_id: int) -> dict:
+    return context.user_data.setdefault("pending", {}) if context.user_data is not None else {}
+
+
+async def answer_text(message: Message, text: str, context, quote: bool) -> None:
+    """Run one question through the pipeline (carrying any pending situation check) and reply."""
+    svc = services(context)
+    store = _pending_store(context, message.chat_id)
+    inbound = Inbound(text, channel="telegram", chat_id=message.chat_id, chat_type=message.chat.type,
+                      user_id=message.from_user.id if message.from_user else None)
+    reply = svc.assistant.respond(inbound, store.get(message.chat_id))
+    if reply.pending is not None:
+        store[message.chat_id] = reply.pending
+    else:
+        store.pop(message.chat_id, None)
+    await send_reply(message, reply, context, quote)
+
+
+# -- commands ------------------------------------------------------------------------------------------
+
+async def cmd_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+    rows = [[InlineKeyboardButton(q, callback_data=f"q:{i}")] for i, q in enumerate(EXAMPLES)]
+    await update.effective_message.reply_text(html.escape(WELCOME), reply_markup=InlineKeyboardMarkup(rows))
+
+
+async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(html.escape(HELP_TEXT))
+
+
+async def cmd_topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    text, markup = browse.categories_view(services(context).assistant.content)
+    await update.effective_message.reply_text(html.escape(text), reply_markup=markup)
+
+
+async def cmd_steps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    text, markup = browse.steps_view(services(context).assistant.content, 0)
+    await update.effective_message.reply_text(html_parts(text)[0], reply_markup=markup)
+
+
+async def cmd_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    text, markup = browse.check_topics_view()
+    await update.effective_message.reply_text(html.escape(text), reply_markup=markup)
+
+
+async def cmd_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    _pending_store(context, message.chat_id).pop(message.chat_id, None)
+    await message.reply_text("已退出检查。可以继续提问。", reply_markup=ReplyKeyboardRemove(selective=True))
+
+
+async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    user = update.effective_user
+    if not svc.settings.is_admin(user.id if user else None):
+        await update.effective_message.reply_text(ADMINS_ONLY)
+        return
+    text = svc.stats_text() if svc.stats_text else "查询日志未启用。"
+    for part in html_parts(text):
+        await update.effective_message.reply_text(part)
+
+
+FEATURES = {"help": cmd_help, "steps": cmd_steps, "check": cmd_check}
+
+
+# -- messages ------------------------------------------------------------------------------------------
+
+async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    feature = KEYWORDS.get(fold(message.text).strip())
+    if feature:
+        await FEATURES[feature](update, context)
+        return
+    await answer_text(message, message.text, context, quote=False)
+
+
+def addressed_text(message: Message, bot_id: int, username: str) -> str | None:
+    """The question in a group message if it mentions or replies to the bot; None for ordinary chatter."""
+    text = message.text or ""
+    replied = message.reply_to_message is not None and message.reply_to_message.from_user is not None \
+        and message.reply_to_message.from_user.id == bot_id
+    mentioned = False
+    for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
+        if (entity.type == MessageEntity.MENTION and value.lstrip("@").lower() == username.lower()) or \
+                (entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id):
+            mentioned = True
+            text = text.replace(value, " ")
+    return text.strip() if (mentioned or replied) else None
+
+
+async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    text = addressed_text(message, context.bot.id, context.bot.username)
+    if text is None:
+        return
+    feature = KEYWORDS.get(fold(text).strip())
+    if feature:
+        await FEATURES[feature](update, context)
+        return
+    await answer_text(message, text, context, quote=True)
+
+
+async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice, documents in a private chat: a short hint (uploads arrive with admin updates)."""
+    message = update.effective_message
+    if message.document is not None and services(context).settings.is_admin(message.from_user.id):
+        await message.reply_text("收到文件。YAML 上传更新知识库的功能即将提供；目前请用 /help 查看可用功能。")
+        return
+    await message.reply_text(NOT_TEXT_HINT)
+
+
+# -- buttons -------------------------------------------------------------------------------------------
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    data = query.data or ""
+    svc = services(context)
+    content = svc.assistant.content
+    kind, _, rest = data.partition(":")
+    message = query.message
+    if kind == "fb":
+        sign, _, query_id = rest.partition(":")
+        if svc.querylog is not None:
+            svc.querylog.feedback(query_id, 1 if sign == "+" else -1)
+        await query.answer("谢谢反馈！")
+        return
+    await query.answer()
+    if message is None:
+        return
+    if kind == "e":
+        reply = svc.assistant.entry_reply(rest)
+        if reply is None:
+            await message.reply_text("这个条目已不存在，请重新提问。")
+        else:
+            await send_reply(message, reply, context, quote=False)
+    elif kind == "q" and rest.isdigit() and int(rest) < len(EXAMPLES):
+        await answer_text(message, EXAMPLES[int(rest)], context, quote=False)
+    elif kind == "c":
+        index, _, page = rest.partition(":")
+        text, markup = (browse.categories_view(content) if index == "-1"
+                        else browse.category_view(content, int(index), int(page or 0)))
+        await _edit(message, html.escape(text), markup)
+    elif kind == "st":
+        text, markup = browse.steps_view(content, int(rest))
+        await _edit(message, html_parts(text)[0], markup)
+    elif kind == "ck":
+        reply = svc.assistant.start_check(rest)
+        if reply.pending is not None:
+            _pending_store(context, message.chat_id)[message.chat_id] = reply.pending
+        await send_reply(message, reply, context, quote=False)
+
+
+async def _edit(message: Message, text: str, markup) -> None:
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except BadRequest as exc:  # "message is not modified" when a button is pressed twice
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+# -- lifecycle -----------------------------------------------------------------------------------------
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    summary = update.to_dict() if isinstance(update, Update) else repr(update)
+    log.error("error while handling an update: %s", summary, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
+        try:
+            await context.bot.send_message(update.effective_chat.id, APOLOGY)
+        except Exception:  # the apology must not raise a second error
+            log.warning("could not send the apology", exc_info=True)
+
+
+async def post_init(application: Application) -> None:
+    await application.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    log.warning("bot @%s started", application.bot.username)
+
+
+async def post_shutdown(application: Application) -> None:
+    svc: Services = application.bot_data["zhibu"]
+    if svc.querylog is not None:
+        svc.querylog.close()  # flush queued rows on a graceful shutdown
+
+
+def build_application(svc: Services) -> Application:
+    """Pure wiring: the Application with its handlers, defaults and rate limiter."""
+    settings = svc.settings
+    builder = (ApplicationBuilder().token(settings.token)
+               .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+               .rate_limiter(AIORateLimiter(overall_max_rate=settings.rate_per_second,
+                                            group_max_rate=settings.group_rate_per_minute, max_retries=3))
+               .concurrent_updates(64)
+               .post_init(post_init).post_shutdown(post_shutdown))
+    if settings.api_base_url:
+        builder = builder.base_url(settings.api_base_url)
+    if settings.api_base_file_url:
+        builder = builder.base_file_url(settings.api_base_file_url)
+    app = builder.build()
+    app.bot_data["zhibu"] = svc
+    for name, callback in (("start", cmd_start), ("help", cmd_help), ("topics", cmd_topics), ("steps", cmd_steps),
+                           ("check", cmd_check), ("cancel", cmd_cancel), ("stats", cmd_stats)):
+        app.add_handler(CommandHandler(name, callback, filters=~filters.UpdateType.EDITED))
+    fresh = ~filters.UpdateType.EDITED & ~filters.COMMAND
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & fresh, on_private_text))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & fresh, on_group_text))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.UpdateType.EDITED
+                                   & (filters.Sticker.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO
+                                      | filters.VIDEO | filters.Document.ALL | filters.LOCATION | filters.CONTACT),
+                                   on_not_text))
+    app.add_handler(CallbackQueryHandler(on_button))
+    app.add_error_handler(on_error)
+    return app
