@@ -261,7 +261,7 @@ def build_application(svc: Services) -> Application:
                .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
                .rate_limiter(AIORateLimiter(overall_max_rate=settings.rate_per_second,
                                             group_max_rate=settings.group_rate_per_minute, max_retries=3))
-               .concurrent_updates(64)
+               .concurrent_updates(16).connection_pool_size(4)
                .post_init(post_init).post_shutdown(post_shutdown))
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url)
