@@ -134,7 +134,15 @@ def run_telegram(settings, args) -> int:
     def stats_text() -> str:
         return admin_cli.stats_report(storage.open_db(storage.default_db_path()), assistant.content, 30)[1]
 
-    app = build_application(Services(assistant, settings, querylog, stats_text))
+    from handlers.telegram_reminders import ReminderService
+    from knowledge.planner import grace_from_hours
+    try:
+        grace = grace_from_hours(os.environ.get("ZHIBU_REMINDER_GRACE_HOURS"))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    reminders = ReminderService(storage.open_db(storage.default_db_path()), assistant, settings, grace)
+    app = build_application(Services(assistant, settings, querylog, stats_text, reminders))
     if getattr(args, "webhook", None):
         app.run_webhook(listen="0.0.0.0", port=args.port, webhook_url=args.webhook,
                         allowed_updates=Update.ALL_TYPES)

@@ -24,5 +24,6 @@ def run_check(root: Path) -> tuple[bool, list[str]]:
     questions = sum(len(e.questions) for e in content.kb.entries)
     lines.append(f"OK: {len(content.kb.entries)} entries, {questions} example questions, "
                  f"{len(content.kb.synonyms)} synonym groups, {content.policy_count} policies, "
-                 f"{cases} golden cases (version {content.version})")
+                 f"{cases} golden cases, {len(content.reminders.ids) if content.reminders else 0} reminders "
+                 f"(version {content.version})")
     return True, lines

@@ -16,6 +16,7 @@ from common.problems import Problem
 from knowledge.load import KnowledgeBase, load_knowledge
 from knowledge.match import Matcher
 from knowledge.normalize import normalize_text
+from knowledge.reminders import ReminderSet, load_reminders
 from rules import Engine, load_policies
 
 _versions = itertools.count(1)
@@ -29,11 +30,17 @@ class Content:
     matcher: Matcher
     engine: Engine | None
     version: str
+    reminders: ReminderSet | None = None
     loaded_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property
     def policy_count(self) -> int:
         return len(self.engine.policies.policies) if self.engine else 0
+
+    def close(self) -> None:
+        """Free the compiled rulesets (call once no answer is still using this version)."""
+        if self.engine is not None:
+            self.engine.close()
 
     def summary(self) -> str:
         return (f"{len(self.kb.entries)} entries in {len(self.kb.files)} files, "
@@ -43,6 +50,10 @@ class Content:
 def load_content(root: Path, with_rules: bool = True) -> tuple[Content | None, list[Problem]]:
     """Load knowledge/ and rules/ below root; (None, problems) when anything is invalid."""
     kb, problems = load_knowledge(root / "knowledge", root)
+    reminders = None
+    if (root / "knowledge" / "reminders.yaml").exists():
+        reminders, reminder_problems = load_reminders(root / "knowledge", root)
+        problems += reminder_problems
     engine = None
     digest = hashlib.sha256((kb.version if kb else "").encode())
     if with_rules:
@@ -56,7 +67,9 @@ def load_content(root: Path, with_rules: bool = True) -> tuple[Content | None, l
         if engine:
             engine.close()
         return None, problems
-    return Content(kb, Matcher(kb), engine, digest.hexdigest()[:12]), problems
+    if (root / "knowledge" / "reminders.yaml").exists():
+        digest.update((root / "knowledge" / "reminders.yaml").read_bytes())
+    return Content(kb, Matcher(kb), engine, digest.hexdigest()[:12], reminders), problems
 
 
 def _errors(problems: list[Problem]) -> bool:

@@ -20,6 +20,7 @@ from handlers import telegram_browse as browse
 from handlers.pipeline import Assistant, Inbound, Pending, Reply
 from handlers.settings import Settings
 from handlers.smalltalk import EXAMPLES, HELP_TEXT
+from handlers.telegram_reminders import TICK_SECONDS
 from handlers.telegram_render import choice_keyboard, html_parts, reply_keyboard
 from knowledge.normalize import fold
 from rules.vocabulary import FACTS
@@ -27,7 +28,8 @@ from rules.vocabulary import FACTS
 log = logging.getLogger("zhibu.telegram")
 
 COMMANDS = (("start", "开始使用"), ("help", "我能回答什么"), ("topics", "按类别浏览"), ("steps", "入党流程（25步）"),
-            ("check", "检查具体情况"), ("cancel", "退出当前检查"), ("stats", "使用统计（管理员）"))
+            ("check", "检查具体情况"), ("cancel", "退出当前检查"), ("remind", "群提醒（群管理员）"),
+            ("term", "记录支委会任期（群管理员）"), ("stats", "使用统计（管理员）"))
 KEYWORDS = {"帮助": "help", "流程": "steps", "检查": "check"}
 WELCOME = ("您好，我是支部助手！我可以回答党支部工作的程序性问题（入党、组织设置、三会一课、党费、换届选举等），"
            "也可以帮您核对具体情况，例如人数够不够、哪天转正、党费交多少。\n直接发文字提问即可，或点下面的例子：")
@@ -44,6 +46,7 @@ class Services:
     settings: Settings
     querylog: object | None = None
     stats_text: object | None = None  # callable() -> str for /stats
+    reminders: object | None = None   # handlers.telegram_reminders.ReminderService
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -191,6 +194,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     content = svc.assistant.content
     kind, _, rest = data.partition(":")
     message = query.message
+    if kind == "rm" and svc.reminders is not None:
+        await query.answer()
+        await svc.reminders.on_toggle(update, context, rest)
+        return
     if kind == "fb":
         sign, _, query_id = rest.partition(":")
         if svc.querylog is not None:
@@ -232,6 +239,13 @@ async def _edit(message: Message, text: str, markup) -> None:
 
 
 # -- lifecycle -----------------------------------------------------------------------------------------
+
+async def reminder_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every TICK_SECONDS (and once right after start-up, which catches up what was missed)."""
+    sent = await services(context).reminders.tick(context.bot)
+    if sent:
+        log.info("sent %d reminders", sent)
+
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     summary = update.to_dict() if isinstance(update, Update) else repr(update)
@@ -279,6 +293,10 @@ def build_application(svc: Services) -> Application:
                                    & (filters.Sticker.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO
                                       | filters.VIDEO | filters.Document.ALL | filters.LOCATION | filters.CONTACT),
                                    on_not_text))
+    if svc.reminders is not None:
+        app.add_handler(CommandHandler("remind", svc.reminders.cmd_remind, filters=~filters.UpdateType.EDITED))
+        app.add_handler(CommandHandler("term", svc.reminders.cmd_term, filters=~filters.UpdateType.EDITED))
+        app.job_queue.run_repeating(reminder_tick, interval=TICK_SECONDS, first=1, name="reminders")
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_error_handler(on_error)
     return app

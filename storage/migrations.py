@@ -54,3 +54,51 @@ def m001_queries_feedback(db: Database) -> None:
 
 
 # Append new migrations below this line, one function each, oldest first.
+
+
+#: The `subscriptions` columns (issue 6): which chat gets which reminder; primary key (chat_id, reminder_id).
+SUBSCRIPTION_COLUMNS: dict[str, type] = {
+    "chat_id": int,
+    "reminder_id": str,  # an id from knowledge/reminders.yaml, or term_end
+    "send_time": str,  # "HH:MM" override of the reminder's time, NULL for the reminder's own
+    "tz": str,  # IANA zone override for this subscription, NULL for the chat's (chat_settings.tz)
+    "enabled": int,  # 1 on, 0 off (/remind off, or the bot was removed from the chat)
+    "created_at": str,  # UTC ISO 8601
+    "updated_at": str,  # UTC ISO 8601; last switched on or changed: nothing due before it is caught up
+}
+
+#: The `reminders_sent` columns: one row per claimed, sent, failed or missed occurrence.
+REMINDER_SENT_COLUMNS: dict[str, type] = {
+    "chat_id": int,
+    "reminder_id": str,
+    "due_at": str,  # the occurrence's send moment, UTC ISO 8601; UNIQUE(chat_id, reminder_id, due_at)
+    "event_key": str,  # the occurrence's event (date; cron date+time; term end/months); UNIQUE with chat and reminder
+    "status": str,  # pending | sent | failed | missed | unknown
+    "message_id": int,  # Telegram message id once sent
+    "error": str,  # why it failed, for failed rows
+    "ts": str,  # UTC ISO 8601 of the last status change
+}
+
+#: The `chat_settings` columns: per-chat zone, 换届 term and why reminders were switched off.
+CHAT_SETTINGS_COLUMNS: dict[str, type] = {
+    "chat_id": int,
+    "tz": str,  # IANA zone, NULL for Asia/Shanghai
+    "term_start": str,  # ISO date the branch committee's term started (/term), or NULL
+    "org_type": str,  # 村 | 社区 | 机关 | 企业 | 学校, or NULL (3-year term)
+    "disabled_reason": str,  # set when delivery is impossible (e.g. Forbidden), NULL otherwise
+    "updated_at": str,  # UTC ISO 8601
+}
+
+
+@migrations(name="m002_reminders")
+def m002_reminders(db: Database) -> None:
+    """Create `subscriptions`, `reminders_sent` (exactly-once keys) and `chat_settings` (issue 6)."""
+    db["subscriptions"].create(SUBSCRIPTION_COLUMNS, pk=("chat_id", "reminder_id"), if_not_exists=True,
+                               not_null={"enabled", "created_at", "updated_at"}, defaults={"enabled": 1})
+    db["subscriptions"].create_index(["reminder_id"], if_not_exists=True)
+    db["reminders_sent"].create(REMINDER_SENT_COLUMNS, if_not_exists=True,
+                                not_null={"chat_id", "reminder_id", "due_at", "status", "ts"})
+    db["reminders_sent"].create_index(["chat_id", "reminder_id", "due_at"], unique=True, if_not_exists=True)
+    db["reminders_sent"].create_index(["chat_id", "reminder_id", "event_key"], unique=True, if_not_exists=True)
+    db["reminders_sent"].create_index(["status", "ts"], if_not_exists=True)
+    db["chat_settings"].create(CHAT_SETTINGS_COLUMNS, pk="chat_id", if_not_exists=True)

@@ -261,3 +261,29 @@ def test_recorded_update_fixtures(api, bot, name, chat_id, expected):
         assert not [c for c in api.call_log[since:] if c.method == "sendMessage" and c.params.get("chat_id") == chat_id]
     else:
         assert expected in api.wait_sent(chat_id=chat_id, contains=expected, since=since)["text"]
+
+
+def test_group_reminders_admin_only_test_send_and_survive_a_restart(tmp_path):
+    db = tmp_path / "remind.db"
+    with FakeBotAPI() as own_api:
+        proc = start_bot(own_api, db)
+        group = Chat(own_api, "supergroup", user_id=8101)
+        own_api.chat_members[(group.id, 8101)] = "administrator"
+        outsider = Chat(own_api, "supergroup", user_id=8102)
+        outsider.id = group.id
+        assert "只有本群管理员" in outsider.ask("/remind on theme_day", "管理员")["text"]
+        assert "已订阅“主题党日”" in group.ask("/remind on theme_day", "已订阅")["text"]
+        assert "【测试】【主题党日提醒】" in group.ask("/remind test theme_day", "测试")["text"]
+        assert "每届5年" in group.ask("/term 2023-06-01 村", "任期")["text"]
+        listing = group.ask("/remind", "本群提醒")
+        assert "✅ theme_day 主题党日：已订阅" in listing["text"]
+        assert "rm:on:dues" in buttons(listing)
+        since = len(own_api.call_log)
+        own_api.click(listing, "rm:on:dues", user_id=8101)
+        edited = own_api.wait_for(lambda m, p: m == "editMessageText" and "✅ dues" in p.get("text", ""), since=since)
+        assert "rm:off:dues" in buttons(edited)
+        stop_bot(proc)
+        proc = start_bot(own_api, db)  # a restart: subscriptions come back from SQLite
+        relisted = group.ask("/remind list", "本群提醒")["text"]
+        stop_bot(proc)
+    assert "✅ theme_day" in relisted and "✅ dues" in relisted and "✅ term_end" in relisted

@@ -1,11 +1,16 @@
 """Schema and migrations."""
 
 from storage import apply_migrations, applied_migrations, open_db
+from storage.migrations import migrations
+
+#: Every registered migration, oldest first (m001 queries/feedback, m002 reminders, …).
+ALL = [m.name for m in migrations._migrations]
 
 
 def test_in_memory_database_is_migrated(db):
-    assert db.table_names() == ["_sqlite_migrations", "queries", "feedback"]
-    assert applied_migrations(db) == ["m001_queries_feedback"]
+    assert db.table_names()[:3] == ["_sqlite_migrations", "queries", "feedback"]
+    assert applied_migrations(db) == ALL
+    assert ALL[:2] == ["m001_queries_feedback", "m002_reminders"]
 
 
 def test_applying_migrations_twice_is_a_no_op(db):
@@ -13,7 +18,7 @@ def test_applying_migrations_twice_is_a_no_op(db):
     assert apply_migrations(db) == []
     assert apply_migrations(db) == []
     assert db.schema == before
-    assert db["_sqlite_migrations"].count == 1
+    assert db["_sqlite_migrations"].count == len(ALL)
 
 
 def test_reopening_a_file_database_keeps_the_schema(tmp_path):
@@ -23,8 +28,8 @@ def test_reopening_a_file_database_keeps_the_schema(tmp_path):
     first.close()
     second = open_db(path)
     assert second.schema == schema
-    assert applied_migrations(second) == ["m001_queries_feedback"]
-    assert second["_sqlite_migrations"].count == 1
+    assert applied_migrations(second) == ALL
+    assert second["_sqlite_migrations"].count == len(ALL)
     second.close()
 
 
@@ -94,4 +99,4 @@ def test_threads_opening_a_new_file_create_the_schema_once(tmp_path):
         t.start()
     for t in threads:
         t.join()
-    assert (errors, counts) == ([], [1] * 6)
+    assert (errors, counts) == ([], [len(ALL)] * 6)
