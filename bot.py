@@ -23,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
+# The folder holding knowledge/ and rules/ (admins' uploads and rollbacks write there).
+CONTENT_ROOT = Path(os.environ.get("ZHIBU_CONTENT_ROOT") or ROOT).resolve()
 
 from handlers.checks import run_check  # noqa: E402
 from handlers.content import load_content  # noqa: E402
@@ -38,7 +40,7 @@ def setup_logging() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log the bot token in URLs
 
 
-def load_or_exit(root: Path = ROOT):
+def load_or_exit(root: Path = CONTENT_ROOT):
     content, problems = load_content(root)
     if content is None:
         for problem in problems:
@@ -61,7 +63,7 @@ def open_querylog():
         return None
 
 
-def build_assistant(root: Path = ROOT, log_queries: bool = False) -> Assistant:
+def build_assistant(root: Path = CONTENT_ROOT, log_queries: bool = False) -> Assistant:
     querylog = open_querylog() if log_queries else None
     if querylog is not None:
         atexit.register(querylog.close)  # flush queued rows on a clean shutdown
@@ -142,7 +144,12 @@ def run_telegram(settings, args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     reminders = ReminderService(storage.open_db(storage.default_db_path()), assistant, settings, grace)
-    app = build_application(Services(assistant, settings, querylog, stats_text, reminders))
+
+    from handlers.content_admin import ContentAdmin
+    db = storage.open_db(storage.default_db_path())
+    admin = ContentAdmin(CONTENT_ROOT, assistant, db)
+    watch = os.environ.get("ZHIBU_WATCH", "").strip() in ("1", "true", "yes")
+    app = build_application(Services(assistant, settings, querylog, stats_text, reminders, admin, watch))
     if getattr(args, "webhook", None):
         app.run_webhook(listen="0.0.0.0", port=args.port, webhook_url=args.webhook,
                         allowed_updates=Update.ALL_TYPES)
@@ -152,7 +159,7 @@ def run_telegram(settings, args) -> int:
 
 
 def cmd_check(args) -> int:
-    root = Path(args.dir).resolve() if args.dir else ROOT
+    root = Path(args.dir).resolve() if args.dir else CONTENT_ROOT
     ok, lines = run_check(root)
     for line in lines:
         print(line)
@@ -220,7 +227,7 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("facts", nargs="+")
     evaluate.set_defaults(func=cmd_evaluate)
     from handlers import admin_cli
-    admin_cli.add_commands(sub, lambda fn: (lambda args: fn(args, load_content(ROOT)[0])))
+    admin_cli.add_commands(sub, lambda fn: (lambda args: fn(args, load_content(CONTENT_ROOT)[0])))
     return p
 
 

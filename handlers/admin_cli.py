@@ -68,6 +68,39 @@ def cmd_purge(args, content: Content | None) -> int:
     return 0
 
 
+def cmd_versions(args, content: Content | None) -> int:
+    db = storage.open_db(storage.default_db_path())
+    versions = storage.list_versions(db, args.limit)
+    if not versions:
+        print("no versions recorded yet (the bot records one at start-up and at every reload, publish, rollback)")
+    for v in versions:
+        print(f"{v.id}\t{v.ts[:19]}\t{v.action}\t{v.digest}\t{v.summary[:80]}")
+    return 0
+
+
+def cmd_rollback(args, content: Content | None) -> int:
+    from pathlib import Path
+
+    from handlers.content_admin import ContentAdmin
+    from handlers.pipeline import Assistant
+    if content is None:
+        print("the current content is invalid; fix it or restore files by hand", file=sys.stderr)
+        return 1
+    import os
+    root = Path(os.environ.get("ZHIBU_CONTENT_ROOT") or Path(__file__).resolve().parent.parent).resolve()
+    admin = ContentAdmin(root, Assistant(content), storage.open_db(storage.default_db_path()))
+    candidate, label = admin.rollback(args.version)
+    if candidate is None:
+        print(label, file=sys.stderr)
+        return 1
+    if not candidate.ok:
+        print("\n".join(str(p) for p in candidate.errors), file=sys.stderr)
+        return 1
+    print(f"restored {label}: " + "；".join(candidate.diff))
+    print("a running bot picks this up with /reload (or at once with ZHIBU_WATCH=1)")
+    return 0
+
+
 def add_commands(sub, wrap) -> None:
     """Register the admin subcommands; `wrap(fn)` supplies the loaded content."""
     stats = sub.add_parser("stats", help="query-log figures: per day, top entries/policies, declined, latency, feedback")
@@ -84,3 +117,9 @@ def add_commands(sub, wrap) -> None:
     purge = sub.add_parser("purge", help="delete queries (and their feedback) older than N days")
     purge.add_argument("--older-than", type=int, required=True, metavar="DAYS")
     purge.set_defaults(func=wrap(cmd_purge))
+    versions = sub.add_parser("versions", help="list recorded versions of the YAML (newest first)")
+    versions.add_argument("--limit", type=int, default=20)
+    versions.set_defaults(func=wrap(cmd_versions))
+    rollback = sub.add_parser("rollback", help="restore the YAML files of a recorded version")
+    rollback.add_argument("version", type=int)
+    rollback.set_defaults(func=wrap(cmd_rollback))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from handlers.content import load_content, self_test
+from handlers.content import load_content
+from handlers.content_admin import validate
 
 
 def run_check(root: Path) -> tuple[bool, list[str]]:
@@ -13,9 +14,9 @@ def run_check(root: Path) -> tuple[bool, list[str]]:
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
     if content is not None:
-        errors += self_test(content)
-        if content.engine is not None:
-            errors += content.engine.run_golden_cases()
+        more_errors, more_warnings = validate(content)  # self-test, golden cases, lint: as before a publish
+        errors += more_errors
+        warnings += more_warnings
     lines = [str(p) for p in errors] + [f"warning: {p}" for p in warnings]
     if errors:
         lines.append(f"FAILED: {len(errors)} error(s)")

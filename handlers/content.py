@@ -57,7 +57,7 @@ def load_content(root: Path, with_rules: bool = True) -> tuple[Content | None, l
     engine = None
     digest = hashlib.sha256((kb.version if kb else "").encode())
     if with_rules:
-        policies, rule_problems = load_policies(root / "rules")
+        policies, rule_problems = load_policies(root / "rules", root=root)
         problems += rule_problems
         if policies is not None and kb is not None and not _errors(problems):
             for path in sorted((root / "rules").glob("*.yaml")):

@@ -16,6 +16,7 @@ from telegram.error import BadRequest
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler,
                           ContextTypes, Defaults, MessageHandler, filters)
 
+from handlers import telegram_admin
 from handlers import telegram_browse as browse
 from handlers.pipeline import Assistant, Inbound, Pending, Reply
 from handlers.settings import Settings
@@ -29,7 +30,8 @@ log = logging.getLogger("zhibu.telegram")
 
 COMMANDS = (("start", "开始使用"), ("help", "我能回答什么"), ("topics", "按类别浏览"), ("steps", "入党流程（25步）"),
             ("check", "检查具体情况"), ("cancel", "退出当前检查"), ("remind", "群提醒（群管理员）"),
-            ("term", "记录支委会任期（群管理员）"), ("stats", "使用统计（管理员）"))
+            ("term", "记录支委会任期（群管理员）"), ("stats", "使用统计（管理员）"), ("reload", "重新加载知识库（管理员）"),
+            ("kb", "知识库版本（管理员）"), ("versions", "版本列表（管理员）"), ("rollback", "回滚版本（管理员）"))
 KEYWORDS = {"帮助": "help", "流程": "steps", "检查": "check"}
 WELCOME = ("您好，我是支部助手！我可以回答党支部工作的程序性问题（入党、组织设置、三会一课、党费、换届选举等），"
            "也可以帮您核对具体情况，例如人数够不够、哪天转正、党费交多少。\n直接发文字提问即可，或点下面的例子：")
@@ -47,6 +49,8 @@ class Services:
     querylog: object | None = None
     stats_text: object | None = None  # callable() -> str for /stats
     reminders: object | None = None   # handlers.telegram_reminders.ReminderService
+    admin: object | None = None       # handlers.content_admin.ContentAdmin
+    watch: bool = False               # ZHIBU_WATCH=1: reload on YAML changes
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -180,7 +184,7 @@ async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """Stickers, photos, voice, documents in a private chat: a short hint (uploads arrive with admin updates)."""
     message = update.effective_message
     if message.document is not None and services(context).settings.is_admin(message.from_user.id):
-        await message.reply_text("收到文件。YAML 上传更新知识库的功能即将提供；目前请用 /help 查看可用功能。")
+        await telegram_admin.on_upload(update, context)
         return
     await message.reply_text(NOT_TEXT_HINT)
 
@@ -197,6 +201,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if kind == "rm" and svc.reminders is not None:
         await query.answer()
         await svc.reminders.on_toggle(update, context, rest)
+        return
+    if kind in ("pub", "can"):
+        await query.answer()
+        await telegram_admin.on_publish_button(update, context, kind, rest)
         return
     if kind == "fb":
         sign, _, query_id = rest.partition(":")
@@ -259,6 +267,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def post_init(application: Application) -> None:
     await application.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    svc: Services = application.bot_data["zhibu"]
+    if svc.admin is not None:
+        svc.admin.record_baseline()
+        if svc.watch:
+            application.create_task(telegram_admin.watch_files(svc.admin, svc.admin.root))
     log.warning("bot @%s started", application.bot.username)
 
 
@@ -297,6 +310,10 @@ def build_application(svc: Services) -> Application:
         app.add_handler(CommandHandler("remind", svc.reminders.cmd_remind, filters=~filters.UpdateType.EDITED))
         app.add_handler(CommandHandler("term", svc.reminders.cmd_term, filters=~filters.UpdateType.EDITED))
         app.job_queue.run_repeating(reminder_tick, interval=TICK_SECONDS, first=1, name="reminders")
+    if svc.admin is not None:
+        for name, callback in (("reload", telegram_admin.cmd_reload), ("kb", telegram_admin.cmd_kb),
+                               ("versions", telegram_admin.cmd_versions), ("rollback", telegram_admin.cmd_rollback)):
+            app.add_handler(CommandHandler(name, callback, filters=~filters.UpdateType.EDITED))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_error_handler(on_error)
     return app

@@ -4,25 +4,25 @@ Every entry contributes several short documents (its title, each example questio
 A question is normalized, rewritten to canonical synonyms, repaired for homophone typos, and scored
 against the documents; an entry's score is its best document's score. Features are character bigrams
 plus single characters at a lower weight; weights are inverse entry frequency, and features the
-knowledge base has never seen count against the match, so off-topic questions score low.
+knowledge base has never seen count against the match, so off-topic questions score low. Every
+document is scored (knowledge.index adds up the shared features' weights for all of them in numpy).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+
+from knowledge.index import UNIGRAM_WEIGHT, FeatureIndex
 from knowledge.load import KnowledgeBase
-from knowledge.normalize import normalize_text
+from knowledge.normalize import normalize_many
 from knowledge.typos import TypoFixer
 
-UNIGRAM_WEIGHT = 0.3
 KEYWORD_FACTOR = 0.7
 TITLE_FACTOR = 1.0
-POSTING_CAP = 3000      # features in more documents than this only refine shortlisted candidates
-SHORTLIST = 60
 KEYWORD_BONUS = 0.2     # an entry whose keyword appears verbatim gains this share of the keyword's weight
 UNSEEN_PENALTY = 0.1    # share of the question the knowledge base has never seen counts against it
 ACCEPT = 0.17           # raw score at which an answer is given (calibrated confidence 0.5)
@@ -75,11 +75,12 @@ class Synonyms:
     """Rewrites variant terms to their canonical term, longest match first."""
 
     def __init__(self, groups: tuple[tuple[str, ...], ...]):
+        normalized = iter(normalize_many([term for group in groups for term in group]))
         mapping: dict[str, str] = {}
         for group in groups:
-            canonical = normalize_text(group[0])
-            for term in group:
-                mapping[normalize_text(term)] = canonical
+            forms = [next(normalized) for _ in group]
+            for form in forms:
+                mapping[form] = forms[0]
         self.mapping = {k: v for k, v in mapping.items() if k}
         terms = sorted(self.mapping, key=len, reverse=True)
         self.pattern = re.compile("|".join(map(re.escape, terms))) if terms else None
@@ -89,6 +90,12 @@ class Synonyms:
             return text
         return self.pattern.sub(lambda m: self.mapping[m.group(0)], text)
 
+    def canonical_many(self, texts: list[str]) -> list[str]:
+        """[self.canonical(t) for t in texts] in one pass: terms hold no newline, so none matches across one."""
+        if not self.pattern or not texts or any("\n" in t for t in texts):
+            return [self.canonical(t) for t in texts]
+        return self.canonical("\n".join(texts)).split("\n")
+
 
 class Matcher:
     """An index over one KnowledgeBase; build once per KB version, then call rank()."""
@@ -96,50 +103,73 @@ class Matcher:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
         self.synonyms = Synonyms(kb.synonyms)
-        self.entry_ids: list[str] = []
-        self.titles: list[str] = []
-        self.keywords: list[tuple[tuple[str, float], ...]] = []
-        raw_docs: list[tuple[int, dict[str, float], float]] = []
+        self.entry_ids = [entry.id for entry in kb.entries]
+        self.titles = [entry.title for entry in kb.entries]
+        # Every entry's documents: its title, each example question, each keyword.
+        phrases: list[str] = []
+        owners: list[int] = []
+        factors: list[float] = []
         lexicon: set[str] = set()
         for idx, entry in enumerate(kb.entries):
-            self.entry_ids.append(entry.id)
-            self.titles.append(entry.title)
-            texts = [(entry.title, TITLE_FACTOR)] + [(q, 1.0) for q in entry.questions]
-            texts += [(k, KEYWORD_FACTOR) for k in entry.keywords]
-            self.keywords.append(tuple(self.synonyms.canonical(normalize_text(k)) for k in entry.keywords))
-            for text, factor in texts:
-                canon = self.synonyms.canonical(normalize_text(text))
-                if canon:
-                    raw_docs.append((idx, features(canon), factor))
+            phrases += (entry.title, *entry.questions, *entry.keywords)
+            owners += [idx] * (1 + len(entry.questions) + len(entry.keywords))
+            factors += [TITLE_FACTOR] + [1.0] * len(entry.questions) + [KEYWORD_FACTOR] * len(entry.keywords)
             lexicon.update((entry.category, *entry.keywords))
         for group in kb.synonyms:
             lexicon.update(group)
-        terms = {normalize_text(t) for t in lexicon}
-        self._build(raw_docs, terms | {self.synonyms.canonical(t) for t in terms})
+        # Normalize and canonicalize every distinct phrase once, all in one pass.
+        distinct = list(dict.fromkeys(phrases + sorted(lexicon)))
+        normal = dict(zip(distinct, normalize_many(distinct)))
+        forms = list(dict.fromkeys(normal.values()))
+        canon = dict(zip(forms, self.synonyms.canonical_many(forms)))
+        texts = [canon[normal[p]] for p in phrases]
+        kept = [i for i, text in enumerate(texts) if text] if "" in texts else list(range(len(texts)))
+        self.index = FeatureIndex([texts[i] for i in kept], [owners[i] for i in kept], len(kb.entries))
+        self.unseen_idf = math.log(1 + self.index.n_entries)
+        self.doc_entry = np.array([owners[i] for i in kept], dtype=np.int64)
+        self.doc_factor2 = np.array([factors[i] * 2 for i in kept])
+        # Documents come grouped by entry: where each entry's first one is.
+        self.entry_first_doc = np.flatnonzero(np.diff(self.doc_entry, prepend=-1))
+        terms = {normal[t] for t in lexicon}
+        self.typos = TypoFixer(self.index.ids, terms | {canon[t] for t in terms})
+        self._index_keywords(kb, [canon[normal[k]] for e in kb.entries for k in e.keywords])
 
-    def _build(self, raw_docs, lexicon: set[str]) -> None:
-        entry_sets: dict[str, set[int]] = defaultdict(set)
-        for idx, feats, _ in raw_docs:
-            for f in feats:
-                entry_sets[f].add(idx)
-        n = max(len(self.entry_ids), 1)
-        self.idf = {f: math.log(1 + n / len(s)) for f, s in entry_sets.items()}
-        self.unseen_idf = math.log(1 + n)
-        self.docs: list[tuple[int, dict[str, float], float, float]] = []
-        self.postings: dict[str, list[int]] = defaultdict(list)
-        for idx, feats, factor in raw_docs:
-            weighted = {f: t * self.idf[f] for f, t in feats.items()}
-            doc_no = len(self.docs)
-            self.docs.append((idx, weighted, sum(weighted.values()), factor))
-            for f in weighted:
-                self.postings[f].append(doc_no)
-        self.typos = TypoFixer({f for f in self.idf if len(f) == 2}, lexicon)
-        self.keywords = [tuple((k, sum(t * self.idf[f] for f, t in features(k).items())) for k in kws if k)
-                         for kws in self.keywords]
+    def _index_keywords(self, kb: KnowledgeBase, keywords: list[str]) -> None:
+        """Each keyword's owners (entry, position among its keywords) as a span of flat arrays, and its weight."""
+        stream = iter(keywords)
+        number: dict[str, int] = {}
+        owners, positions, numbers = [], [], []
+        for idx, entry in enumerate(kb.entries):
+            own = [k for k in (next(stream) for _ in entry.keywords) if k]
+            for pos, keyword in enumerate(own):
+                owners.append(idx)
+                positions.append(pos)
+                numbers.append(number.setdefault(keyword, len(number)))
+        ids, idf = self.index.ids, self.index.idf  # a keyword is a document too: all its features are known
+        weight = [sum(t * idf[ids[f]] for f, t in features(k).items()) for k in number]
+        order = np.argsort(np.array(numbers, dtype=np.int64), kind="stable")
+        ends = np.cumsum(np.bincount(np.array(numbers, dtype=np.int64), minlength=len(number))).tolist()
+        self.keyword_span = {k: (ends[n - 1] if n else 0, ends[n]) for k, n in number.items()}
+        self.keyword_owner = np.array(owners, dtype=np.int64)[order]
+        self.keyword_position = np.array(positions, dtype=np.int64)[order]
+        self.keyword_weight = np.array(weight)[np.array(numbers, dtype=np.int64)[order]]
+        self.keyword_lengths = sorted({len(k) for k in number})
 
     def prepare(self, normalized: str) -> str:
         """Canonical synonyms and repaired typos: the form that is scored."""
         return self.synonyms.canonical(self.typos.fix(self.synonyms.canonical(normalized)))
+
+    def _keyword_hits(self, query: str) -> np.ndarray | None:
+        """Per entry, the summed weight of its keywords that appear verbatim in the query (None if none)."""
+        spans = self.keyword_span
+        found = {query[i:i + n] for n in self.keyword_lengths for i in range(len(query) - n + 1)
+                 if query[i:i + n] in spans}
+        if not found:
+            return None
+        picked = np.concatenate([np.arange(*spans[k]) for k in found])
+        picked = picked[np.argsort(self.keyword_position[picked], kind="stable")]  # each entry's keywords in order
+        return np.bincount(self.keyword_owner[picked], weights=self.keyword_weight[picked],
+                           minlength=len(self.entry_ids))
 
     def rank(self, normalized: str, limit: int = 5) -> list[Match]:
         """Top entries for an already-normalized question, best first."""
@@ -147,26 +177,33 @@ class Matcher:
         feats = features(query)
         if not feats:
             return []
-        qw = {f: t * self.idf.get(f, self.unseen_idf) for f, t in feats.items()}
-        q_total = sum(qw.values())
-        unseen = sum(w for f, w in qw.items() if f not in self.idf) / q_total
-        partial: dict[int, float] = defaultdict(float)
-        for f, w in qw.items():
-            posting = self.postings.get(f)
-            if posting and len(posting) <= POSTING_CAP:
-                for d in posting:
-                    partial[d] += w
-        shortlist = sorted(partial, key=partial.__getitem__, reverse=True)[:SHORTLIST]
-        best: dict[int, float] = {}
-        for d in shortlist:
-            idx, dw, d_total, factor = self.docs[d]
-            overlap = sum(min(w, dw[f]) for f, w in qw.items() if f in dw)
-            score = factor * 2 * overlap / (q_total + d_total) - UNSEEN_PENALTY * unseen
-            if score > best.get(idx, 0.0):
-                best[idx] = score
-        for idx in best:
-            hit = sum(w for k, w in self.keywords[idx] if k in query)
-            if hit:
-                best[idx] += KEYWORD_BONUS * min(hit / q_total, 1.0)
-        top = sorted(best.items(), key=lambda kv: (-kv[1], self.entry_ids[kv[0]]))[:limit]
-        return [Match(self.entry_ids[i], self.titles[i], round(max(s, 0.0), 4), round(unseen, 4)) for i, s in top]
+        ids, idf = self.index.ids, self.index.idf
+        weights, columns, known, unseen_weights = [], [], [], []
+        for f, t in feats.items():
+            column = ids.get(f)
+            if column is None:
+                weights.append(t * self.unseen_idf)
+                unseen_weights.append(weights[-1])
+            else:
+                weights.append(t * idf[column])
+                columns.append(column)
+                known.append(weights[-1])
+        q_total = sum(weights)
+        unseen = sum(unseen_weights) / q_total
+        if not columns:
+            return []
+        overlap = self.index.overlaps(columns, known)
+        # Every document's Dice score (those sharing nothing score <= 0), then each entry's best document.
+        scores = self.doc_factor2 * overlap / (q_total + self.index.totals) - UNSEEN_PENALTY * unseen
+        best = np.maximum.reduceat(scores, self.entry_first_doc)
+        positive = np.flatnonzero(best > 0)
+        best, entries = best[positive], self.doc_entry[self.entry_first_doc[positive]]
+        hits = self._keyword_hits(query)
+        if hits is not None:
+            best = best + KEYWORD_BONUS * np.minimum(hits[entries] / q_total, 1.0)
+        if 0 < limit < len(best):
+            cutoff = np.partition(best, len(best) - limit)[len(best) - limit]
+            keep = best >= cutoff
+            best, entries = best[keep], entries[keep]
+        top = sorted(zip(best.tolist(), entries.tolist()), key=lambda se: (-se[0], self.entry_ids[se[1]]))[:limit]
+        return [Match(self.entry_ids[i], self.titles[i], round(max(s, 0.0), 4), round(unseen, 4)) for s, i in top]

@@ -9,6 +9,7 @@ knows is never touched, so a correct question cannot be "corrected" away from it
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Container
 from functools import lru_cache
 
 from pypinyin import Style, pinyin
@@ -29,8 +30,8 @@ def _is_cjk_term(term: str) -> bool:
 class TypoFixer:
     """Repairs one-character homophone typos of lexicon terms."""
 
-    def __init__(self, known_bigrams: set[str], lexicon: set[str]):
-        self.known = known_bigrams
+    def __init__(self, known_bigrams: Container[str], lexicon: set[str]):
+        self.known = known_bigrams  # any container: only two-character strings are looked up
         self.terms = {t for t in lexicon if _is_cjk_term(t)}
         self.lengths = sorted({len(t) for t in self.terms}, reverse=True)
         # "预?党员" -> [("预备党员", 1)]: every term with one position blanked out.
@@ -59,16 +60,21 @@ class TypoFixer:
         """Return text with homophone typos of lexicon terms repaired, longest terms first."""
         words = []
         for word in text.split(" "):
-            for length in self.lengths:
-                start = 0
-                while start + length <= len(word):
-                    window = word[start:start + length]
-                    unseen = any(window[j:j + 2] not in self.known for j in range(length - 1))
-                    fixed = None if window in self.terms or not unseen else self._repair(window)
-                    if fixed:
-                        word = word[:start] + fixed + word[start + length:]
-                        start += length
-                    else:
-                        start += 1
+            # unseen[j]: the bigram at j is unknown. Only a window holding one can be repaired.
+            unseen = [word[j:j + 2] not in self.known for j in range(len(word) - 1)]
+            if any(unseen):
+                for length in self.lengths:
+                    start = 0
+                    while start + length <= len(word):
+                        window = word[start:start + length]
+                        fixed = None
+                        if any(unseen[start:start + length - 1]) and window not in self.terms:
+                            fixed = self._repair(window)
+                        if fixed:
+                            word = word[:start] + fixed + word[start + length:]
+                            unseen = [word[j:j + 2] not in self.known for j in range(len(word) - 1)]
+                            start += length
+                        else:
+                            start += 1
             words.append(word)
         return " ".join(words)

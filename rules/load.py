@@ -399,19 +399,32 @@ def read_file(doc: Loaded, first_seen: dict[str, str]) -> tuple[list[Policy], li
     return policies, problems
 
 
-def load_policies(directory: Path, run_cases: bool = True) -> tuple[PolicySet | None, list[Problem]]:
-    """Load and validate every `*.yaml` in `directory`; (None, problems) when anything is wrong."""
+def load_policies(directory: Path, run_cases: bool = True, root: Path | None = None
+                  ) -> tuple[PolicySet | None, list[Problem]]:
+    """Load and validate every `*.yaml` in `directory`; (None, problems) when anything is wrong.
+
+    With `root`, file names in problems are relative to it (rules/dues.yaml); without, they are as given.
+    """
     directory = Path(directory)
     files = sorted(directory.glob("*.yaml"))
+
+    def display(path: Path) -> str:
+        if root is None:
+            return str(path)
+        try:
+            return str(path.resolve().relative_to(Path(root).resolve()))
+        except ValueError:
+            return str(path)
+
     if not files:
-        return None, [Problem(str(directory), 0, "", "no policy files (*.yaml) found")]
+        return None, [Problem(display(directory), 0, "", "no policy files (*.yaml) found")]
     problems: list[Problem] = []
     valid: list[Policy] = []
     versions: dict[str, int] = {}
     first_seen: dict[str, str] = {}
     for path in files:
         try:
-            doc = load_yaml(path, str(path))
+            doc = load_yaml(path, display(path))
         except InvalidData as exc:
             problems.extend(exc.problems)
             continue

@@ -102,3 +102,33 @@ def m002_reminders(db: Database) -> None:
     db["reminders_sent"].create_index(["chat_id", "reminder_id", "event_key"], unique=True, if_not_exists=True)
     db["reminders_sent"].create_index(["status", "ts"], if_not_exists=True)
     db["chat_settings"].create(CHAT_SETTINGS_COLUMNS, pk="chat_id", if_not_exists=True)
+
+
+#: `kb_versions` columns (issue 7): every published or rolled-back version of the YAML, whole.
+KB_VERSION_COLUMNS: dict[str, type] = {
+    "id": int,            # 1, 2, 3 … in publishing order
+    "digest": str,        # content hash of all the files
+    "files": str,         # JSON {relative path: file text}: enough to restore the version
+    "ts": str,            # UTC ISO 8601
+    "admin_hash": str,    # salted hash of the admin's Telegram id (NULL for the CLI or start-up)
+    "action": str,        # baseline | reload | publish | rollback
+    "summary": str,       # the diff summary shown to the admin
+}
+
+#: `admin_audit` columns: every admin action, allowed or refused.
+ADMIN_AUDIT_COLUMNS: dict[str, type] = {
+    "id": int,
+    "ts": str,
+    "admin_hash": str,
+    "action": str,        # reload | upload | publish | cancel | rollback | versions | refused:<action> …
+    "ok": int,            # 1 done, 0 failed or refused
+    "detail": str,
+}
+
+
+@migrations(name="m003_versions_audit")
+def m003_versions_audit(db: Database) -> None:
+    """Create `kb_versions` (published YAML, for rollback) and `admin_audit` (issue 7)."""
+    db["kb_versions"].create(KB_VERSION_COLUMNS, pk="id", if_not_exists=True, not_null={"digest", "files", "ts"})
+    db["admin_audit"].create(ADMIN_AUDIT_COLUMNS, pk="id", if_not_exists=True, not_null={"ts", "action", "ok"})
+    db["admin_audit"].create_index(["ts"], if_not_exists=True)

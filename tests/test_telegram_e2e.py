@@ -287,3 +287,76 @@ def test_group_reminders_admin_only_test_send_and_survive_a_restart(tmp_path):
         relisted = group.ask("/remind list", "本群提醒")["text"]
         stop_bot(proc)
     assert "✅ theme_day" in relisted and "✅ dues" in relisted and "✅ term_end" in relisted
+
+
+NEW_ENTRY = """version: 1
+entries:
+  - id: local.flag_raising
+    title: 升旗仪式安排
+    category: 基层实践
+    questions: [支部升旗仪式怎么安排, 升旗仪式谁来组织, 升旗仪式多久一次]
+    answer: 由支部书记组织，每月第一个工作日举行（示例条目）。
+    source: 种子材料 000
+    verified: false
+    local_practice: true
+""".encode("utf-8")
+
+
+def copy_content(root: Path) -> Path:
+    import shutil
+    for folder in ("knowledge", "rules"):
+        (root / folder).mkdir(parents=True)
+        for path in (ROOT / folder).glob("*.yaml"):
+            shutil.copy(path, root / folder / path.name)
+    return root
+
+
+def test_admin_upload_publish_broken_upload_refusals_and_rollback(tmp_path):
+    root = copy_content(tmp_path / "content")
+    with FakeBotAPI() as own_api:
+        proc = start_bot(own_api, tmp_path / "admin.db", ZHIBU_CONTENT_ROOT=str(root))
+        try:
+            admin = Chat(own_api, user_id=ADMIN)
+            admin.id = ADMIN
+            outsider = Chat(own_api)
+            # non-admins are refused, and the refusal is audited
+            assert "只对管理员开放" in outsider.ask("/reload", "管理员")["text"]
+            since = len(own_api.call_log)
+            own_api.send_update_of("document", chat_id=outsider.id, user_id=outsider.user_id,
+                                   content=NEW_ENTRY, file_name="local.yaml")
+            assert "只能看懂文字" in outsider.expect("文字", since)["text"]
+            # a good upload: validated, replayed, published, served
+            since = len(own_api.call_log)
+            own_api.send_update_of("document", chat_id=ADMIN, user_id=ADMIN, content=NEW_ENTRY, file_name="local.yaml")
+            offer = admin.expect("校验通过", since, timeout=30)
+            assert "条目新增 1：local.flag_raising" in offer["text"] and "pub:" in buttons(offer)[0]
+            since = len(own_api.call_log)
+            own_api.click(offer, buttons(offer)[0], user_id=ADMIN)
+            own_api.wait_for(lambda m, p: m == "editMessageText" and "已发布" in p.get("text", ""), since=since, timeout=30)
+            assert (root / "knowledge" / "local.yaml").read_bytes() == NEW_ENTRY
+            assert "升旗仪式安排" in outsider.ask("支部升旗仪式怎么安排", "升旗")["text"]
+            # a broken upload: located errors, nothing published, old answers keep coming
+            broken = NEW_ENTRY.replace(b"    answer:", b"    answr:")
+            since = len(own_api.call_log)
+            own_api.send_update_of("document", chat_id=ADMIN, user_id=ADMIN, content=broken, file_name="local.yaml")
+            errors = admin.expect("校验未通过", since, timeout=30)["text"]
+            assert "knowledge/local.yaml:7: entries[0].answr: unknown field" in errors
+            assert "entries[0].answer: required field missing" in errors
+            assert (root / "knowledge" / "local.yaml").read_bytes() == NEW_ENTRY
+            assert "入党介绍人" in outsider.ask("入党要几个介绍人", "介绍人")["text"]
+            # /kb, /versions, then /rollback removes the published entry
+            assert "条目 135 个" in admin.ask("/kb", "当前版本")["text"]
+            assert "publish" in admin.ask("/versions", "版本")["text"]
+            assert "条目删除 1：local.flag_raising" in admin.ask("/rollback", "已回滚", timeout=30)["text"]
+            assert not (root / "knowledge" / "local.yaml").exists()
+            assert "升旗仪式安排" not in outsider.ask("支部升旗仪式怎么安排")["text"]
+            # /reload with a broken file on disk: errors listed, old version stays live
+            (root / "knowledge" / "dues.yaml").write_text("version: 1\nentries: [\n", encoding="utf-8")
+            failed = admin.ask("/reload", "重新加载失败", timeout=30)["text"]
+            assert "knowledge/dues.yaml:3: YAML syntax error" in failed
+            assert "党费" in outsider.ask("党费按什么基数算", "党费")["text"]
+        finally:
+            stop_bot(proc)
+    audit = sqlite3.connect(tmp_path / "admin.db").execute("select action, ok from admin_audit order by id").fetchall()
+    assert ("refused:reload", 0) in audit and ("publish", 1) in audit and ("rollback", 1) in audit
+    assert ("upload", 0) in audit and ("reload", 0) in audit

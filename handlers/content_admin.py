@@ -1,0 +1,291 @@
+"""Admin updates without a restart: validate a candidate, diff it, replay real questions, publish, roll back.
+
+Everything here is Telegram-free; /reload, uploads, /versions and /rollback (and the CLI) call it. A candidate
+is built in a temporary copy of knowledge/ and rules/, so the live files and the live Content are untouched
+until publish() writes the files atomically (temp file + rename) and swaps the Content in one assignment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from common.problems import Problem
+from handlers.content import Content, load_content, self_test
+from handlers.pipeline import Assistant, Inbound
+
+log = logging.getLogger("zhibu.admin")
+
+CONTENT_DIRS = ("knowledge", "rules")
+MAX_UPLOAD = 1_000_000
+REPLAY_DEFAULT = 500
+
+
+@dataclass(frozen=True)
+class Change:
+    """A logged question whose answer or verdict the candidate would change."""
+
+    question: str
+    before: str
+    after: str
+
+
+@dataclass
+class Candidate:
+    """A validated (or rejected) new version, ready to publish."""
+
+    files: dict[str, bytes]                      # relative path -> bytes: the whole candidate tree
+    content: Content | None = None
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    diff: list[str] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    replayed: int = 0
+    token: str = field(default_factory=lambda: secrets.token_hex(6))
+
+    @property
+    def ok(self) -> bool:
+        return self.content is not None and not self.errors
+
+    @property
+    def digest(self) -> str:
+        return tree_digest(self.files)
+
+
+def tree_digest(files: dict[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name] + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def read_tree(root: Path) -> dict[str, bytes]:
+    """Every YAML file of knowledge/ and rules/, by path relative to root."""
+    return {f"{d}/{p.name}": p.read_bytes() for d in CONTENT_DIRS for p in sorted((root / d).glob("*.yaml"))}
+
+
+def validate(content: Content) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings) beyond the schema: the self-test, golden cases and the lint."""
+    errors = list(self_test(content))
+    if content.engine is not None:
+        errors += content.engine.run_golden_cases()
+    warnings: list[Problem] = []
+    try:
+        from knowledge.lint import lint_knowledge
+        from rules.lint import lint_policies
+        found = lint_knowledge(content.kb, content.matcher)
+        if content.engine is not None:
+            found += lint_policies(content.engine.policies)
+    except ImportError:  # lint modules are optional while they are being written
+        found = []
+    errors += [p for p in found if p.severity == "error"]
+    warnings += [p for p in found if p.severity != "error"]
+    return errors, warnings
+
+
+def _strip(obj):
+    """The object without its source location, so a moved line does not count as a change."""
+    if not dataclasses.is_dataclass(obj):
+        return obj
+    names = {f.name for f in dataclasses.fields(obj)}
+    return dataclasses.replace(obj, **{k: v for k, v in (("file", ""), ("line", 0)) if k in names})
+
+
+def _compare(old: dict, new: dict, label: str) -> list[str]:
+    added = sorted(set(new) - set(old))
+    removed = sorted(set(old) - set(new))
+    changed = sorted(k for k in set(old) & set(new) if old[k] != new[k])
+    lines = []
+    for verb, ids in (("新增", added), ("修改", changed), ("删除", removed)):
+        if ids:
+            shown = "、".join(ids[:10]) + (f" 等{len(ids)}个" if len(ids) > 10 else "")
+            lines.append(f"{label}{verb} {len(ids)}：{shown}")
+    return lines
+
+
+def diff_contents(old: Content, new: Content) -> list[str]:
+    """Entries, policies and reminders added, changed or removed (ignoring moved line numbers)."""
+    lines = _compare({e.id: _strip(e) for e in old.kb.entries}, {e.id: _strip(e) for e in new.kb.entries}, "条目")
+    policies = {}
+    for content in (old, new):
+        items = content.engine.policies.policies if content.engine else ()
+        policies[id(content)] = {p.id: dataclasses.replace(_strip(p), cases=()) for p in items}
+    lines += _compare(policies[id(old)], policies[id(new)], "政策")
+    old_rem = {r.id: _strip(r) for r in getattr(old.reminders, "reminders", ())} if old.reminders else {}
+    new_rem = {r.id: _strip(r) for r in getattr(new.reminders, "reminders", ())} if new.reminders else {}
+    lines += _compare(old_rem, new_rem, "提醒")
+    return lines or ["内容没有变化"]
+
+
+def _outcome(reply) -> str:
+    verdicts = ",".join(f"{v['rule_id']}={v['outcome']}" for v in reply.verdicts)
+    return verdicts or (reply.entry_id or ("（婉拒）" if reply.fallback else reply.kind))
+
+
+def replay(old: Content, new: Content, questions: list[str], today) -> list[Change]:
+    """Re-answer logged questions with both versions; the ones whose entry or verdicts differ."""
+    before, after = Assistant(old, today=today), Assistant(new, today=today)
+    changes = []
+    for question in questions:
+        a = _outcome(before.respond(Inbound(question)))
+        b = _outcome(after.respond(Inbound(question)))
+        if a != b:
+            changes.append(Change(question, a, b))
+    return changes
+
+
+def target_for(filename: str, data: bytes, root: Path) -> str | None:
+    """Where an uploaded file belongs: an existing file of that name, or by its top-level key."""
+    name = Path(filename).name
+    if not name.endswith((".yaml", ".yml")) or name.startswith("."):
+        return None
+    name = name[:-4] + ".yaml" if name.endswith(".yml") else name
+    for folder in CONTENT_DIRS:
+        if (root / folder / name).exists():
+            return f"{folder}/{name}"
+    head = data[:4000].decode("utf-8", errors="ignore")
+    if "\npolicies:" in "\n" + head:
+        return f"rules/{name}"
+    return f"knowledge/{name}"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temp file in the same folder, fsync, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class ContentAdmin:
+    """Builds, validates, publishes and rolls back content versions for one project root.
+
+    `db` (optional) is the storage Database: versions and the audit trail go there, and replay reads the
+    last logged questions from it.
+    """
+
+    def __init__(self, root: Path, assistant: Assistant, db=None):
+        self.root = root
+        self.assistant = assistant
+        self.db = db
+
+    def _store(self, fn, *args, **kwargs):
+        """Storage faults never stop an admin action: log and carry on."""
+        if self.db is None:
+            return None
+        import storage
+        try:
+            return getattr(storage, fn)(self.db, *args, **kwargs)
+        except Exception:  # noqa: BLE001
+            log.exception("storage: %s failed", fn)
+            return None
+
+    def questions(self, limit: int) -> list[str]:
+        return self._store("recent_questions", limit) or []
+
+    def audit(self, action: str, ok: bool, detail: str = "", admin: str | None = None) -> None:
+        self._store("audit", action, ok, detail, admin)
+
+    def record_baseline(self) -> None:
+        """Remember the files running now, so the first publish can be rolled back."""
+        files = read_tree(self.root)
+        self._store("record_version", _texts(files), tree_digest(files), "baseline", "启动时的版本")
+
+    def candidate(self, overrides: dict[str, bytes] | None = None, replay_last: int = REPLAY_DEFAULT,
+                  whole_tree: bool = False) -> Candidate:
+        """Load the current tree plus overrides (or exactly `overrides` when whole_tree) and validate it fully."""
+        files = {} if whole_tree else read_tree(self.root)
+        files.update(overrides or {})
+        candidate = Candidate(files)
+        with tempfile.TemporaryDirectory(prefix="zhibu-candidate-") as tmp:
+            for rel, data in files.items():
+                (Path(tmp) / rel).parent.mkdir(parents=True, exist_ok=True)
+                (Path(tmp) / rel).write_bytes(data)
+            content, problems = load_content(Path(tmp))
+        candidate.errors = [p for p in problems if p.severity == "error"]
+        candidate.warnings = [p for p in problems if p.severity != "error"]
+        if content is None:
+            return candidate
+        errors, warnings = validate(content)
+        candidate.errors += errors
+        candidate.warnings += warnings
+        if candidate.errors:
+            content.close()
+            return candidate
+        candidate.content = content
+        live = self.assistant.content
+        candidate.diff = diff_contents(live, content)
+        if replay_last:
+            questions = self.questions(replay_last)
+            candidate.replayed = len(questions)
+            candidate.changes = replay(live, content, questions, self.assistant.today)
+        return candidate
+
+    def reload(self, admin: str | None = None) -> Candidate:
+        """Re-read knowledge/ and rules/ from disk; swap only if everything validates."""
+        candidate = self.candidate(replay_last=0)
+        if candidate.ok:
+            old = self.assistant.swap(candidate.content)
+            old.close()
+            self._store("record_version", _texts(candidate.files), candidate.digest, "reload", "；".join(candidate.diff),
+                        admin)
+        self.audit("reload", candidate.ok, _detail(candidate), admin)
+        return candidate
+
+    def rollback(self, version_id: int | None = None, admin: str | None = None) -> tuple[Candidate | None, str]:
+        """Restore the files of a stored version (default: the one before the latest) and publish them."""
+        versions = self._store("list_versions", 50) or []
+        if version_id is None:
+            version_id = versions[1].id if len(versions) > 1 else None
+        files = self._store("version_files", version_id) if version_id is not None else None
+        if files is None:
+            self.audit("rollback", False, f"no version {version_id}", admin)
+            return None, "没有可回滚的版本。" if version_id is None else f"没有版本 {version_id}。"
+        candidate = self.candidate({k: v.encode("utf-8") for k, v in files.items()}, replay_last=0, whole_tree=True)
+        if candidate.ok:
+            self.publish(candidate, admin, action="rollback", note=f"回滚到版本 {version_id}")
+        else:
+            self.audit("rollback", False, _detail(candidate), admin)
+        return candidate, f"版本 {version_id}"
+
+    def publish(self, candidate: Candidate, admin: str | None = None, action: str = "publish",
+                note: str = "") -> Content:
+        """Write the candidate's files atomically, make it the live version, record it."""
+        if not candidate.ok:
+            raise ValueError("cannot publish a candidate with errors")
+        current = read_tree(self.root)
+        for rel, data in candidate.files.items():
+            if current.get(rel) != data:
+                atomic_write(self.root / rel, data)
+        for rel in set(current) - set(candidate.files):
+            (self.root / rel).unlink(missing_ok=True)
+        old = self.assistant.swap(candidate.content)
+        old.close()  # callers run on one event loop: no answer is in flight on the old version here
+        summary = "；".join(filter(None, [note, *candidate.diff]))
+        self._store("record_version", _texts(candidate.files), candidate.digest, action, summary, admin)
+        self.audit(action, True, summary, admin)
+        return candidate.content
+
+
+def _texts(files: dict[str, bytes]) -> dict[str, str]:
+    return {k: v.decode("utf-8", errors="replace") for k, v in files.items()}
+
+
+def _detail(candidate: Candidate) -> str:
+    if candidate.ok:
+        return "；".join(candidate.diff)
+    return "\n".join(str(p) for p in candidate.errors[:20])
