@@ -4,7 +4,7 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench check clean venv
+.PHONY: run test bench check clean venv reliability
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (durable-rules does not build on 3.13)"; exit 1; }
@@ -27,6 +27,10 @@ test: venv
 
 bench: venv
 	$(PY) -m benchmarks
+
+# The full reliability suite (make test runs the same tests in a shorter form).
+reliability: venv
+	ZHIBU_RELIABILITY=full $(PY) -m pytest tests/reliability
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -150,11 +150,18 @@ def run_telegram(settings, args) -> int:
     admin = ContentAdmin(CONTENT_ROOT, assistant, db)
     watch = os.environ.get("ZHIBU_WATCH", "").strip() in ("1", "true", "yes")
     app = build_application(Services(assistant, settings, querylog, stats_text, reminders, admin, watch))
-    if getattr(args, "webhook", None):
-        app.run_webhook(listen="0.0.0.0", port=args.port, webhook_url=args.webhook,
-                        allowed_updates=Update.ALL_TYPES)
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    from telegram.error import InvalidToken
+    try:
+        if getattr(args, "webhook", None):
+            app.run_webhook(listen="0.0.0.0", port=args.port, webhook_url=args.webhook,
+                            allowed_updates=Update.ALL_TYPES)
+        else:
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        # One line, and never the token itself (a traceback would show it in the request URL).
+        print("error: Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped); get a new one from @BotFather",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -239,7 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "ask" and not args.batch and not args.text:
         print("usage: python bot.py ask [--json] TEXT  (or --batch FILE)", file=sys.stderr)
         return 2
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # e.g. `python bot.py export … | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from benchmarks.common import ROOT
 
-SUITES = ("bench_match", "bench_rules", "bench_storage", "bench_telegram", "bench_reminders")
+SUITES = ("bench_match", "bench_rules", "bench_storage", "bench_telegram", "bench_reminders", "bench_reload")
 
 
 def machine() -> str:

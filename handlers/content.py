@@ -47,8 +47,11 @@ class Content:
                 f"{len(self.kb.synonyms)} synonym groups, {self.policy_count} policies (version {self.version})")
 
 
-def load_content(root: Path, with_rules: bool = True) -> tuple[Content | None, list[Problem]]:
-    """Load knowledge/ and rules/ below root; (None, problems) when anything is invalid."""
+def load_content(root: Path, with_rules: bool = True, run_cases: bool = True) -> tuple[Content | None, list[Problem]]:
+    """Load knowledge/ and rules/ below root; (None, problems) when anything is invalid.
+
+    `run_cases=False` skips the policies' golden cases (for callers that run them through validate()).
+    """
     kb, problems = load_knowledge(root / "knowledge", root)
     reminders = None
     if (root / "knowledge" / "reminders.yaml").exists():
@@ -57,7 +60,7 @@ def load_content(root: Path, with_rules: bool = True) -> tuple[Content | None, l
     engine = None
     digest = hashlib.sha256((kb.version if kb else "").encode())
     if with_rules:
-        policies, rule_problems = load_policies(root / "rules", root=root)
+        policies, rule_problems = load_policies(root / "rules", run_cases=run_cases, root=root)
         problems += rule_problems
         if policies is not None and kb is not None and not _errors(problems):
             for path in sorted((root / "rules").glob("*.yaml")):
@@ -76,12 +79,30 @@ def _errors(problems: list[Problem]) -> bool:
     return any(p.severity == "error" for p in problems)
 
 
-def self_test(content: Content) -> list[Problem]:
+class MemoRanker:
+    """A matcher whose rank() results are remembered, so the self-test and the lint rank each question once."""
+
+    def __init__(self, matcher: Matcher):
+        self.matcher = matcher
+        self._memo: dict[tuple[str, int], list] = {}
+
+    def rank(self, normalized: str, limit: int = 5):
+        key = (normalized, limit)
+        if key not in self._memo:
+            self._memo[key] = self.matcher.rank(normalized, limit)
+        return self._memo[key]
+
+    def __getattr__(self, name):
+        return getattr(self.matcher, name)
+
+
+def self_test(content: Content, ranker=None) -> list[Problem]:
     """Every example question of every entry must rank its own entry first, confidently."""
+    ranker = ranker or content.matcher
     problems = []
     for entry in content.kb.entries:
         for i, question in enumerate(entry.questions):
-            ranked = content.matcher.rank(normalize_text(question), limit=2)
+            ranked = ranker.rank(normalize_text(question), limit=2)
             top = ranked[0] if ranked else None
             if top is None or top.entry_id != entry.id:
                 got = f"{top.entry_id} ({top.raw:.2f})" if top else "nothing"

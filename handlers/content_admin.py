@@ -14,11 +14,13 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.problems import Problem
-from handlers.content import Content, load_content, self_test
+from handlers.content import Content, MemoRanker, load_content, self_test
 from handlers.pipeline import Assistant, Inbound
 
 log = logging.getLogger("zhibu.admin")
@@ -26,6 +28,7 @@ log = logging.getLogger("zhibu.admin")
 CONTENT_DIRS = ("knowledge", "rules")
 MAX_UPLOAD = 1_000_000
 REPLAY_DEFAULT = 500
+RETIRE_AFTER = 60.0  # seconds a replaced version stays open for answers that started on it
 
 
 @dataclass(frozen=True)
@@ -73,14 +76,15 @@ def read_tree(root: Path) -> dict[str, bytes]:
 
 def validate(content: Content) -> tuple[list[Problem], list[Problem]]:
     """(errors, warnings) beyond the schema: the self-test, golden cases and the lint."""
-    errors = list(self_test(content))
+    ranker = MemoRanker(content.matcher)  # the self-test and the lint rank each example question once
+    errors = list(self_test(content, ranker))
     if content.engine is not None:
         errors += content.engine.run_golden_cases()
     warnings: list[Problem] = []
     try:
         from knowledge.lint import lint_knowledge
         from rules.lint import lint_policies
-        found = lint_knowledge(content.kb, content.matcher)
+        found = lint_knowledge(content.kb, ranker)
         if content.engine is not None:
             found += lint_policies(content.engine.policies)
     except ImportError:  # lint modules are optional while they are being written
@@ -182,6 +186,25 @@ class ContentAdmin:
         self.root = root
         self.assistant = assistant
         self.db = db
+        self._owner = threading.get_ident()
+        self._local = threading.local()  # one storage connection per worker thread
+        self._open_another = None
+        if db is not None:
+            import storage
+            self._open_another = storage.opener(db)
+        self._retired: list[tuple[float, Content]] = []
+        self._swap_lock = threading.Lock()  # one reload/publish/rollback at a time
+
+    def _retire(self, old: Content) -> None:
+        """Close replaced versions only after RETIRE_AFTER: an answer or replay may still be running on them."""
+        now = time.monotonic()
+        keep = []
+        for retired_at, content in self._retired:
+            if now - retired_at > RETIRE_AFTER:
+                content.close()
+            else:
+                keep.append((retired_at, content))
+        self._retired = keep + [(now, old)]
 
     def _store(self, fn, *args, **kwargs):
         """Storage faults never stop an admin action: log and carry on."""
@@ -189,7 +212,12 @@ class ContentAdmin:
             return None
         import storage
         try:
-            return getattr(storage, fn)(self.db, *args, **kwargs)
+            db = self.db
+            if threading.get_ident() != self._owner:
+                if getattr(self._local, "db", None) is None:
+                    self._local.db = self._open_another()
+                db = self._local.db
+            return getattr(storage, fn)(db, *args, **kwargs)
         except Exception:  # noqa: BLE001
             log.exception("storage: %s failed", fn)
             return None
@@ -215,7 +243,7 @@ class ContentAdmin:
             for rel, data in files.items():
                 (Path(tmp) / rel).parent.mkdir(parents=True, exist_ok=True)
                 (Path(tmp) / rel).write_bytes(data)
-            content, problems = load_content(Path(tmp))
+            content, problems = load_content(Path(tmp), run_cases=False)  # validate() runs the golden cases
         candidate.errors = [p for p in problems if p.severity == "error"]
         candidate.warnings = [p for p in problems if p.severity != "error"]
         if content is None:
@@ -237,12 +265,12 @@ class ContentAdmin:
 
     def reload(self, admin: str | None = None) -> Candidate:
         """Re-read knowledge/ and rules/ from disk; swap only if everything validates."""
-        candidate = self.candidate(replay_last=0)
-        if candidate.ok:
-            old = self.assistant.swap(candidate.content)
-            old.close()
-            self._store("record_version", _texts(candidate.files), candidate.digest, "reload", "；".join(candidate.diff),
-                        admin)
+        with self._swap_lock:
+            candidate = self.candidate(replay_last=0)
+            if candidate.ok:
+                self._retire(self.assistant.swap(candidate.content))
+                self._store("record_version", _texts(candidate.files), candidate.digest, "reload",
+                            "；".join(candidate.diff), admin)
         self.audit("reload", candidate.ok, _detail(candidate), admin)
         return candidate
 
@@ -267,14 +295,17 @@ class ContentAdmin:
         """Write the candidate's files atomically, make it the live version, record it."""
         if not candidate.ok:
             raise ValueError("cannot publish a candidate with errors")
+        with self._swap_lock:
+            return self._publish(candidate, admin, action, note)
+
+    def _publish(self, candidate: Candidate, admin: str | None, action: str, note: str) -> Content:
         current = read_tree(self.root)
         for rel, data in candidate.files.items():
             if current.get(rel) != data:
                 atomic_write(self.root / rel, data)
         for rel in set(current) - set(candidate.files):
             (self.root / rel).unlink(missing_ok=True)
-        old = self.assistant.swap(candidate.content)
-        old.close()  # callers run on one event loop: no answer is in flight on the old version here
+        self._retire(self.assistant.swap(candidate.content))
         summary = "；".join(filter(None, [note, *candidate.diff]))
         self._store("record_version", _texts(candidate.files), candidate.digest, action, summary, admin)
         self.audit(action, True, summary, admin)

@@ -24,6 +24,11 @@ REFUSED = "抱歉，这个操作只对管理员开放。"
 MAX_LISTED = 30
 
 
+async def _off_loop(fn, *args):
+    """Validation and reloads are CPU work: run them in a thread so answers keep flowing meanwhile."""
+    return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+
 def _svc(context):
     return context.application.bot_data["zhibu"]
 
@@ -70,7 +75,7 @@ async def cmd_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if not await _authorized(update, context, "reload"):
         return
     svc = _svc(context)
-    candidate = svc.admin.reload(_admin_hash(svc, update.effective_user.id))
+    candidate = await _off_loop(svc.admin.reload, _admin_hash(svc, update.effective_user.id))
     if not candidate.ok:
         await _send(update.effective_message, problems_text(candidate, "重新加载失败，仍在使用原来的版本：") + "")
         return
@@ -109,7 +114,8 @@ async def cmd_rollback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if args and not args[0].isdigit():
         await update.effective_message.reply_text("用法：/rollback [版本号]（不写则回到上一个版本）")
         return
-    candidate, label = svc.admin.rollback(int(args[0]) if args else None, _admin_hash(svc, update.effective_user.id))
+    candidate, label = await _off_loop(svc.admin.rollback, int(args[0]) if args else None,
+                                       _admin_hash(svc, update.effective_user.id))
     if candidate is None:
         await update.effective_message.reply_text(label)
     elif not candidate.ok:
@@ -142,7 +148,7 @@ async def on_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text("文件超过 1 MB，未处理。")
         return
     target = target_for(name, data, svc.admin.root)
-    candidate = await asyncio.get_running_loop().run_in_executor(None, lambda: svc.admin.candidate({target: data}))
+    candidate = await _off_loop(svc.admin.candidate, {target: data})
     svc.admin.audit("upload", candidate.ok, f"{target}: " + ("；".join(candidate.diff) if candidate.ok
                                                               else f"{len(candidate.errors)} errors"), admin)
     if not candidate.ok:
@@ -172,7 +178,7 @@ async def on_publish_button(update: Update, context, kind: str, token: str) -> N
         svc.admin.audit("cancel", True, token, admin)
         await query.message.edit_text("已取消，未发布。")
         return
-    svc.admin.publish(candidate, admin)
+    await _off_loop(svc.admin.publish, candidate, admin)
     await query.message.edit_text(html.escape("已发布，新版本已生效：\n" + "\n".join(candidate.diff)))
 
 
@@ -182,7 +188,7 @@ async def watch_files(admin: ContentAdmin, root: Path) -> None:
     async for changes in awatch(root / "knowledge", root / "rules"):
         if not any(str(path).endswith((".yaml", ".yml")) for _, path in changes):
             continue
-        candidate = admin.reload()
+        candidate = await _off_loop(admin.reload)
         if candidate.ok:
             log.warning("watcher: reloaded: %s", "；".join(candidate.diff))
         else:

@@ -78,6 +78,11 @@ def _ask_markup(pending: Pending, chat_type: str):
     return ForceReply(selective=True) if chat_type != ChatType.PRIVATE else None
 
 
+def _offered_store(context) -> dict:
+    """Per user: the entry ids last offered in each chat, so a reply of "1" opens the first."""
+    return context.user_data.setdefault("offered", {}) if context.user_data is not None else {}
+
+
 def _pending_store(context, chat_id: int) -> dict:
     return context.user_data.setdefault("pending", {}) if context.user_data is not None else {}
 
@@ -85,6 +90,13 @@ def _pending_store(context, chat_id: int) -> dict:
 async def answer_text(message: Message, text: str, context, quote: bool) -> None:
     """Run one question through the pipeline (carrying any pending situation check) and reply."""
     svc = services(context)
+    offered = _offered_store(context)
+    choices = offered.get(message.chat_id, [])
+    if text.strip().isdigit() and 1 <= int(text.strip()) <= len(choices):  # "回复数字即可查看"
+        reply = svc.assistant.entry_reply(choices[int(text.strip()) - 1])
+        if reply is not None:
+            await send_reply(message, reply, context, quote)
+            return
     store = _pending_store(context, message.chat_id)
     inbound = Inbound(text, channel="telegram", chat_id=message.chat_id, chat_type=message.chat.type,
                       user_id=message.from_user.id if message.from_user else None)
@@ -93,6 +105,7 @@ async def answer_text(message: Message, text: str, context, quote: bool) -> None
         store[message.chat_id] = reply.pending
     else:
         store.pop(message.chat_id, None)
+    offered[message.chat_id] = [s.entry_id for s in (reply.suggestions or reply.related)]
     await send_reply(message, reply, context, quote)
 
 

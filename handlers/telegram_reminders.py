@@ -8,6 +8,7 @@ window, else recorded as missed. Forbidden disables the chat, ChatMigrated moves
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import logging
 from datetime import datetime, timedelta, timezone
@@ -60,7 +61,7 @@ class ReminderService:
                 for stale in storage.recover_stale(self.db, now=now):
                     log.warning("reminder %s for chat %s may not have been sent (crash during send)",
                                 stale.reminder_id, stale.chat_id)
-            plan = plan_deliveries(self.reminders, storage.subscriptions(self.db), storage.all_chat_settings(self.db),
+            plan = plan_deliveries(self.reminders, storage.subscriptions(self.db), _Defaulted(self),
                                    now=now, since=self.last_tick, grace=self.grace)
             self.last_tick = now
             gate = asyncio.Semaphore(SEND_CONCURRENCY)
@@ -104,6 +105,10 @@ class ReminderService:
         storage.mark_failed(self.db, chat_id, reminder_id, due_at, "rate limited too long")
         return 0
 
+    def chat_settings(self, chat_id: int):
+        """The chat's settings, its zone defaulting to ZHIBU_TZ."""
+        return _with_default_tz(storage.chat_settings(self.db, chat_id), self.settings.tz)
+
     # -- commands --------------------------------------------------------------------------------------
 
     async def allowed(self, update: Update, context) -> bool:
@@ -124,7 +129,7 @@ class ReminderService:
         if reminders is None:
             return "没有配置提醒。", None
         subs = {s.reminder_id: s for s in storage.subscriptions(self.db, chat_id)}
-        settings = storage.chat_settings(self.db, chat_id)
+        settings = self.chat_settings(chat_id)
         tz = resolve_tz(settings.tz)
         lines, rows = ["本群提醒（点按钮订阅或退订）："], []
         for rid in reminders.ids:
@@ -180,7 +185,7 @@ class ReminderService:
         if action == "off":
             changed = storage.unsubscribe(self.db, chat_id, rid)
             return ("已退订。" if changed else "本群没有订阅这个提醒。"), None
-        text = preview(reminders, rid, storage.chat_settings(self.db, chat_id), self.clock())
+        text = preview(reminders, rid, self.chat_settings(chat_id), self.clock())
         if text is None:
             raise ValueError("这个提醒还不能试发（换届提醒需要先用 /term 设置任期）。")
         return "【测试】" + text, "send"
@@ -193,7 +198,8 @@ class ReminderService:
         try:
             start, org_type = parse_term_args(list(context.args or []))
         except ValueError as exc:
-            await message.reply_text(html.escape(f"{exc}\n用法：/term YYYY-MM-DD [村|社区|机关|企业|学校]"))
+            await message.reply_text(html.escape(f"没能识别日期或单位类型（{exc}）。\n用法：/term YYYY-MM-DD [村|社区|机关|企业|学校]，"
+                                                 "例如 /term 2024-03-15 村"))
             return
         storage.set_term(self.db, message.chat_id, start, org_type)
         storage.subscribe(self.db, message.chat_id, TERM_REMINDER_ID)
@@ -214,6 +220,24 @@ class ReminderService:
             return
         text, markup = self.list_view(query.message.chat_id)
         await query.message.edit_text(html.escape(text), reply_markup=markup)
+
+
+def _with_default_tz(chat, tz) -> object:
+    return chat if chat is None or chat.tz else dataclasses.replace(chat, tz=str(tz))
+
+
+class _Defaulted(dict):
+    """All chats' settings, each zone defaulting to ZHIBU_TZ (the planner calls .get(chat_id))."""
+
+    def __init__(self, service: ReminderService):
+        super().__init__(storage.all_chat_settings(service.db))
+        self.tz = service.settings.tz
+
+    def get(self, chat_id, default=None):
+        chat = super().get(chat_id)
+        if chat is None:
+            return storage.ChatSettings(chat_id, tz=str(self.tz))
+        return _with_default_tz(chat, self.tz)
 
 
 def _seconds(value) -> float:

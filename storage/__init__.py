@@ -6,7 +6,7 @@ It imports no other project package and never `telegram`; callers pass in what i
 
 from .admin import (Version, audit, audit_log, latest_version, list_versions, recent_questions,
                     record_version, version_files)
-from .db import DEFAULT_DB_PATH, apply_migrations, applied_migrations, default_db_path, open_db
+from .db import DEFAULT_DB_PATH, opener, apply_migrations, applied_migrations, default_db_path, open_db
 from .export import apply_retention, export_rows, purge, retention_days
 from .gaps import GapCluster, format_gaps, gap_clusters
 from .migrations import FEEDBACK_COLUMNS, QUERY_COLUMNS, migrations
@@ -16,6 +16,7 @@ from .stats import format_stats, stats
 from .timeutil import REPORT_TZ
 
 __all__ = [
+    "opener",
     "Version", "audit", "audit_log", "latest_version", "list_versions", "recent_questions", "record_version",
     "version_files",
     "DEFAULT_DB_PATH",

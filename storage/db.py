@@ -105,3 +105,18 @@ def db_file_path(db: Database) -> str | None:
         if name == "main":
             return file or None
     return None
+
+
+def opener(db: Database):
+    """A function that opens a new connection to the same database (file or named in-memory).
+
+    Call it in the thread that owns `db`; call the result in another thread, which needs its own
+    connection (sqlite3 connections belong to the thread that opened them).
+    """
+    path = db_file_path(db)
+    if path:
+        return lambda: open_db(path, migrate=False)
+    name = getattr(db, "memory_name", None)
+    if not name:
+        raise ValueError("cannot reopen a private in-memory database; use storage.open_db(None)")
+    return lambda: Database(memory_name=name)

@@ -168,7 +168,8 @@ R = "rules/extra.yaml"
 REM = "knowledge/reminders.yaml"
 SYN = "knowledge/synonyms.yaml"
 SCO = "knowledge/scope.yaml"
-KNOWN_FIELDS = "id, title, category, questions, keywords, answer, steps, source, verified, local_practice, related, tags"
+KNOWN_FIELDS = ("id, title, category, questions, keywords, answer, steps, source, verified, local_practice, "
+                "related, tags")
 CATEGORIES = "入党程序, 组织设置, 组织生活, 换届选举, 党费, 党员管理, 基层实践"
 TOPICS = ("branch_formation, application, activist, candidate, branch_vote, probation, election, dues, org_life, "
           "membership_status, required_visit, weak_org")
@@ -239,7 +240,8 @@ CASES = [
      "knowledge/extra.yaml:4: not valid UTF-8 (byte 0xb2 at offset 52); save the file as UTF-8"),
     ("empty-file", K, b"", "knowledge/extra.yaml:1: file is empty"),
     ("only-comments", K, "# 只有注释\n\n", "knowledge/extra.yaml:1: file is empty"),
-    ("alias-bomb-alias-limit", K, alias_levels(11), "knowledge/extra.yaml:13: YAML syntax error: more than 100 aliases"),
+    ("alias-bomb-alias-limit", K, alias_levels(11),
+     "knowledge/extra.yaml:13: YAML syntax error: more than 100 aliases"),
     ("alias-bomb-node-limit", K, alias_levels(9),
      "knowledge/extra.yaml:2: document too large after expanding aliases (over 200,000 values)"),
     ("over-1mb", K, "version: 1\n# " + "x" * 1_000_001 + "\nentries: []\n",

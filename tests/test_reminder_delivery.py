@@ -96,3 +96,14 @@ async def test_chat_migrated_moves_subscriptions_and_retries(db, content):
 async def test_retry_after_waits_and_delivers(db, content):
     bot = ScriptedBot(RetryAfter(0))
     assert await service(db, content, DUE + timedelta(minutes=1)).tick(bot) == 1
+
+
+async def test_zhibu_tz_is_the_default_zone_for_groups(db, content):
+    from zoneinfo import ZoneInfo
+    half_past_midnight_utc = datetime(2026, 11, 2, 0, 30, tzinfo=timezone.utc)  # 09:30 Tokyo, 08:30 Shanghai
+    shanghai = ReminderService(db, Assistant(content), Settings(), timedelta(hours=12),
+                               clock=lambda: half_past_midnight_utc)
+    assert await shanghai.tick(ScriptedBot()) == 0          # 09:00 Shanghai is not due yet
+    tokyo = ReminderService(db, Assistant(content), Settings(tz=ZoneInfo("Asia/Tokyo")), timedelta(hours=12),
+                            clock=lambda: half_past_midnight_utc)
+    assert await tokyo.tick(ScriptedBot()) == 1             # 09:00 Tokyo was half an hour ago

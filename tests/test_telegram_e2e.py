@@ -360,3 +360,12 @@ def test_admin_upload_publish_broken_upload_refusals_and_rollback(tmp_path):
     audit = sqlite3.connect(tmp_path / "admin.db").execute("select action, ok from admin_audit order by id").fetchall()
     assert ("refused:reload", 0) in audit and ("publish", 1) in audit and ("rollback", 1) in audit
     assert ("upload", 0) in audit and ("reload", 0) in audit
+
+
+def test_replying_a_number_opens_the_suggested_entry(api, bot):
+    chat = Chat(api)
+    declined = chat.ask("支部", None)
+    offered = [d[2:] for d in buttons(declined) if d.startswith("e:")]
+    assert offered, declined["text"]
+    first = chat.ask("1", "来源")
+    assert "【" in first["text"]
