@@ -30,17 +30,35 @@ def fmt(value) -> str:
     return str(value)
 
 
+def flatten(results: dict, prefix: str = "") -> dict:
+    """{'a': {'b': 1}} -> {'a.b': 1}; lists are shown as they are."""
+    out = {}
+    for key, value in results.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
 def table(title: str, results: dict) -> list[str]:
     lines = [f"## {title}", ""]
     flat = {k: v for k, v in results.items() if not isinstance(v, dict)}
     nested = {k: v for k, v in results.items() if isinstance(v, dict)}
     if flat:
         lines += ["| figure | value |", "| --- | --- |"] + [f"| {k} | {fmt(v)} |" for k, v in flat.items()] + [""]
-    if nested:
+    shapes = {tuple(v) for v in nested.values()}
+    scalar = all(not isinstance(x, dict) for row in nested.values() for x in row.values())
+    if nested and len(shapes) == 1 and scalar:
         columns = list(next(iter(nested.values())))
         lines += ["| case | " + " | ".join(columns) + " |", "| --- " * (len(columns) + 1) + "|"]
         lines += [f"| {name} | " + " | ".join(fmt(row.get(c, "")) for c in columns) + " |" for name, row in nested.items()]
         lines.append("")
+    else:
+        for name, row in nested.items():
+            lines += [f"**{name}**", "", "| figure | value |", "| --- | --- |"]
+            lines += [f"| {k} | {fmt(v)} |" for k, v in flatten(row).items()] + [""]
     return lines
 
 

@@ -147,10 +147,11 @@ def sampled_rank_checks(every: int):
     def view(entries):
         return SimpleNamespace(entries=entries[::every])
 
-    def self_test(content):
+    def self_test(content, ranker=None):
         started = time.perf_counter()
         try:
-            return originals["self_test"](SimpleNamespace(kb=view(content.kb.entries), matcher=content.matcher))
+            return originals["self_test"](SimpleNamespace(kb=view(content.kb.entries), matcher=content.matcher),
+                                          ranker)
         finally:
             sampled["self_test"] += time.perf_counter() - started
 
