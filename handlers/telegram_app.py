@@ -6,13 +6,14 @@ a reply to the asker's message (works with privacy mode on). Everything else is 
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from dataclasses import dataclass
 
 from telegram import (BotCommand, ForceReply, Message, MessageEntity, ReplyKeyboardRemove, Update)
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler,
                           ContextTypes, Defaults, MessageHandler, filters)
 
@@ -67,7 +68,25 @@ async def send_reply(message: Message, reply: Reply, context, quote: bool) -> No
         markup = _ask_markup(reply.pending, message.chat.type)
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        await message.reply_text(part, reply_markup=markup if last else None, do_quote=quote and i == 0)
+        await _with_retries(lambda: message.reply_text(part, reply_markup=markup if last else None,
+                                                       do_quote=quote and i == 0))
+
+
+SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
+
+
+async def _with_retries(send):
+    """Retry a send that Telegram refused with a server error (it was not delivered). A timeout may have
+    delivered it, so it is not retried: a secretary should never get the same answer twice."""
+    for delay in SEND_RETRY_DELAYS:
+        try:
+            return await send()
+        except TimedOut:
+            raise
+        except NetworkError as exc:
+            log.warning("send failed (%s); retrying in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+    return await send()
 
 
 def _ask_markup(pending: Pending, chat_type: str):

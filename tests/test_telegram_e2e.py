@@ -369,3 +369,10 @@ def test_replying_a_number_opens_the_suggested_entry(api, bot):
     assert offered, declined["text"]
     first = chat.ask("1", "来源")
     assert "【" in first["text"]
+
+
+def test_server_errors_on_send_are_retried_and_the_answer_delivered(api, bot):
+    chat = Chat(api)
+    api.fail_next("sendMessage", status=500, count=2)
+    sent = chat.ask("预备期多长", "1年", timeout=20)
+    assert sent["chat_id"] == chat.id
