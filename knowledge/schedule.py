@@ -20,15 +20,15 @@ from __future__ import annotations
 import calendar
 import logging
 import re
-import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import chinese_calendar
-
 from knowledge.cron import CronSpec, max_days_in_month, parse_cron  # noqa: F401  (CronSpec, parse_cron re-exported)
+from knowledge.reminder_text import (  # noqa: F401  (re-exported)
+    PLACEHOLDERS, QUARTER_CN, TERM_PLACEHOLDERS, WEEKDAY_CN, chinese_date, placeholders_in, render_text)
+from knowledge.workdays import HOLIDAY_MODES, shift_for_holiday, workday_status  # noqa: F401  (re-exported)
 
 log = logging.getLogger("zhibu.reminders")
 
@@ -36,7 +36,6 @@ DEFAULT_TZ_NAME = "Asia/Shanghai"
 DEFAULT_TZ = ZoneInfo(DEFAULT_TZ_NAME)
 
 KINDS = ("monthly", "monthly_weekday", "quarterly", "yearly", "weekly", "cron")
-HOLIDAY_MODES = ("next_workday", "previous_workday", "keep")
 
 #: Reminder id of the 换届 (term-end) reminders; reserved, a YAML reminder cannot use it.
 TERM_REMINDER_ID = "term_end"
@@ -48,18 +47,12 @@ DEFAULT_TERM_YEARS = 3
 #: regulation: facts.md marks any "X months before 届满" timing as unverified. The YAML may override them.
 TERM_MONTHS_BEFORE = (6, 3, 1)
 
-WEEKDAY_CN = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
-QUARTER_CN = ("第一季度", "第二季度", "第三季度", "第四季度")
 
-#: Placeholders every reminder text may use, and the extra ones of the 换届 text.
-PLACEHOLDERS = ("date", "weekday", "month", "quarter", "year")
-TERM_PLACEHOLDERS = PLACEHOLDERS + ("months", "term_years")
 
 # How far before `after` the nominal scan starts, beyond lead_days: longer than any holiday block.
 _SHIFT_MARGIN_DAYS = 31
 # A schedule with no occurrence in this many years is treated as exhausted (cron on Feb 29 needs 8).
 _SCAN_YEARS = 9
-_MAX_SHIFT_DAYS = 60
 
 
 # ---------------------------------------------------------------------------------------------- schedules
@@ -237,45 +230,6 @@ def resolve_tz(name: str | None) -> ZoneInfo:
     except ValueError:
         log.warning("unknown time zone %r in the database; using %s", name, DEFAULT_TZ_NAME)
         return DEFAULT_TZ
-
-
-# ---------------------------------------------------------------------------------------------- calendar
-
-
-_warned_years: set[int] = set()
-
-
-def workday_status(day: date) -> tuple[bool, bool]:
-    """(is this a PRC workday?, did the weekends-only fallback decide it?).
-
-    chinese_calendar: public holidays are days off and 调休 weekend days are workdays. Outside the years it
-    knows, Monday–Friday are workdays (logged once per year).
-    """
-    try:
-        return chinese_calendar.is_workday(day), False
-    except NotImplementedError:
-        if day.year not in _warned_years:
-            _warned_years.add(day.year)
-            log.warning("chinese_calendar has no holiday data for %d: treating Monday–Friday as workdays", day.year)
-        return day.weekday() < 5, True
-
-
-def shift_for_holiday(day: date, mode: str) -> tuple[date, bool]:
-    """Move `day` per `mode` (next_workday | previous_workday | keep); return (date, fallback used)."""
-    if mode == "keep":
-        return day, False
-    if mode not in HOLIDAY_MODES:
-        raise ValueError(f"unknown on_holiday mode {mode!r}")
-    step = timedelta(days=1 if mode == "next_workday" else -1)
-    fallback = False
-    current = day
-    for _ in range(_MAX_SHIFT_DAYS):
-        ok, fb = workday_status(current)
-        fallback = fallback or fb
-        if ok:
-            return current, fallback
-        current += step
-    return day, fallback  # pragma: no cover - no calendar has 60 days off in a row
 
 
 # ---------------------------------------------------------------------------------------------- occurrences
@@ -458,43 +412,3 @@ def term_reminders(term_start: date, org_type: str | None, tz: tzinfo, send_time
         out.append(Occurrence(_localize(send_day, at, tz), end, f"{end.isoformat()}/{months}m",
                               send_day, False, months, years))
     return out
-
-
-# ---------------------------------------------------------------------------------------------- text
-
-
-def placeholders_in(text: str) -> list[str]:
-    """The placeholder names used in `text`; ValueError for unbalanced braces, formats or conversions."""
-    names = []
-    try:
-        parsed = list(string.Formatter().parse(text))
-    except ValueError:
-        raise ValueError("unbalanced { or } (write {{ or }} for a literal brace)") from None
-    for _literal, name, spec, conversion in parsed:
-        if name is None:
-            continue
-        if spec or conversion:
-            raise ValueError(f"placeholder {{{name}}} cannot take a format or conversion")
-        names.append(name)
-    return names
-
-
-def chinese_date(day: date) -> str:
-    """date(2026, 12, 1) → '2026年12月1日'."""
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def render_text(reminder: Reminder | TermReminder, occurrence: Occurrence) -> str:
-    """Fill {date} (2026年12月1日) {weekday} (星期二) {month} (12月) {quarter} (第四季度) {year} (2026),
-    and for the 换届 text {months} (6) and {term_years} (5), from the occurrence's event date."""
-    day = occurrence.event_date
-    values = {
-        "date": chinese_date(day),
-        "weekday": WEEKDAY_CN[day.weekday()],
-        "month": f"{day.month}月",
-        "quarter": QUARTER_CN[(day.month - 1) // 3],
-        "year": str(day.year),
-        "months": "" if occurrence.months_before is None else str(occurrence.months_before),
-        "term_years": "" if occurrence.term_years is None else str(occurrence.term_years),
-    }
-    return reminder.text.format_map(values)
