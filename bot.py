@@ -143,7 +143,9 @@ def run_telegram(settings, args) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    reminders = ReminderService(storage.open_db(storage.default_db_path()), assistant, settings, grace)
+    # A short busy timeout: these writes run on the event loop, which must not stall for 5 s on a lock.
+    reminders = ReminderService(storage.open_db(storage.default_db_path(), busy_timeout_ms=500), assistant, settings,
+                                grace)
 
     from handlers.content_admin import ContentAdmin
     db = storage.open_db(storage.default_db_path())

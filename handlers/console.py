@@ -25,7 +25,7 @@ class ConsoleChat:
 
     def handle(self, line: str) -> Reply:
         text = line.strip()
-        if text.isdigit() and 1 <= int(text) <= len(self.choices) and self.pending is None:
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= len(self.choices) and self.pending is None:
             reply = self.assistant.entry_reply(self.choices[int(text) - 1])
         else:
             reply = self.assistant.respond(Inbound(text, channel=self.channel), self.pending)

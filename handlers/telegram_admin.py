@@ -111,7 +111,7 @@ async def cmd_rollback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     svc = _svc(context)
     args = context.args or []
-    if args and not args[0].isdigit():
+    if args and not (args[0].isascii() and args[0].isdigit()):
         await update.effective_message.reply_text("用法：/rollback [版本号]（不写则回到上一个版本）")
         return
     candidate, label = await _off_loop(svc.admin.rollback, int(args[0]) if args else None,

@@ -111,8 +111,9 @@ async def answer_text(message: Message, text: str, context, quote: bool) -> None
     svc = services(context)
     offered = _offered_store(context)
     choices = offered.get(message.chat_id, [])
-    if text.strip().isdigit() and 1 <= int(text.strip()) <= len(choices):  # "回复数字即可查看"
-        reply = svc.assistant.entry_reply(choices[int(text.strip()) - 1])
+    number = text.strip()
+    if number.isascii() and number.isdigit() and 1 <= int(number) <= len(choices):  # "回复数字即可查看"
+        reply = svc.assistant.entry_reply(choices[int(number) - 1])
         if reply is not None:
             await send_reply(message, reply, context, quote)
             return
@@ -172,6 +173,10 @@ async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text(part)
 
 
+async def cmd_unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text("没有这个命令。输入 /help 查看我能做什么。")
+
+
 FEATURES = {"help": cmd_help, "steps": cmd_steps, "check": cmd_check}
 
 
@@ -215,9 +220,13 @@ async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice, documents in a private chat: a short hint (uploads arrive with admin updates)."""
     message = update.effective_message
-    if message.document is not None and services(context).settings.is_admin(message.from_user.id):
+    svc = services(context)
+    if message.document is not None and svc.settings.is_admin(message.from_user.id):
         await telegram_admin.on_upload(update, context)
         return
+    if message.document is not None and svc.admin is not None:
+        svc.admin.audit("refused:upload", False, f"chat {message.chat_id}",
+                        svc.querylog.hash_user(message.from_user.id) if svc.querylog else None)
     await message.reply_text(NOT_TEXT_HINT)
 
 
@@ -253,7 +262,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await message.reply_text("这个条目已不存在，请重新提问。")
         else:
             await send_reply(message, reply, context, quote=False)
-    elif kind == "q" and rest.isdigit() and int(rest) < len(EXAMPLES):
+    elif kind == "q" and rest.isascii() and rest.isdigit() and int(rest) < len(EXAMPLES):
         await answer_text(message, EXAMPLES[int(rest)], context, quote=False)
     elif kind == "c":
         index, _, page = rest.partition(":")
@@ -290,6 +299,8 @@ async def reminder_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     summary = update.to_dict() if isinstance(update, Update) else repr(update)
     log.error("error while handling an update: %s", summary, exc_info=context.error)
+    if isinstance(context.error, TimedOut):
+        return  # the reply may well have been delivered: an apology on top would confuse
     if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
         try:
             await context.bot.send_message(update.effective_chat.id, APOLOGY)
@@ -320,7 +331,7 @@ def build_application(svc: Services) -> Application:
                .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
                .rate_limiter(AIORateLimiter(overall_max_rate=settings.rate_per_second,
                                             group_max_rate=settings.group_rate_per_minute, max_retries=3))
-               .concurrent_updates(16).connection_pool_size(4)
+               .concurrent_updates(16).connection_pool_size(4).pool_timeout(30)
                .post_init(post_init).post_shutdown(post_shutdown))
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url)
@@ -346,6 +357,8 @@ def build_application(svc: Services) -> Application:
         for name, callback in (("reload", telegram_admin.cmd_reload), ("kb", telegram_admin.cmd_kb),
                                ("versions", telegram_admin.cmd_versions), ("rollback", telegram_admin.cmd_rollback)):
             app.add_handler(CommandHandler(name, callback, filters=~filters.UpdateType.EDITED))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND & ~filters.UpdateType.EDITED,
+                                   cmd_unknown))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_error_handler(on_error)
     return app

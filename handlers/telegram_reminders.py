@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
 import html
 import logging
 from datetime import datetime, timedelta, timezone
@@ -27,6 +28,7 @@ log = logging.getLogger("zhibu.reminders")
 TICK_SECONDS = 30
 SEND_CONCURRENCY = 8
 SEND_ATTEMPTS = 4
+BUSY = "暂时无法保存设置（数据库繁忙），请稍后再试。"
 REFUSAL = "只有本群管理员可以设置提醒，请联系群管理员操作。"
 USAGE = ("用法：\n/remind 或 /remind list — 查看全部提醒\n/remind on 提醒ID [HH:MM] — 订阅\n/remind off 提醒ID — 退订\n"
          "/remind test 提醒ID — 立即发送一次试看\n/remind tz 时区 — 设置本群时区（如 Asia/Shanghai）\n"
@@ -145,6 +147,12 @@ class ReminderService:
         return "\n".join(lines), InlineKeyboardMarkup(rows)
 
     async def cmd_remind(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self._cmd_remind(update, context)
+        except sqlite3.OperationalError:
+            await update.effective_message.reply_text(BUSY)
+
+    async def _cmd_remind(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, args = update.effective_message, list(context.args or [])
         if not await self.allowed(update, context):
             await message.reply_text(REFUSAL)
@@ -191,6 +199,12 @@ class ReminderService:
         return "【测试】" + text, "send"
 
     async def cmd_term(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self._cmd_term(update, context)
+        except sqlite3.OperationalError:
+            await update.effective_message.reply_text(BUSY)
+
+    async def _cmd_term(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if not await self.allowed(update, context):
             await message.reply_text(REFUSAL)
@@ -208,6 +222,12 @@ class ReminderService:
             f"已记录：本届任期自{start:%Y年%m月%d日}起，每届{years}年。届满前6个月、3个月、1个月会提醒换届。"))
 
     async def on_toggle(self, update: Update, context, rest: str) -> None:
+        try:
+            await self._on_toggle(update, context, rest)
+        except sqlite3.OperationalError:
+            await update.callback_query.message.reply_text(BUSY)
+
+    async def _on_toggle(self, update: Update, context, rest: str) -> None:
         query = update.callback_query
         if not await self.allowed(update, context):
             await query.message.reply_text(REFUSAL)

@@ -90,9 +90,6 @@ def test_bot_api_errors_and_slow_responses(api, make_bot, tmp_path):
     record("faults (a): ERROR lines logged by the bot", errors)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: connection_pool_size(4) with concurrent_updates(16) and PTB's 1 s "
-                   "pool timeout: while 4 replies wait on a slow API, every other reply fails with 'Pool timeout' "
-                   "and is dropped (see docs/reliability.md, finding 1)")
 def test_slow_bot_api_during_a_burst_still_answers_everyone(api, make_bot, tmp_path):
     """Telegram answering sendMessage 2 s late (well inside the 5 s read timeout) must only delay answers."""
     make_bot(api, tmp_path / "slow.db")
@@ -291,9 +288,6 @@ def test_sigkill_during_a_reminder_fan_out(api, make_bot, tmp_path):
     record("sigkill fan-out: bot starts (no crash loop)", bot.starts)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: /remind writes SQLite on the event loop; under a lock it blocks every "
-                   "chat for the 5 s busy timeout, then raises, and the group admin gets no reply "
-                   "(see docs/reliability.md, finding 2)")
 def test_group_command_during_a_database_lock_gets_a_reply(api, make_bot, tmp_path):
     db = tmp_path / "locked-remind.db"
     make_bot(api, db)

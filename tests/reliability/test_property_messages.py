@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 
-from reliability_support import FULL, SIZES, Chat, record, sends, wait_settled
+from reliability_support import FULL, SIZES, BotProcess, Chat, FakeBotAPI, record, sends, wait_settled
 from fake_bot_api import render_html
 from handlers.pipeline import Assistant, Inbound
 from handlers.telegram_app import APOLOGY
@@ -139,13 +139,25 @@ def sample_messages(n: int) -> list[str]:
     return drawn
 
 
-def test_random_messages_through_the_real_process(api, make_bot):
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """One bot process for this module's tests through the real process (each uses chats of its own)."""
+    tmp = tmp_path_factory.mktemp("property")
+    with FakeBotAPI() as api:
+        bot = BotProcess(api, tmp / "property.db", tmp).start()
+        try:
+            yield api
+        finally:
+            bot.stop()
+
+
+def test_random_messages_through_the_real_process(live):
     """Every message (private chat, or an @mention in a group) gets a sendMessage back: an answer or a polite
     decline, never silence and never the error apology."""
     drawn = sample_messages(SIZES.process_sample * 13 // 10)  # some are blank: Telegram delivers no such message
     texts = [t for t in map(telegram_text, drawn) if t][: SIZES.process_sample]
     assert len(texts) == SIZES.process_sample
-    make_bot(api)
+    api = live
     chats = []
     since = api.mark()
     started = time.monotonic()
@@ -177,10 +189,8 @@ def test_random_messages_through_the_real_process(api, make_bot):
     record("property messages through the real process: seconds", round(elapsed, 1))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a command the bot does not know (/foo) gets no reply in a private chat: "
-                   "no handler matches COMMAND there (see docs/reliability.md, finding 3)")
-def test_unknown_command_in_a_private_chat_gets_a_reply(api, make_bot):
-    make_bot(api)
+def test_unknown_command_in_a_private_chat_gets_a_reply(live):
+    api = live
     chat = Chat(api, 3_999_999)
     since = api.mark()
     chat.say("/foo")
@@ -190,11 +200,8 @@ def test_unknown_command_in_a_private_chat_gets_a_reply(api, make_bot):
     assert len(replies) == 3, f"{3 - len(replies)} of /foo, /Start got no reply"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: answer_text() checks str.isdigit() and then calls int(): '①' or '²' "
-                   "pass isdigit() but int() raises ValueError: the apology in a private chat, silence in a group "
-                   "(see docs/reliability.md, finding 4)")
-def test_unicode_digits_are_answered_like_any_other_text(api, make_bot):
-    make_bot(api)
+def test_unicode_digits_are_answered_like_any_other_text(live):
+    api = live
     for i, text in enumerate(("①", "²", "①②③", "٣")):
         reply = Chat(api, 3_888_000 + i).ask(text)
         assert reply["text"] != APOLOGY, f"{text!r} raised in the bot"
