@@ -80,7 +80,8 @@ def test_non_admin_admin_commands_are_refused_and_audited(env):
                                         "message": target, "chat_instance": "1", "data": "pub:0123456789ab"}})
     assert REFUSED in outsider.expect("管理员", since)["text"]
 
-    expected = {"refused:reload", "refused:rollback", "refused:versions", "refused:kb", "refused:publish"}
+    expected = {"refused:reload", "refused:rollback", "refused:versions", "refused:kb", "refused:publish",
+                "refused:upload"}
     rows = wait_until(lambda: expected <= {a for a, ok in audit_rows(db) if ok == 0} and audit_rows(db),
                       timeout=20, what="refusals in admin_audit")
     refusals = [a for a, ok in rows if a.startswith("refused:")]
