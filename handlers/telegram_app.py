@@ -73,17 +73,21 @@ async def send_reply(message: Message, reply: Reply, context, quote: bool) -> No
 
 
 SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
+# PTB's wording for failures below HTTP (no answer from Telegram), as opposed to an error Telegram returned.
+TRANSPORT_ERRORS = ("httpx.", "Unknown error in HTTP implementation")
 
 
 async def _with_retries(send):
-    """Retry a send that Telegram refused with a server error (it was not delivered). A timeout may have
-    delivered it, so it is not retried: a secretary should never get the same answer twice."""
+    """Retry a send that Telegram refused with a server error (it was not delivered). A timeout or a broken
+    connection may have delivered it, so neither is retried: a secretary should never get an answer twice."""
     for delay in SEND_RETRY_DELAYS:
         try:
             return await send()
         except TimedOut:
             raise
         except NetworkError as exc:
+            if str(exc).startswith(TRANSPORT_ERRORS):
+                raise  # the connection broke: Telegram may have the message, and a retry could duplicate it
             log.warning("send failed (%s); retrying in %.1f s", exc, delay)
             await asyncio.sleep(delay)
     return await send()
