@@ -23,7 +23,7 @@ check: venv
 
 test: venv
 	$(PY) bot.py check
-	$(PY) -m pytest
+	ZHIBU_RELIABILITY=short $(PY) -m pytest
 
 bench: venv
 	$(PY) -m benchmarks
