@@ -23,12 +23,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
-# The folder holding knowledge/ and rules/ (admins' uploads and rollbacks write there).
-CONTENT_ROOT = Path(os.environ.get("ZHIBU_CONTENT_ROOT") or ROOT).resolve()
-
 from handlers.checks import run_check  # noqa: E402
 from handlers.content import load_content  # noqa: E402
 from handlers.pipeline import Assistant, Inbound  # noqa: E402
+from handlers.settings import content_root  # noqa: E402
+
+# The folder holding knowledge/ and rules/ (admins' uploads and rollbacks write there).
+CONTENT_ROOT = content_root()
 
 log = logging.getLogger("zhibu")
 

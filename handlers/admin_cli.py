@@ -79,16 +79,13 @@ def cmd_versions(args, content: Content | None) -> int:
 
 
 def cmd_rollback(args, content: Content | None) -> int:
-    from pathlib import Path
-
     from handlers.content_admin import ContentAdmin
+    from handlers.settings import content_root
     from handlers.pipeline import Assistant
     if content is None:
         print("the current content is invalid; fix it or restore files by hand", file=sys.stderr)
         return 1
-    import os
-    root = Path(os.environ.get("ZHIBU_CONTENT_ROOT") or Path(__file__).resolve().parent.parent).resolve()
-    admin = ContentAdmin(root, Assistant(content), storage.open_db(storage.default_db_path()))
+    admin = ContentAdmin(content_root(), Assistant(content), storage.open_db(storage.default_db_path()))
     candidate, label = admin.rollback(args.version)
     if candidate is None:
         print(label, file=sys.stderr)

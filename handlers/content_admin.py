@@ -22,6 +22,8 @@ from pathlib import Path
 from common.problems import Problem
 from handlers.content import Content, MemoRanker, load_content, self_test
 from handlers.pipeline import Assistant, Inbound
+from knowledge.lint import lint_knowledge
+from rules.lint import lint_policies
 
 log = logging.getLogger("zhibu.admin")
 
@@ -81,14 +83,9 @@ def validate(content: Content) -> tuple[list[Problem], list[Problem]]:
     if content.engine is not None:
         errors += content.engine.run_golden_cases()
     warnings: list[Problem] = []
-    try:
-        from knowledge.lint import lint_knowledge
-        from rules.lint import lint_policies
-        found = lint_knowledge(content.kb, ranker)
-        if content.engine is not None:
-            found += lint_policies(content.engine.policies)
-    except ImportError:  # lint modules are optional while they are being written
-        found = []
+    found = lint_knowledge(content.kb, ranker)
+    if content.engine is not None:
+        found += lint_policies(content.engine.policies)
     errors += [p for p in found if p.severity == "error"]
     warnings += [p for p in found if p.severity != "error"]
     return errors, warnings
@@ -221,6 +218,10 @@ class ContentAdmin:
         except Exception:  # noqa: BLE001
             log.exception("storage: %s failed", fn)
             return None
+
+    def versions(self, limit: int = 15) -> list:
+        """Recorded versions, newest first (empty without storage)."""
+        return self._store("list_versions", limit) or []
 
     def questions(self, limit: int) -> list[str]:
         return self._store("recent_questions", limit) or []

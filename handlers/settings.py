@@ -5,9 +5,19 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{8,}$")
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def content_root(env: dict | None = None) -> Path:
+    """The folder holding knowledge/ and rules/: ZHIBU_CONTENT_ROOT, else the project folder."""
+    env = os.environ if env is None else env
+    return Path(env.get("ZHIBU_CONTENT_ROOT") or PROJECT_ROOT).resolve()
 
 
 class SettingsError(ValueError):

@@ -97,7 +97,7 @@ async def cmd_versions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not await _authorized(update, context, "versions"):
         return
     svc = _svc(context)
-    versions = svc.admin._store("list_versions", 15) or []
+    versions = svc.admin.versions(15)
     if not versions:
         await update.effective_message.reply_text("还没有记录的版本。")
         return

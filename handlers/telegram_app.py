@@ -11,7 +11,8 @@ import html
 import logging
 from dataclasses import dataclass
 
-from telegram import (BotCommand, ForceReply, Message, MessageEntity, ReplyKeyboardRemove, Update)
+from telegram import (BotCommand, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity,
+                      ReplyKeyboardRemove, Update)
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler,
@@ -136,7 +137,6 @@ async def answer_text(message: Message, text: str, context, quote: bool) -> None
 # -- commands ------------------------------------------------------------------------------------------
 
 async def cmd_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
     rows = [[InlineKeyboardButton(q, callback_data=f"q:{i}")] for i, q in enumerate(EXAMPLES)]
     await update.effective_message.reply_text(html.escape(WELCOME), reply_markup=InlineKeyboardMarkup(rows))
 
