@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -65,13 +66,24 @@ def open_db(
     return db
 
 
-def _set_wal(db: Database) -> None:
-    """Switch to WAL. A read-only file keeps its journal mode, so it can still be read (writes fail later)."""
-    try:
-        db.execute("PRAGMA journal_mode=WAL")
-    except sqlite3.OperationalError as exc:
-        if getattr(exc, "sqlite_errorname", "") != "SQLITE_READONLY":
-            raise
+def _set_wal(db: Database, attempts: int = 100) -> None:
+    """Switch to WAL. A read-only file keeps its journal mode, so it can still be read (writes fail later).
+
+    Several connections opening a new file at once (the bot's threads, a CLI command) race for the switch,
+    which can fail with "database is locked" without waiting on the busy timeout: serialize it in this
+    process and retry briefly for other processes.
+    """
+    for attempt in range(attempts):
+        try:
+            with _migrate_lock:
+                db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY":
+                return
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 def apply_migrations(db: Database) -> list[str]:
