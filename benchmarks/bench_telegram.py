@@ -3,18 +3,56 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
+
+import yaml
 
 from benchmarks.common import ROOT, percentile
 
 sys.path.insert(0, str(ROOT / "tests"))
 from fake_bot_api import FakeBotAPI  # noqa: E402
 
-QUESTIONS = ("入党要几个介绍人", "预备期从哪天算", "党费怎么交", "支委会多久开一次", "今天天气怎么样",
-             "我们公司只有2名正式党员，能单独成立支部吗", "積極分子要幾個培養聯繫人", "三必访是什么")
+PREFIXES = ("", "请问", "想问一下，", "麻烦问下", "咨询一下：")
+SUFFIXES = ("", "？", "。", "呢")
+
+
+def question_pool() -> list[str]:
+    """About 600 distinct questions as secretaries write them: the 246 independent paraphrases (both scripts,
+    typos, out-of-scope ones) plus situation reports, each with its own numbers and dates."""
+    cases = yaml.safe_load((ROOT / "tests" / "data" / "paraphrases.yaml").read_text(encoding="utf-8"))["cases"]
+    pool = [case["q"] for case in cases]
+    pool += [f"我们单位有{n}名正式党员，能成立支部吗" for n in range(1, 61)]
+    pool += [f"支部现在有{n}名党员，要不要设支委会" for n in range(1, 41)]
+    start = date(2023, 1, 2)
+    for k in range(150):
+        day = start + timedelta(days=5 * k)
+        pool.append(f"{day.year}年{day.month}月{day.day}日成为预备党员，什么时候可以转正")
+    for k in range(100):
+        day = start + timedelta(days=7 * k)
+        pool.append(f"{day.year}年{day.month}月{day.day}日递交的入党申请书，多久要找我谈话")
+    return list(dict.fromkeys(pool))
+
+
+def workload(kind: str, updates: int, seed: int = 7) -> list[str]:
+    """`mixed`: every pool question asked about five times in random order (repeats are what a branch-work
+    FAQ sees; the bot's answer memo serves them). `distinct`: every message text new (pool questions under
+    different openings and endings), so each one runs the whole matcher and rules pipeline."""
+    pool = question_pool()
+    rng = random.Random(seed)
+    if kind == "mixed":
+        texts = [pool[i % len(pool)] for i in range(updates)]
+        rng.shuffle(texts)
+        return texts
+    variants = [f"{p}{q}{s}" for p in PREFIXES for s in SUFFIXES for q in pool if p or s]  # never a bare pool question
+    if len(set(variants)) < updates:
+        raise ValueError(f"only {len(set(variants))} distinct texts for {updates} updates")
+    rng.shuffle(variants)
+    return list(dict.fromkeys(variants))[:updates]
 
 
 def _start(api: FakeBotAPI, db: str) -> subprocess.Popen:
@@ -33,28 +71,29 @@ def _sends(api: FakeBotAPI, since: int) -> list:
     return [c for c in api.call_log[since:] if c.method == "sendMessage" and c.ok]
 
 
-def burst(api: FakeBotAPI, updates: int, users: int) -> dict:
-    """Push `updates` messages from `users` users at once; time until every one is answered."""
+def burst(api: FakeBotAPI, texts: list[str], users: int) -> dict:
+    """Push every text at once from `users` users; time until every one is answered."""
     since = len(api.call_log)
     started = time.monotonic()
-    for i in range(updates):
+    for i, text in enumerate(texts):
         user = 700_000 + i % users
-        api.send_text(QUESTIONS[i % len(QUESTIONS)], chat_id=user, user_id=user)
+        api.send_text(text, chat_id=user, user_id=user)
     deadline = started + 300
-    while len(_sends(api, since)) < updates and time.monotonic() < deadline:
+    while len(_sends(api, since)) < len(texts) and time.monotonic() < deadline:
         time.sleep(0.05)
     sends = _sends(api, since)
     elapsed = max(c.t for c in sends) - started if sends else float("inf")
-    return {"updates": updates, "answered": len(sends), "seconds": elapsed, "updates_per_s": len(sends) / elapsed}
+    return {"updates": len(texts), "answered": len(sends), "seconds": elapsed,
+            "updates_per_s": len(sends) / elapsed}
 
 
-def latency(api: FakeBotAPI, samples: int) -> list[float]:
+def latency(api: FakeBotAPI, texts: list[str]) -> list[float]:
     """One update at a time: seconds from push to its sendMessage."""
     out = []
-    for i in range(samples):
+    for i, text in enumerate(texts):
         since = len(api.call_log)
         pushed = time.monotonic()
-        api.send_text(QUESTIONS[i % len(QUESTIONS)], chat_id=900_000 + i, user_id=900_000 + i)
+        api.send_text(text, chat_id=900_000 + i, user_id=900_000 + i)
         call = api.wait_for(lambda m, p: m == "sendMessage", timeout=30, since=since)
         done = next(c for c in reversed(api.call_log) if c.params is call)
         out.append(done.t - pushed)
@@ -62,17 +101,23 @@ def latency(api: FakeBotAPI, samples: int) -> list[float]:
 
 
 def run(updates: int = 3000, users: int = 500, samples: int = 300) -> dict:
+    """Three figures from one bot process: latency one message at a time (each text new, so never from the
+    memo), then a burst of the `mixed` workload and a burst of the `distinct` one."""
+    fresh = workload("distinct", updates + samples + 20, seed=11)  # one shuffle, cut into disjoint parts
+    warm, timed_texts, distinct = fresh[:20], fresh[20:20 + samples], fresh[20 + samples:]
     with FakeBotAPI() as api, tempfile.TemporaryDirectory() as tmp:
         proc = _start(api, os.path.join(tmp, "bench.db"))
         try:
-            latency(api, 20)  # warm up
-            lat = latency(api, samples)
-            result = burst(api, updates, users)
+            latency(api, warm)
+            lat = latency(api, timed_texts)
+            mixed = burst(api, workload("mixed", updates), users)
+            distinct = burst(api, distinct, users)
         finally:
             proc.terminate()
             proc.wait(30)
-    result.update(users=users, latency_p50_ms=percentile(lat, 50) * 1000, latency_p99_ms=percentile(lat, 99) * 1000)
-    return result
+    return {"users": users, "pool_questions": len(question_pool()),
+            "latency_p50_ms": percentile(lat, 50) * 1000, "latency_p99_ms": percentile(lat, 99) * 1000,
+            "mixed": mixed, "distinct": distinct}
 
 
 if __name__ == "__main__":

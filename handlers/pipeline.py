@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -22,6 +23,7 @@ from rules.vocabulary import TOPIC_LABELS
 log = logging.getLogger("zhibu.pipeline")
 
 MAX_CHARS = 500          # longer messages are read up to here
+MEMO_SIZE = 4096         # distinct recent questions whose replies are kept, per content version
 SUGGEST_MIN = 0.08       # raw score below which an entry is not even suggested
 
 
@@ -84,10 +86,12 @@ class Reply:
 class Assistant:
     """Answers messages from the current Content; swap() publishes a new version atomically."""
 
-    def __init__(self, content: Content, querylog=None, today=date.today):
+    def __init__(self, content: Content, querylog=None, today=date.today, memo_size: int = MEMO_SIZE):
         self._content = content
         self.querylog = querylog
         self.today = today
+        self.memo_size = memo_size   # 0: every question runs the whole pipeline (benchmarks of the pipeline)
+        self._memo = (None, None)    # (content, its memoized _answer)
 
     @property
     def content(self) -> Content:
@@ -100,9 +104,23 @@ class Assistant:
     def respond(self, inbound: Inbound, pending: Pending | None = None) -> Reply:
         started = time.perf_counter()
         content = self._content  # one version for the whole message
-        reply = self._answer(content, inbound.text or "", pending)
+        text = (inbound.text or "")[:MAX_CHARS]
+        if pending is None and self.memo_size:
+            reply = self._memoized(content)(text, self.today())
+        else:  # a follow-up depends on the chat's earlier facts: never shared
+            reply = self._answer(content, text, pending)
         reply = replace(reply, latency_ms=(time.perf_counter() - started) * 1000)
         return replace(reply, query_id=self._log(content, inbound, reply))
+
+    def _memoized(self, content: Content):
+        """_answer for a fresh question is a pure function of (content, text, today): the same question asked
+        again, by anyone, gets the same Reply without re-running the matcher and the rules engine. The memo
+        belongs to one content version, so a reload starts an empty one (lru_cache is thread-safe)."""
+        owner, answer = self._memo
+        if owner is not content:
+            answer = lru_cache(maxsize=self.memo_size)(lambda text, _today: self._answer(content, text, None))
+            self._memo = (content, answer)
+        return answer
 
     def entry_reply(self, entry_id: str, script: str = "simplified") -> Reply | None:
         """The answer of one entry (a did-you-mean or related button, or a number typed in the console)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
@@ -54,19 +55,33 @@ def button_label(title: str, limit: int = 30) -> str:
     return title if len(title) <= limit else title[: limit - 1] + "…"
 
 
-def reply_keyboard(reply: Reply, feedback: bool = True) -> InlineKeyboardMarkup | None:
-    """Did-you-mean (top 3), related entries, and 👍/👎 — callback data holds ids only (≤ 64 bytes)."""
-    rows = [[InlineKeyboardButton(f"{i}. {button_label(s.title)}", callback_data=f"e:{s.entry_id}")]
-            for i, s in enumerate(reply.suggestions[:3], 1)]
+def keyboard_rows(reply: Reply, feedback: bool = True) -> list[list[tuple[str, str]]]:
+    """Did-you-mean (top 3), related entries, and 👍/👎, as (label, callback data) rows. Callback data holds
+    ids only and must fit Telegram's 64 bytes; a button that would not is left out."""
+    rows = [[(f"{i}. {button_label(s.title)}", f"e:{s.entry_id}")] for i, s in enumerate(reply.suggestions[:3], 1)]
     if not reply.suggestions:
-        rows += [[InlineKeyboardButton(f"相关：{button_label(s.title)}", callback_data=f"e:{s.entry_id}")]
-                 for s in reply.related[:3]]
+        rows += [[(f"相关：{button_label(s.title)}", f"e:{s.entry_id}")] for s in reply.related[:3]]
     if feedback and reply.query_id and reply.kind in ("answer", "situation"):
-        rows.append([InlineKeyboardButton("👍 有用", callback_data=f"fb:+:{reply.query_id}"),
-                     InlineKeyboardButton("👎 没用", callback_data=f"fb:-:{reply.query_id}")])
-    rows = [[b for b in row if len(b.callback_data.encode()) <= 64] for row in rows]
-    rows = [row for row in rows if row]
-    return InlineKeyboardMarkup(rows) if rows else None
+        rows.append([("👍 有用", f"fb:+:{reply.query_id}"), ("👎 没用", f"fb:-:{reply.query_id}")])
+    rows = [[b for b in row if len(b[1].encode()) <= 64] for row in rows]
+    return [row for row in rows if row]
+
+
+def reply_keyboard(reply: Reply, feedback: bool = True) -> InlineKeyboardMarkup | None:
+    """keyboard_rows as PTB's InlineKeyboardMarkup."""
+    rows = keyboard_rows(reply, feedback)
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                                 for row in rows]) if rows else None
+
+
+def reply_keyboard_json(reply: Reply, feedback: bool = True) -> str | None:
+    """keyboard_rows as the reply_markup JSON Telegram reads. The answer path sends this string directly:
+    building PTB objects only to serialize them again was a tenth of the event loop's time under load."""
+    rows = keyboard_rows(reply, feedback)
+    if not rows:
+        return None
+    return json.dumps({"inline_keyboard": [[{"text": label, "callback_data": data} for label, data in row]
+                                           for row in rows]}, ensure_ascii=False, separators=(",", ":"))
 
 
 def choice_keyboard(options: tuple[str, ...]) -> ReplyKeyboardMarkup:

@@ -12,7 +12,12 @@ from collections import defaultdict
 from collections.abc import Container
 from functools import lru_cache
 
+import re
+
 from pypinyin import Style, pinyin
+
+RUN_MEMO = 16384  # distinct runs of Chinese characters whose repair is remembered, per fixer
+_CJK_RUN = re.compile("[\u4e00-\u9fff]{2,}")
 
 
 @lru_cache(maxsize=65536)
@@ -39,6 +44,7 @@ class TypoFixer:
         for term in sorted(self.terms):
             for i in range(len(term)):
                 self.blanked[term[:i] + "?" + term[i + 1:]].append((term, i))
+        self._fix_run = lru_cache(maxsize=RUN_MEMO)(self._repair_run)
 
     def _repair(self, window: str) -> str | None:
         """The lexicon term one homophone away from `window`, if exactly one position fits."""
@@ -57,24 +63,29 @@ class TypoFixer:
         return None
 
     def fix(self, text: str) -> str:
-        """Return text with homophone typos of lexicon terms repaired, longest terms first."""
-        words = []
-        for word in text.split(" "):
-            # unseen[j]: the bigram at j is unknown. Only a window holding one can be repaired.
-            unseen = [word[j:j + 2] not in self.known for j in range(len(word) - 1)]
-            if any(unseen):
-                for length in self.lengths:
-                    start = 0
-                    while start + length <= len(word):
-                        window = word[start:start + length]
-                        fixed = None
-                        if any(unseen[start:start + length - 1]) and window not in self.terms:
-                            fixed = self._repair(window)
-                        if fixed:
-                            word = word[:start] + fixed + word[start + length:]
-                            unseen = [word[j:j + 2] not in self.known for j in range(len(word) - 1)]
-                            start += length
-                        else:
-                            start += 1
-            words.append(word)
-        return " ".join(words)
+        """Return text with homophone typos of lexicon terms repaired, longest terms first.
+
+        Only runs of Chinese characters are looked at: every lexicon term is all-Chinese and a repair swaps a
+        Chinese character, so a window holding a digit, a letter or a space can never become a term. Runs
+        repeat from question to question ("成为预备党员"), so each run's repair is memoized."""
+        return _CJK_RUN.sub(lambda run: self._fix_run(run.group()), text)
+
+    def _repair_run(self, word: str) -> str:
+        # unseen[j]: the bigram at j is unknown. Only a window holding one can be repaired.
+        unseen = [word[j:j + 2] not in self.known for j in range(len(word) - 1)]
+        if not any(unseen):
+            return word
+        for length in self.lengths:
+            start = 0
+            while start + length <= len(word):
+                window = word[start:start + length]
+                fixed = None
+                if any(unseen[start:start + length - 1]) and window not in self.terms:
+                    fixed = self._repair(window)
+                if fixed:
+                    word = word[:start] + fixed + word[start + length:]
+                    unseen = [word[j:j + 2] not in self.known for j in range(len(word) - 1)]
+                    start += length
+                else:
+                    start += 1
+        return word

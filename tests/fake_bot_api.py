@@ -199,7 +199,8 @@ def _parse_multipart(body: bytes, content_type: str, params: dict) -> None:
         filename = disposition.get("filename")
         if "filename*" in disposition:
             filename = unquote(disposition["filename*"].split("''", 1)[-1])
-        if filename is not None or "content-type" in headers and headers["content-type"] != "text/plain":
+        media = headers.get("content-type", "text/plain").split(";")[0].strip().lower()
+        if filename is not None or media != "text/plain":  # "text/plain; charset=utf-8" is a plain field too
             params[name] = UploadedFile(filename, headers.get("content-type"), data)
         else:
             params[name] = _decode_value(name, data.decode("utf-8", "replace"))
@@ -553,7 +554,8 @@ class FakeBotAPI:
                     decoded = json.loads(body)
                     if not isinstance(decoded, dict):
                         raise ApiError(400, "Bad Request: JSON body must be an object")
-                    params.update(decoded)
+                    # As telegram-bot-api does: a string value means what the same form field would.
+                    params.update({k: _decode_value(k, v) if isinstance(v, str) else v for k, v in decoded.items()})
                 else:  # Telegram is lenient; try form encoding
                     _parse_form(body, params)
         except ApiError as exc:

@@ -75,3 +75,13 @@ def test_out_of_scope_is_declined(content, question):
 ])
 def test_typo_repair(content, typed, repaired):
     assert content.matcher.prepare(normalize_text(typed)) == repaired
+
+
+@pytest.mark.parametrize("typed, repaired", [
+    ("2025年党废怎么交", "2025年党费怎么交"),           # digits and letters around a typo
+    ("abc预被党员xyz 积机分子", "abc预备党员xyz 入党积极分子"),
+    ("党废党废党废", "党费党费党费"),
+])
+def test_typo_repair_works_on_each_run_of_chinese(content, typed, repaired):
+    assert content.matcher.prepare(normalize_text(typed)) == repaired
+    assert content.matcher.prepare(normalize_text(typed)) == repaired  # and again, from the run memo

@@ -92,3 +92,52 @@ def test_related_entries_are_offered(assistant):
 def test_swap_publishes_a_new_version_atomically(assistant, content):
     old = assistant.swap(content)
     assert old is content and assistant.content is content
+
+
+# -- the answer memo --------------------------------------------------------------------------------------
+
+def test_a_repeated_question_is_answered_from_the_memo_with_the_same_reply(assistant, monkeypatch):
+    calls = []
+    original = assistant._answer
+    monkeypatch.setattr(assistant, "_answer", lambda *a: calls.append(a[1]) or original(*a))
+    first, second = ask(assistant, "入党要几个介绍人"), ask(assistant, "入党要几个介绍人")
+    assert calls == ["入党要几个介绍人"]                      # the pipeline ran once
+    assert (first.entry_id, first.text, first.kind) == (second.entry_id, second.text, second.kind)
+    ask(assistant, "入黨要幾個介紹人")                       # another text (here: another script) is its own key
+    assert len(calls) == 2
+
+
+def test_the_memo_belongs_to_one_content_version(assistant, content, monkeypatch):
+    calls = []
+    original = assistant._answer
+    monkeypatch.setattr(assistant, "_answer", lambda *a: calls.append(a[0]) or original(*a))
+    ask(assistant, "党费怎么交")
+    from dataclasses import replace
+    newer = replace(content, version="next")
+    assistant.swap(newer)
+    ask(assistant, "党费怎么交")                             # a reload starts an empty memo
+    assert calls == [content, newer]
+
+
+def test_the_memo_is_keyed_by_the_day(content):
+    from datetime import date
+    from handlers.pipeline import Assistant
+    today = [date(2026, 3, 1)]
+    assistant = Assistant(content, today=lambda: today[0])
+    question = "我是2025年3月1日成为预备党员的，什么时候可以转正"
+    before = ask(assistant, question)
+    today[0] = date(2026, 3, 2)
+    after = ask(assistant, question)
+    assert before.kind == after.kind == "situation"
+    assert before.verdicts != after.verdicts or before.text != after.text  # computed again for the new day
+
+
+def test_follow_ups_to_a_pending_check_are_never_memoized(assistant, monkeypatch):
+    from handlers.pipeline import Pending
+    pending = Pending("branch_formation", {}, ("full_members",))
+    calls = []
+    original = assistant._answer
+    monkeypatch.setattr(assistant, "_answer", lambda *a: calls.append(a[2]) or original(*a))
+    first, second = assistant.respond(Inbound("2"), pending), assistant.respond(Inbound("2"), pending)
+    assert calls == [pending, pending]
+    assert first.kind == second.kind and first.verdicts == second.verdicts

@@ -61,3 +61,17 @@ def test_bad_settings_give_one_clear_line(env, message):
 def test_settings_parse():
     s = load_settings({"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJ", "ZHIBU_ADMIN_IDS": "1, 2", "ZHIBU_TZ": "Asia/Shanghai"})
     assert s.admin_ids == {1, 2} and s.is_admin(2) and not s.is_admin(3) and not s.is_admin(None)
+
+
+@pytest.mark.parametrize("reply", [
+    Reply("answer", "x", query_id="q" * 32, related=(Suggestion("admission.sponsors", "入党介绍人<b>"),)),
+    Reply("decline", "x", fallback=True, suggestions=(Suggestion("a.b", "甲" * 40), Suggestion("c.d", "乙"))),
+    Reply("situation", "x", query_id="q1"),
+    Reply("decline", "x", fallback=True),
+    Reply("answer", "x", related=(Suggestion("x" * 70, "too long for callback data"),)),
+])
+def test_the_json_keyboard_the_answer_path_sends_is_the_ptb_keyboard(reply):
+    import json
+    from handlers.telegram_render import reply_keyboard_json
+    markup, sent = reply_keyboard(reply), reply_keyboard_json(reply)
+    assert (json.loads(sent) if sent else None) == (markup.to_dict() if markup else None)
