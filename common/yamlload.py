@@ -144,14 +144,18 @@ def _parse_fast(text: str, file: str) -> Loaded | None:
         loader.dispose()
 
 
-def load_yaml(path: Path, display: str | None = None) -> Loaded:
-    """Read and parse a YAML file; `display` is the name used in messages (default: the path)."""
-    name = display or str(path)
+def read_limited(path: Path, name: str) -> bytes:
+    """A file's bytes, refusing (before reading) one over MAX_BYTES."""
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise InvalidData([Problem(name, 0, "", f"file is {size:,} bytes, over the {MAX_BYTES:,}-byte limit")])
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise InvalidData([Problem(name, 0, "", f"cannot read file: {exc.strerror}")]) from None
-    return parse_yaml(raw, name)
+
+
+def load_yaml(path: Path, display: str | None = None) -> Loaded:
+    """Read and parse a YAML file; `display` is the name used in messages (default: the path)."""
+    name = display or str(path)
+    return parse_yaml(read_limited(path, name), name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from handlers.content import load_content
-from handlers.content_admin import validate
+from handlers.build_worker import validate
 
 
 def run_check(root: Path) -> tuple[bool, list[str]]:

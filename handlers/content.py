@@ -47,6 +47,11 @@ class Content:
                 f"{len(self.kb.synonyms)} synonym groups, {self.policy_count} policies (version {self.version})")
 
 
+def new_engine(policies) -> Engine:
+    """Compile policies into an Engine whose durable_rules rulesets have names no other version uses."""
+    return Engine(policies, version=f"v{next(_versions)}")
+
+
 def load_content(root: Path, with_rules: bool = True, run_cases: bool = True) -> tuple[Content | None, list[Problem]]:
     """Load knowledge/ and rules/ below root; (None, problems) when anything is invalid.
 
@@ -65,7 +70,7 @@ def load_content(root: Path, with_rules: bool = True, run_cases: bool = True) ->
         if policies is not None and kb is not None and not _errors(problems):
             for path in sorted((root / "rules").glob("*.yaml")):
                 digest.update(path.name.encode() + b"\0" + path.read_bytes())
-            engine = Engine(policies, version=f"v{next(_versions)}")
+            engine = new_engine(policies)
     if kb is None or _errors(problems):
         if engine:
             engine.close()

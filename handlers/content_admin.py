@@ -7,12 +7,10 @@ until publish() writes the files atomically (temp file + rename) and swaps the C
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 import os
 import secrets
-import shutil
 import tempfile
 import threading
 import time
@@ -20,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.problems import Problem
-from handlers.content import Content, MemoRanker, load_content, self_test
+from handlers.build_worker import Builder, shared_builder
+from handlers.content import Content
+from handlers.content_diff import diff_contents
 from handlers.pipeline import Assistant, Inbound
-from knowledge.lint import lint_knowledge
-from rules.lint import lint_policies
 
 log = logging.getLogger("zhibu.admin")
 
@@ -31,6 +29,7 @@ CONTENT_DIRS = ("knowledge", "rules")
 MAX_UPLOAD = 1_000_000
 REPLAY_DEFAULT = 500
 RETIRE_AFTER = 60.0  # seconds a replaced version stays open for answers that started on it
+MAX_RETIRED = 4      # replaced versions kept open at most (the oldest is closed first)
 
 
 @dataclass(frozen=True)
@@ -74,55 +73,6 @@ def tree_digest(files: dict[str, bytes]) -> str:
 def read_tree(root: Path) -> dict[str, bytes]:
     """Every YAML file of knowledge/ and rules/, by path relative to root."""
     return {f"{d}/{p.name}": p.read_bytes() for d in CONTENT_DIRS for p in sorted((root / d).glob("*.yaml"))}
-
-
-def validate(content: Content) -> tuple[list[Problem], list[Problem]]:
-    """(errors, warnings) beyond the schema: the self-test, golden cases and the lint."""
-    ranker = MemoRanker(content.matcher)  # the self-test and the lint rank each example question once
-    errors = list(self_test(content, ranker))
-    if content.engine is not None:
-        errors += content.engine.run_golden_cases()
-    warnings: list[Problem] = []
-    found = lint_knowledge(content.kb, ranker)
-    if content.engine is not None:
-        found += lint_policies(content.engine.policies)
-    errors += [p for p in found if p.severity == "error"]
-    warnings += [p for p in found if p.severity != "error"]
-    return errors, warnings
-
-
-def _strip(obj):
-    """The object without its source location, so a moved line does not count as a change."""
-    if not dataclasses.is_dataclass(obj):
-        return obj
-    names = {f.name for f in dataclasses.fields(obj)}
-    return dataclasses.replace(obj, **{k: v for k, v in (("file", ""), ("line", 0)) if k in names})
-
-
-def _compare(old: dict, new: dict, label: str) -> list[str]:
-    added = sorted(set(new) - set(old))
-    removed = sorted(set(old) - set(new))
-    changed = sorted(k for k in set(old) & set(new) if old[k] != new[k])
-    lines = []
-    for verb, ids in (("新增", added), ("修改", changed), ("删除", removed)):
-        if ids:
-            shown = "、".join(ids[:10]) + (f" 等{len(ids)}个" if len(ids) > 10 else "")
-            lines.append(f"{label}{verb} {len(ids)}：{shown}")
-    return lines
-
-
-def diff_contents(old: Content, new: Content) -> list[str]:
-    """Entries, policies and reminders added, changed or removed (ignoring moved line numbers)."""
-    lines = _compare({e.id: _strip(e) for e in old.kb.entries}, {e.id: _strip(e) for e in new.kb.entries}, "条目")
-    policies = {}
-    for content in (old, new):
-        items = content.engine.policies.policies if content.engine else ()
-        policies[id(content)] = {p.id: dataclasses.replace(_strip(p), cases=()) for p in items}
-    lines += _compare(policies[id(old)], policies[id(new)], "政策")
-    old_rem = {r.id: _strip(r) for r in getattr(old.reminders, "reminders", ())} if old.reminders else {}
-    new_rem = {r.id: _strip(r) for r in getattr(new.reminders, "reminders", ())} if new.reminders else {}
-    lines += _compare(old_rem, new_rem, "提醒")
-    return lines or ["内容没有变化"]
 
 
 def _outcome(reply) -> str:
@@ -179,10 +129,11 @@ class ContentAdmin:
     last logged questions from it.
     """
 
-    def __init__(self, root: Path, assistant: Assistant, db=None):
+    def __init__(self, root: Path, assistant: Assistant, db=None, builder: Builder | None = None):
         self.root = root
         self.assistant = assistant
         self.db = db
+        self.builder = builder or shared_builder()  # candidates are built in a worker process
         self._owner = threading.get_ident()
         self._local = threading.local()  # one storage connection per worker thread
         self._open_another = None
@@ -193,7 +144,9 @@ class ContentAdmin:
         self._swap_lock = threading.Lock()  # one reload/publish/rollback at a time
 
     def _retire(self, old: Content) -> None:
-        """Close replaced versions only after RETIRE_AFTER: an answer or replay may still be running on them."""
+        """Close replaced versions only after RETIRE_AFTER: an answer or replay may still be running on them.
+        At most MAX_RETIRED wait, oldest closed first: reloads in quick succession must not pile up versions
+        (each one's objects make every full garbage collection longer)."""
         now = time.monotonic()
         keep = []
         for retired_at, content in self._retired:
@@ -201,7 +154,17 @@ class ContentAdmin:
                 content.close()
             else:
                 keep.append((retired_at, content))
-        self._retired = keep + [(now, old)]
+        keep.append((now, old))
+        while len(keep) > MAX_RETIRED:
+            keep.pop(0)[1].close()
+        self._retired = keep
+
+    def warm_up(self) -> None:
+        """Have the build worker build the running files now (in the background), so /reload finds it ready."""
+        try:
+            self.builder.warm_up(read_tree(self.root))
+        except Exception:  # noqa: BLE001  (a warm-up is an optimisation only)
+            log.exception("build worker warm-up failed")
 
     def _store(self, fn, *args, **kwargs):
         """Storage faults never stop an admin action: log and carry on."""
@@ -240,24 +203,14 @@ class ContentAdmin:
         files = {} if whole_tree else read_tree(self.root)
         files.update(overrides or {})
         candidate = Candidate(files)
-        with tempfile.TemporaryDirectory(prefix="zhibu-candidate-") as tmp:
-            for rel, data in files.items():
-                (Path(tmp) / rel).parent.mkdir(parents=True, exist_ok=True)
-                (Path(tmp) / rel).write_bytes(data)
-            content, problems = load_content(Path(tmp), run_cases=False)  # validate() runs the golden cases
-        candidate.errors = [p for p in problems if p.severity == "error"]
-        candidate.warnings = [p for p in problems if p.severity != "error"]
+        live = self.assistant.content
+        built = self.builder.build(files, live.version)  # load, self-test, golden cases, lint, diff: in the worker
+        candidate.errors, candidate.warnings = built.errors, built.warnings
+        content = built.content()          # only the rulesets are compiled here
         if content is None:
             return candidate
-        errors, warnings = validate(content)
-        candidate.errors += errors
-        candidate.warnings += warnings
-        if candidate.errors:
-            content.close()
-            return candidate
         candidate.content = content
-        live = self.assistant.content
-        candidate.diff = diff_contents(live, content)
+        candidate.diff = built.diff if built.diff is not None else diff_contents(live, content)
         if replay_last:
             questions = self.questions(replay_last)
             candidate.replayed = len(questions)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.problems import InvalidData, Problem
-from common.yamlload import Loaded, load_yaml
+from common.yamlload import Loaded, load_yaml, parse_yaml, read_limited
 from knowledge.schema import Entry, parse_entries_file
 from knowledge.scope import SCOPE_FILE, Scope, load_scope
 
@@ -77,13 +79,16 @@ def load_knowledge(folder: Path, root: Path | None = None) -> tuple[KnowledgeBas
     if not files:
         problems.append(Problem(_display(folder, root), 0, "", "no knowledge files (*.yaml) found"))
     for path in files:
+        display = _display(path, root)
         try:
-            doc = load_yaml(path, _display(path, root))
+            raw = read_limited(path, display)
+            file_entries, file_problems = _entries_of(raw, display)
         except InvalidData as exc:
             problems.extend(exc.problems)
             continue
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        entries.extend(parse_entries_file(doc, problems))
+        problems.extend(file_problems)
+        digest.update(path.name.encode() + b"\0" + raw)
+        entries.extend(file_entries)
     synonyms: list[tuple[str, ...]] = []
     syn_path = folder / SYNONYMS_FILE
     if syn_path.exists():
@@ -103,6 +108,30 @@ def load_knowledge(folder: Path, root: Path | None = None) -> tuple[KnowledgeBas
     kb = KnowledgeBase(tuple(entries), tuple(synonyms), digest.hexdigest()[:12],
                        tuple(_display(p, root) for p in files), scope)
     return kb, problems
+
+
+# Parsed entry files by (shown name, content hash). A reload re-reads every file but usually only one has
+# changed: at 10,000 entries, parsing and validating the unchanged YAML again was most of the load time.
+# Entries and Problems are frozen, and both are a pure function of the name and the bytes.
+FILE_MEMO = 64
+_file_memo: OrderedDict[tuple[str, bytes], tuple[tuple[Entry, ...], tuple[Problem, ...]]] = OrderedDict()
+_file_memo_lock = threading.Lock()
+
+
+def _entries_of(raw: bytes, display: str) -> tuple[tuple[Entry, ...], tuple[Problem, ...]]:
+    """parse_entries_file(parse_yaml(raw)) for one file, remembered (InvalidData is raised, not kept)."""
+    key = (display, hashlib.sha256(raw).digest())
+    with _file_memo_lock:
+        if key in _file_memo:
+            _file_memo.move_to_end(key)
+            return _file_memo[key]
+    problems: list[Problem] = []
+    result = tuple(parse_entries_file(parse_yaml(raw, display), problems)), tuple(problems)
+    with _file_memo_lock:
+        _file_memo[key] = result
+        while len(_file_memo) > FILE_MEMO:
+            _file_memo.popitem(last=False)
+    return result
 
 
 def cross_check(entries: list[Entry]) -> list[Problem]:

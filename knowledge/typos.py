@@ -46,6 +46,13 @@ class TypoFixer:
                 self.blanked[term[:i] + "?" + term[i + 1:]].append((term, i))
         self._fix_run = lru_cache(maxsize=RUN_MEMO)(self._repair_run)
 
+    def __getstate__(self) -> dict:  # the run memo is a cache: rebuilt empty wherever the fixer is unpickled
+        return {k: v for k, v in self.__dict__.items() if k != "_fix_run"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._fix_run = lru_cache(maxsize=RUN_MEMO)(self._repair_run)
+
     def _repair(self, window: str) -> str | None:
         """The lexicon term one homophone away from `window`, if exactly one position fits."""
         for i, ch in enumerate(window):

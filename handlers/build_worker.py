@@ -1,0 +1,201 @@
+"""Build and validate a candidate version in a worker process, so a reload does not slow the answers.
+
+Why a process: benchmarks/bench_reload.py measured the answer p99 at about 9x its quiet value while a
+thread of the bot's own process reloaded in a loop. Loading, indexing, the self-test, the golden cases and
+the lint are all Python (or C holding the GIL), so they took the interpreter from the answering thread in
+5 ms slices. In a worker process they run on another core; the bot's process only unpickles the result and
+compiles the durable_rules rulesets, which must live in the process that evaluates them (a few ms for the
+shipped content). It also means a candidate that crashes or exhausts the validator takes down the worker,
+never the bot: the worker is restarted and the admin gets an error.
+
+One worker per bot process, started on first use with the `spawn` method (no inherited threads, locks or
+database handles) and kept for later builds, so its file cache (knowledge/load.py) stays warm.
+ZHIBU_BUILD_IN_PROCESS=1 builds in the calling process instead (tests that patch the loaders use it).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+import os
+import tempfile
+import threading
+from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from common.problems import Problem
+from handlers.content import Content, MemoRanker, load_content, new_engine, self_test
+from handlers.content_diff import diff_contents
+from knowledge.lint import lint_knowledge
+from knowledge.load import KnowledgeBase
+from knowledge.match import Matcher
+from knowledge.reminders import ReminderSet
+from rules.lint import lint_policies
+from rules.policy import PolicySet
+
+log = logging.getLogger("zhibu.admin")
+
+BUILD_TIMEOUT = 600.0  # seconds; a 10,000-entry knowledge base builds in a few
+WORKER_NICENESS = 10   # the worker's scheduling priority below the bot's (Unix nice)
+
+
+@dataclass
+class Built:
+    """A candidate as the worker returns it: everything of a Content except the engine, plus the problems."""
+
+    kb: KnowledgeBase | None = None
+    matcher: Matcher | None = None
+    policies: PolicySet | None = None
+    reminders: ReminderSet | None = None
+    version: str = ""
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    diff: list[str] | None = None  # against the version asked for, when the worker still had it
+
+    def content(self) -> Content | None:
+        """The live Content, compiling the rulesets in this process (None if the build failed)."""
+        if self.kb is None or self.matcher is None or self.errors:
+            return None
+        engine = new_engine(self.policies) if self.policies is not None else None
+        return Content(self.kb, self.matcher, engine, self.version, self.reminders)
+
+
+def validate(content: Content) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings) beyond the schema: the self-test, golden cases and the lint."""
+    ranker = MemoRanker(content.matcher)  # the self-test and the lint rank each example question once
+    errors = list(self_test(content, ranker))
+    if content.engine is not None:
+        errors += content.engine.run_golden_cases()
+    warnings: list[Problem] = []
+    found = lint_knowledge(content.kb, ranker)
+    if content.engine is not None:
+        found += lint_policies(content.engine.policies)
+    errors += [p for p in found if p.severity == "error"]
+    warnings += [p for p in found if p.severity != "error"]
+    return errors, warnings
+
+
+# The last few successful builds of this process, by version, to diff the next candidate against: the live
+# version is almost always one of them (the warm-up build at start, or the last publish).
+RECENT = 4
+_recent: OrderedDict[str, Built] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def build(files: dict[str, bytes], live_version: str | None = None) -> Built:
+    """Load and fully validate a tree given as {relative path: bytes}; diff it against `live_version` if that
+    was built here before. Runs in the worker (or in-process)."""
+    built = _build(files)
+    if not built.errors:
+        with _recent_lock:
+            old = _recent.get(live_version) if live_version else None
+            _recent[built.version] = built
+            _recent.move_to_end(built.version)
+            while len(_recent) > RECENT:
+                _recent.popitem(last=False)
+        if old is not None:
+            built.diff = diff_contents(old, built)
+    return built
+
+
+def _build(files: dict[str, bytes]) -> Built:
+    with tempfile.TemporaryDirectory(prefix="zhibu-candidate-") as tmp:
+        for rel, data in files.items():
+            (Path(tmp) / rel).parent.mkdir(parents=True, exist_ok=True)
+            (Path(tmp) / rel).write_bytes(data)
+        content, problems = load_content(Path(tmp), run_cases=False)  # validate() runs the golden cases
+    built = Built(errors=[p for p in problems if p.severity == "error"],
+                  warnings=[p for p in problems if p.severity != "error"])
+    if content is None:
+        return built
+    try:
+        errors, warnings = validate(content)
+    finally:
+        content.close()  # this engine only ran the golden cases; the live one is compiled where it answers
+    built.errors += errors
+    built.warnings += warnings
+    if not built.errors:
+        built.kb, built.matcher, built.version = content.kb, content.matcher, content.version
+        built.policies = content.engine.policies if content.engine is not None else None
+        built.reminders = content.reminders
+    return built
+
+
+class Builder:
+    """Runs build() in the worker process, restarting it if it died; in-process when configured so."""
+
+    def __init__(self, in_process: bool | None = None):
+        if in_process is None:
+            in_process = os.environ.get("ZHIBU_BUILD_IN_PROCESS", "").strip() in ("1", "true", "yes")
+        self.in_process = in_process
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def build(self, files: dict[str, bytes], live_version: str | None = None) -> Built:
+        if self.in_process:
+            return build(files, live_version)
+        for attempt in (1, 2):
+            try:
+                return self._worker().submit(build, files, live_version).result(timeout=BUILD_TIMEOUT)
+            except BrokenProcessPool:
+                log.error("the build worker died (attempt %d); starting a new one", attempt)
+                self._discard()
+            except TimeoutError:
+                log.error("the build worker took over %.0f s; stopping it", BUILD_TIMEOUT)
+                self._discard()
+                break
+        return Built(errors=[Problem("", 0, "", "validation stopped: the candidate crashed or exhausted the "
+                                                "validator; nothing was changed")])
+
+    def warm_up(self, files: dict[str, bytes]) -> None:
+        """Build the running tree in the background: starts the worker, fills its file cache, and lets the
+        first /reload diff against the live version there."""
+        if not self.in_process:
+            self._worker().submit(build, files)
+
+    def _worker(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_background_priority)
+            return self._pool
+
+    def _discard(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()  # a hung build would otherwise keep shutdown() waiting
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _background_priority() -> None:
+    """In the worker: yield the CPU to the bot's process when both want it (a reload is background work)."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except (AttributeError, OSError):  # not on this platform: same priority, still another process
+        pass
+
+
+_shared: Builder | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_builder() -> Builder:
+    """The process's one Builder (one worker process however many ContentAdmins there are)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Builder()
+            atexit.register(_shared.close)
+        return _shared

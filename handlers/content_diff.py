@@ -1,0 +1,46 @@
+"""What changed between two content versions, in the words of the /reload and publish replies."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+def _strip(obj):
+    """The object without its source location, so a moved line does not count as a change."""
+    if not dataclasses.is_dataclass(obj):
+        return obj
+    names = {f.name for f in dataclasses.fields(obj)}
+    return dataclasses.replace(obj, **{k: v for k, v in (("file", ""), ("line", 0)) if k in names})
+
+
+def _compare(old: dict, new: dict, label: str) -> list[str]:
+    added = sorted(set(new) - set(old))
+    removed = sorted(set(old) - set(new))
+    changed = sorted(k for k in set(old) & set(new) if old[k] != new[k])
+    lines = []
+    for verb, ids in (("新增", added), ("修改", changed), ("删除", removed)):
+        if ids:
+            shown = "、".join(ids[:10]) + (f" 等{len(ids)}个" if len(ids) > 10 else "")
+            lines.append(f"{label}{verb} {len(ids)}：{shown}")
+    return lines
+
+
+def _policies(version) -> tuple:
+    """The policies of a Content (through its engine) or of a build_worker.Built."""
+    if hasattr(version, "engine"):
+        return version.engine.policies.policies if version.engine else ()
+    return version.policies.policies if version.policies else ()
+
+
+def diff_contents(old, new) -> list[str]:
+    """Entries, policies and reminders added, changed or removed (ignoring moved line numbers).
+
+    `old` and `new` are Contents or build_worker.Built results: anything with kb and reminders, and an
+    engine or policies."""
+    lines = _compare({e.id: _strip(e) for e in old.kb.entries}, {e.id: _strip(e) for e in new.kb.entries}, "条目")
+    old_pol, new_pol = ({p.id: dataclasses.replace(_strip(p), cases=()) for p in _policies(v)} for v in (old, new))
+    lines += _compare(old_pol, new_pol, "政策")
+    old_rem = {r.id: _strip(r) for r in getattr(old.reminders, "reminders", ())} if old.reminders else {}
+    new_rem = {r.id: _strip(r) for r in getattr(new.reminders, "reminders", ())} if new.reminders else {}
+    lines += _compare(old_rem, new_rem, "提醒")
+    return lines or ["内容没有变化"]
