@@ -38,7 +38,8 @@ def setup_logging() -> None:
     level = os.environ.get("ZHIBU_LOG_LEVEL", "WARNING").upper()
     logging.basicConfig(level=getattr(logging, level, logging.WARNING),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log the bot token in URLs
+    for transport in ("httpx", "aiohttp"):  # an HTTP library's request log would show the bot token in URLs
+        logging.getLogger(transport).setLevel(logging.WARNING)
 
 
 def load_or_exit(root: Path = CONTENT_ROOT):
