@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -41,6 +42,7 @@ log = logging.getLogger("zhibu.admin")
 
 BUILD_TIMEOUT = 600.0  # seconds; a 10,000-entry knowledge base builds in a few
 WORKER_NICENESS = 10   # the worker's scheduling priority below the bot's (Unix nice)
+PARENT_CHECK_S = 1.0   # how often the worker checks that the bot's process is still there
 
 
 @dataclass
@@ -161,7 +163,7 @@ class Builder:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_background_priority)
+                                                 initializer=_init_worker)
             return self._pool
 
     def _discard(self) -> None:
@@ -179,12 +181,21 @@ class Builder:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _background_priority() -> None:
-    """In the worker: yield the CPU to the bot's process when both want it (a reload is background work)."""
+def _init_worker() -> None:
+    """In the worker: yield the CPU to the bot's process when both want it (a reload is background work),
+    and exit when the bot's process is gone, even if it was killed without a word (SIGKILL, OOM)."""
     try:
         os.nice(WORKER_NICENESS)
     except (AttributeError, OSError):  # not on this platform: same priority, still another process
         pass
+    parent = os.getppid()
+
+    def watch_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch_parent, name="build-worker-parent-watch", daemon=True).start()
 
 
 _shared: Builder | None = None

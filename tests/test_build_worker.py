@@ -140,3 +140,38 @@ def test_a_file_with_problems_reports_them_every_time(tmp_path):
     (tmp_path / "knowledge" / "bad.yaml").write_text(bad, encoding="utf-8")
     reports = [[str(p) for p in knowledge_load.load_knowledge(tmp_path / "knowledge", tmp_path)[1]] for _ in range(2)]
     assert reports[0] == reports[1] and any("bad.yaml:3" in r for r in reports[0])
+
+
+def test_the_worker_exits_when_the_bot_is_killed(tmp_path):
+    """A SIGKILLed bot must not leave its build worker behind (it would hold its memory forever)."""
+    import subprocess
+    import sys
+    import time
+    script = tmp_path / "owner.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from handlers.build_worker import Builder\n"
+        "if __name__ == '__main__':\n"
+        "    builder = Builder(in_process=False)\n"
+        "    pool = builder._worker()\n"
+        "    pool.submit(time.sleep, 0).result()\n"
+        "    print(*[p.pid for p in pool._processes.values()], flush=True)\n"
+        "    time.sleep(60)\n", encoding="utf-8")
+    owner = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker_pid = int(owner.stdout.readline())
+        owner.kill()
+        owner.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(worker_pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(worker_pid, signal.SIGKILL)
+            pytest.fail("the build worker outlived its killed parent")
+    finally:
+        owner.kill()
