@@ -10,7 +10,8 @@ Contract kept from HTTPXRequest, because the rest of the bot relies on it:
   - a timeout raises telegram.error.TimedOut; any failure below HTTP raises NetworkError whose text starts
     with ``aiohttp.`` (handlers.telegram_app.TRANSPORT_ERRORS: such a send may have been delivered, so it
     is never retried);
-  - the token is never logged (aiohttp logs no URLs at INFO).
+  - the token is never logged (aiohttp logs no URLs at INFO);
+  - HTTP(S)_PROXY and NO_PROXY from the environment are honoured, as httpx honoured them.
 Timeouts map as: pool + connect -> aiohttp ``connect`` (waiting for a pooled connection and opening it),
 connect -> ``sock_connect``, read -> ``sock_read``; a write timeout bounds the whole request together with
 the read timeout, since aiohttp has no separate write timeout.
@@ -61,8 +62,10 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300, enable_cleanup_closed=False)
+            # trust_env: HTTP(S)_PROXY / NO_PROXY from the environment are honoured, as httpx did (many
+            # deployments reach api.telegram.org only through a proxy).
             self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self.USER_AGENT},
-                                                  auto_decompress=True, raise_for_status=False)
+                                                  auto_decompress=True, raise_for_status=False, trust_env=True)
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:

@@ -120,3 +120,27 @@ async def test_uninitialized_or_shut_down_request_refuses():
 def test_pool_size_must_be_positive():
     with pytest.raises(ValueError):
         AiohttpRequest(connection_pool_size=0)
+
+
+async def test_a_proxy_from_the_environment_is_used(monkeypatch):
+    """Many deployments reach Telegram only through HTTPS_PROXY/HTTP_PROXY; httpx honoured them, so must we."""
+    seen = []
+
+    async def proxy(reader, writer):
+        seen.append((await reader.readline()).decode("latin-1"))
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    request = AiohttpRequest(connect_timeout=2.0, read_timeout=2.0)
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError):
+            await request.post("http://api.telegram.invalid/bot1:x/getMe")
+    finally:
+        await request.shutdown()
+        server.close()
+    assert seen and seen[0].startswith("POST http://api.telegram.invalid/bot1:x/getMe")
