@@ -20,6 +20,7 @@ the read timeout, since aiohttp has no separate write timeout.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import Any
 
 import aiohttp
@@ -30,6 +31,15 @@ from telegram._utils.defaultvalue import DefaultValue
 __all__ = ["AiohttpRequest"]
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def _tls_context() -> ssl.SSLContext:
+    """Certificates from certifi, as httpx verifies them, so a host without a system CA bundle still works."""
+    try:
+        import certifi
+    except ImportError:  # PTB's httpx brings certifi; without it, the system store
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _seconds(value: Any, default: float | None) -> float | None:
@@ -61,7 +71,7 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300, enable_cleanup_closed=False)
+            connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300, ssl=_tls_context())
             # trust_env: HTTP(S)_PROXY / NO_PROXY from the environment are honoured, as httpx did (many
             # deployments reach api.telegram.org only through a proxy).
             self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self.USER_AGENT},

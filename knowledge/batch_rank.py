@@ -92,6 +92,23 @@ def _number(keys: np.ndarray, per: int, table: np.ndarray) -> tuple[np.ndarray, 
     return number[rep], firsts
 
 
+def _firsts(key: np.ndarray) -> np.ndarray:
+    """Mask of the first occurrence of each distinct key: by hashing, sorting only colliding keys."""
+    n = len(key)
+    bits = max(10, n.bit_length() + 2)
+    slot = ((key.astype(np.uint64) * _MIX) >> np.uint64(64 - bits)).astype(np.intp)
+    table = np.full(1 << bits, n, np.int64)
+    index = np.arange(n)
+    np.minimum.at(table, slot, index)
+    rep = table[slot]
+    first = rep == index
+    # A key whose slot first holds another key: all its occurrences are here, so sort just those.
+    unsure = np.flatnonzero(~first & (key[rep] != key))
+    order = unsure[np.argsort(key[unsure], kind="stable")]
+    first[order[np.r_[True, key[order][1:] != key[order][:-1]]] if len(order) else order] = True
+    return first
+
+
 def _kth(values: np.ndarray, starts: np.ndarray, k: int) -> np.ndarray:
     """Per non-empty segment, a lower bound of its k-th largest value (-inf when it has fewer)."""
     v = values.copy()
@@ -164,7 +181,7 @@ class _Static:
 
     def _groups(self) -> None:
         """Common features (the longest postings) and documents grouped by (common features held, factor)."""
-        import os; threshold = eval(os.environ.get('BR_T', 'max(64, int(4 * self.n_docs ** 0.5))'))
+        import os; threshold = eval(os.environ.get('BR_T', 'max(64, int(2 * self.n_docs ** 0.5))'))
         common = np.argsort(-self.lens, kind="stable")[:_MAX_COMMON]
         common = np.sort(common[self.lens[common] > threshold])
         c = self.n_common = len(common)
@@ -327,10 +344,7 @@ def _features(st: _Static, ch: np.ndarray, nq: int) -> SimpleNamespace:
     code[slot] = np.r_[ch[big] * _PLANE + ch[big + 1] + _PLANE, ch[un]]
     q[slot] = line[np.r_[big, un]]
     isbig[slot[:len(big)]] = True
-    key = (q << 42) | code
-    order = np.argsort(key, kind="stable")
-    keep = np.zeros(len(key), bool)
-    keep[order[np.r_[True, key[order][1:] != key[order][:-1]]]] = True    # first occurrence in its question
+    keep = _firsts((q << 42) | code)           # each feature once per question, where it first occurs
     code, q, isbig = code[keep], q[keep], isbig[keep]
     col = np.where(isbig, -1, st.uni_col[np.where(isbig, 0, code)])
     col[isbig] = st.bigram_cols(code[isbig])

@@ -144,3 +144,10 @@ async def test_a_proxy_from_the_environment_is_used(monkeypatch):
         await request.shutdown()
         server.close()
     assert seen and seen[0].startswith("POST http://api.telegram.invalid/bot1:x/getMe")
+
+
+def test_tls_is_verified_against_certifi_like_httpx():
+    from handlers.telegram_http import _tls_context
+    context = _tls_context()
+    assert context.verify_mode.name == "CERT_REQUIRED" and context.check_hostname
+    assert len(context.get_ca_certs()) > 50  # certifi's bundle of root CAs is loaded
