@@ -16,6 +16,7 @@ ZHIBU_BUILD_IN_PROCESS=1 builds in the calling process instead (tests that patch
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import multiprocessing
 import os
@@ -29,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.problems import Problem
-from handlers.content import Content, MemoRanker, load_content, new_engine, self_test
+from handlers.content import (SELF_TEST_DEPTH, Content, MemoRanker, example_questions, load_content, new_engine,
+                              self_test)
 from handlers.content_diff import diff_contents
 from knowledge.lint import lint_knowledge
 from knowledge.load import KnowledgeBase
@@ -68,7 +70,8 @@ class Built:
 
 def validate(content: Content) -> tuple[list[Problem], list[Problem]]:
     """(errors, warnings) beyond the schema: the self-test, golden cases and the lint."""
-    ranker = MemoRanker(content.matcher)  # the self-test and the lint rank each example question once
+    ranker = MemoRanker(content.matcher)  # the self-test and the lint rank each example question once,
+    ranker.prefill(example_questions(content), SELF_TEST_DEPTH)  # all of them together
     errors = list(self_test(content, ranker))
     if content.engine is not None:
         errors += content.engine.run_golden_cases()
@@ -91,7 +94,11 @@ _recent_lock = threading.Lock()
 def build(files: dict[str, bytes], live_version: str | None = None) -> Built:
     """Load and fully validate a tree given as {relative path: bytes}; diff it against `live_version` if that
     was built here before. Runs in the worker (or in-process)."""
-    built = _build(files)
+    gc.disable()  # a build makes millions of long-lived objects: no collector passes over them mid-build
+    try:
+        built = _build(files)
+    finally:
+        gc.enable()
     if not built.errors:
         with _recent_lock:
             old = _recent.get(live_version) if live_version else None

@@ -5,12 +5,19 @@ from __future__ import annotations
 import dataclasses
 
 
-def _strip(obj):
-    """The object without its source location, so a moved line does not count as a change."""
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _strip(obj, drop: tuple[str, ...] = ()):
+    """The object's field values without its source location (and `drop`), so a moved line does not count
+    as a change. A tuple of attributes: at 10,000 entries, dataclasses.replace() for each was 0.1 s."""
     if not dataclasses.is_dataclass(obj):
         return obj
-    names = {f.name for f in dataclasses.fields(obj)}
-    return dataclasses.replace(obj, **{k: v for k, v in (("file", ""), ("line", 0)) if k in names})
+    kind = type(obj)
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(obj) if f.name not in ("file", "line"))
+    return tuple(getattr(obj, name) for name in names if name not in drop)
 
 
 def _compare(old: dict, new: dict, label: str) -> list[str]:
@@ -38,7 +45,7 @@ def diff_contents(old, new) -> list[str]:
     `old` and `new` are Contents or build_worker.Built results: anything with kb and reminders, and an
     engine or policies."""
     lines = _compare({e.id: _strip(e) for e in old.kb.entries}, {e.id: _strip(e) for e in new.kb.entries}, "条目")
-    old_pol, new_pol = ({p.id: dataclasses.replace(_strip(p), cases=()) for p in _policies(v)} for v in (old, new))
+    old_pol, new_pol = ({p.id: _strip(p, drop=("cases",)) for p in _policies(v)} for v in (old, new))
     lines += _compare(old_pol, new_pol, "政策")
     old_rem = {r.id: _strip(r) for r in getattr(old.reminders, "reminders", ())} if old.reminders else {}
     new_rem = {r.id: _strip(r) for r in getattr(new.reminders, "reminders", ())} if new.reminders else {}
