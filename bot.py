@@ -163,8 +163,9 @@ def run_telegram(settings, args) -> int:
     from handlers.content_admin import ContentAdmin
     db = storage.open_db(storage.default_db_path())
     admin = ContentAdmin(CONTENT_ROOT, assistant, db)
-    admin.warm_up()  # start the build worker now, so the first /reload does not wait for it
     watch = os.environ.get("ZHIBU_WATCH", "").strip() in ("1", "true", "yes")
+    if settings.admin_ids or watch:  # someone can reload: start the build worker now, not at the first /reload
+        admin.warm_up()
     app = build_application(Services(assistant, settings, querylog, stats_text, reminders, admin, watch))
     from telegram.error import InvalidToken
     use_fast_event_loop()

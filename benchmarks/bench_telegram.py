@@ -64,6 +64,7 @@ def _start(api: FakeBotAPI, db: str) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "run"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     api.wait_for(lambda m, _: m == "setMyCommands", timeout=60, since=since)
+    time.sleep(2)  # let start-up work in the background (the query log's first writes) settle
     return proc
 
 
