@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import urllib.parse
+import urllib.request
 from typing import Any
 
 import aiohttp
@@ -53,7 +55,8 @@ def _sum(*parts: float | None) -> float | None:
 class AiohttpRequest(BaseRequest):
     """A ``telegram.request.BaseRequest`` on one aiohttp ClientSession with a bounded connection pool."""
 
-    __slots__ = ("_pool_size", "_read", "_write", "_connect", "_pool", "_media_write", "_session")
+    __slots__ = ("_pool_size", "_read", "_write", "_connect", "_pool", "_media_write", "_session", "_proxies",
+                 "_proxy_of")
 
     def __init__(self, connection_pool_size: int = 4, read_timeout: float | None = 5.0,
                  write_timeout: float | None = 5.0, connect_timeout: float | None = 5.0,
@@ -64,6 +67,8 @@ class AiohttpRequest(BaseRequest):
         self._read, self._write, self._connect = read_timeout, write_timeout, connect_timeout
         self._pool, self._media_write = pool_timeout, media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, str] = {}
+        self._proxy_of: dict[tuple[str, str], str | None] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -72,10 +77,24 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300, ssl=_tls_context())
-            # trust_env: HTTP(S)_PROXY / NO_PROXY from the environment are honoured, as httpx did (many
-            # deployments reach api.telegram.org only through a proxy).
+            # Proxies come from _proxy_for() (read once), not trust_env: aiohttp's trust_env re-reads the
+            # environment and ~/.netrc on every request, which doubled the cost of a send.
             self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self.USER_AGENT},
-                                                  auto_decompress=True, raise_for_status=False, trust_env=True)
+                                                  auto_decompress=True, raise_for_status=False, trust_env=False)
+            self._proxies = {k.lower(): v for k, v in urllib.request.getproxies().items()}
+            self._proxy_of = {}
+
+    def _proxy_for(self, url: str) -> str | None:
+        """HTTP(S)_PROXY / ALL_PROXY for the URL's scheme unless NO_PROXY exempts its host, as httpx did (many
+        deployments reach api.telegram.org only through a proxy); decided once per scheme and host."""
+        parts = urllib.parse.urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._proxy_of:
+            proxy = self._proxies.get(parts.scheme) or self._proxies.get("all")
+            if proxy and parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+                proxy = None
+            self._proxy_of[key] = proxy
+        return self._proxy_of[key]
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -115,8 +134,8 @@ class AiohttpRequest(BaseRequest):
             data = form
         try:
             async with asyncio.timeout(_sum(write, read, connect, pool)):
-                async with self._session.request(method, url, data=data, headers=headers,
-                                                 timeout=timeout) as response:
+                async with self._session.request(method, url, data=data, headers=headers, timeout=timeout,
+                                                 proxy=self._proxy_for(url)) as response:
                     return response.status, await response.read()
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as err:
             raise TimedOut from err

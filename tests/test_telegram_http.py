@@ -151,3 +151,15 @@ def test_tls_is_verified_against_certifi_like_httpx():
     context = _tls_context()
     assert context.verify_mode.name == "CERT_REQUIRED" and context.check_hostname
     assert len(context.get_ca_certs()) > 50  # certifi's bundle of root CAs is loaded
+
+
+async def test_no_proxy_exempts_a_host(monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        assert request._proxy_for("http://127.0.0.1:8081/bot1:x/getMe") is None
+        assert request._proxy_for("http://api.telegram.invalid/bot1:x/getMe") == "http://127.0.0.1:9"
+    finally:
+        await request.shutdown()
