@@ -16,7 +16,6 @@ from common.problems import Problem
 from knowledge.load import KnowledgeBase, load_knowledge
 from knowledge.match import Matcher
 from knowledge.batch_rank import rank_many
-from knowledge.normalize import normalize_many
 from knowledge.reminders import ReminderSet, load_reminders
 from rules import Engine, load_policies
 
@@ -114,7 +113,7 @@ SELF_TEST_DEPTH = 2  # the own entry and its best rival: what the self-test and 
 
 def example_questions(content: Content) -> list[str]:
     """Every example question of every entry, normalized, in entry order."""
-    return normalize_many([q for entry in content.kb.entries for q in entry.questions])
+    return content.matcher.normalize_known([q for entry in content.kb.entries for q in entry.questions])
 
 
 def self_test(content: Content, ranker=None) -> list[Problem]:

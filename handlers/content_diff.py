@@ -20,10 +20,13 @@ def _strip(obj, drop: tuple[str, ...] = ()):
     return tuple(getattr(obj, name) for name in names if name not in drop)
 
 
-def _compare(old: dict, new: dict, label: str) -> list[str]:
+def _compare(old: dict, new: dict, label: str, key=_strip) -> list[str]:
+    """Lines naming the ids added, changed (per `key`, which leaves the source location out) and removed.
+    An unchanged file's entries are the very same objects in both versions (knowledge/load.py's file memo),
+    so identity settles most of them without building keys."""
     added = sorted(set(new) - set(old))
     removed = sorted(set(old) - set(new))
-    changed = sorted(k for k in set(old) & set(new) if old[k] != new[k])
+    changed = sorted(k for k in set(old) & set(new) if old[k] is not new[k] and key(old[k]) != key(new[k]))
     lines = []
     for verb, ids in (("新增", added), ("修改", changed), ("删除", removed)):
         if ids:
@@ -44,10 +47,10 @@ def diff_contents(old, new) -> list[str]:
 
     `old` and `new` are Contents or build_worker.Built results: anything with kb and reminders, and an
     engine or policies."""
-    lines = _compare({e.id: _strip(e) for e in old.kb.entries}, {e.id: _strip(e) for e in new.kb.entries}, "条目")
-    old_pol, new_pol = ({p.id: _strip(p, drop=("cases",)) for p in _policies(v)} for v in (old, new))
-    lines += _compare(old_pol, new_pol, "政策")
-    old_rem = {r.id: _strip(r) for r in getattr(old.reminders, "reminders", ())} if old.reminders else {}
-    new_rem = {r.id: _strip(r) for r in getattr(new.reminders, "reminders", ())} if new.reminders else {}
+    lines = _compare({e.id: e for e in old.kb.entries}, {e.id: e for e in new.kb.entries}, "条目")
+    old_pol, new_pol = ({p.id: p for p in _policies(v)} for v in (old, new))
+    lines += _compare(old_pol, new_pol, "政策", key=lambda p: _strip(p, drop=("cases",)))
+    old_rem = {r.id: r for r in getattr(old.reminders, "reminders", ())} if old.reminders else {}
+    new_rem = {r.id: r for r in getattr(new.reminders, "reminders", ())} if new.reminders else {}
     lines += _compare(old_rem, new_rem, "提醒")
     return lines or ["内容没有变化"]

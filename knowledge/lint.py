@@ -32,7 +32,7 @@ def colliding_questions(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
     """Example questions that collide: the same normalized question in two entries, or a near tie."""
     problems: list[Problem] = []
     questions = [(e, i, q) for e in kb.entries for i, q in enumerate(e.questions)]
-    normal = normalize_many([q for _, _, q in questions])
+    normal = getattr(matcher, "normalize_known", normalize_many)([q for _, _, q in questions])
     first = {}                      # normalized question -> the first entry holding it
     duplicated: set[str] = set()    # normalized questions of more than one entry: reported once, as errors
     for (entry, i, question), norm in zip(questions, normal):

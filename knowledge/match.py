@@ -120,6 +120,7 @@ class Matcher:
         # Normalize and canonicalize every distinct phrase once, all in one pass.
         distinct = list(dict.fromkeys(phrases + sorted(lexicon)))
         normal = dict(zip(distinct, normalize_many(distinct)))
+        self._normal = normal  # for normalize_known(): the self-test and the lint ask for these again
         forms = list(dict.fromkeys(normal.values()))
         canon = dict(zip(forms, self.synonyms.canonical_many(forms)))
         texts = [canon[normal[p]] for p in phrases]
@@ -133,6 +134,21 @@ class Matcher:
         terms = {normal[t] for t in lexicon}
         self.typos = TypoFixer(self.index.ids, terms | {canon[t] for t in terms})
         self._index_keywords(kb, [canon[normal[k]] for e in kb.entries for k in e.keywords])
+
+    def normalize_known(self, texts: list[str]) -> list[str]:
+        """normalize_many(texts), reusing the index's own pass for the texts it saw (every title, example
+        question and keyword): at 10,000 entries normalizing 30,000 questions again took 0.1-0.2 s each time."""
+        known = self._normal
+        missing = [t for t in texts if t not in known]
+        extra = dict(zip(missing, normalize_many(missing))) if missing else {}
+        return [known[t] if t in known else extra[t] for t in texts]
+
+    def __getstate__(self) -> dict:  # what crosses a process boundary: the index, not this helper's cache
+        return {k: v for k, v in self.__dict__.items() if k != "_normal"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._normal = {}
 
     def _index_keywords(self, kb: KnowledgeBase, keywords: list[str]) -> None:
         """Each keyword's owners (entry, position among its keywords) as a span of flat arrays, and its weight."""

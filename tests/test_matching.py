@@ -85,3 +85,18 @@ def test_typo_repair(content, typed, repaired):
 def test_typo_repair_works_on_each_run_of_chinese(content, typed, repaired):
     assert content.matcher.prepare(normalize_text(typed)) == repaired
     assert content.matcher.prepare(normalize_text(typed)) == repaired  # and again, from the run memo
+
+
+def test_normalize_known_is_normalize_many(content):
+    from knowledge.normalize import normalize_many
+    texts = [q for e in content.kb.entries for q in e.questions] + [e.title for e in content.kb.entries]
+    texts += ["從未見過的問題？", "  ", "ＡＢＣ两名党员", texts[0]]
+    assert content.matcher.normalize_known(texts) == normalize_many(texts)
+
+
+def test_a_matcher_crosses_a_process_boundary_and_still_ranks_the_same(content):
+    import pickle
+    copy = pickle.loads(pickle.dumps(content.matcher))
+    for question in ("入党要几个介绍人", "党废怎么交", "預備期從哪天算"):
+        assert copy.rank(normalize_text(question)) == content.matcher.rank(normalize_text(question))
+    assert copy.normalize_known(["入党要几个介绍人"]) == ["入党要几个介绍人"]
