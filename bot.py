@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import gc
 import json
 import logging
 import os
@@ -169,6 +170,11 @@ def run_telegram(settings, args) -> int:
     app = build_application(Services(assistant, settings, querylog, stats_text, reminders, admin, watch))
     from telegram.error import InvalidToken
     use_fast_event_loop()
+    # Everything loaded so far (pypinyin's and OpenCC's dictionaries, the content: ~3 million objects) lives
+    # as long as the process: move it out of the collector's sight, or every full collection walks it again
+    # (~90 ms pauses on the event loop under load, measured).
+    gc.collect()
+    gc.freeze()
     try:
         if getattr(args, "webhook", None):
             app.run_webhook(listen="0.0.0.0", port=args.port, webhook_url=args.webhook,
