@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -101,24 +102,42 @@ def latency(api: FakeBotAPI, texts: list[str]) -> list[float]:
     return out
 
 
-def run(updates: int = 3000, users: int = 500, samples: int = 300) -> dict:
-    """Three figures from one bot process: latency one message at a time (each text new, so never from the
-    memo), then a burst of the `mixed` workload and a burst of the `distinct` one."""
-    fresh = workload("distinct", updates + samples + 20, seed=11)  # one shuffle, cut into disjoint parts
+def one_round(updates: int, users: int, samples: int, seed: int) -> dict:
+    """One fresh bot process: latency one message at a time (each text new, so never from the memo), then a
+    burst of the `mixed` workload and a burst of the `distinct` one."""
+    fresh = workload("distinct", updates + samples + 20, seed=seed)  # one shuffle, cut into disjoint parts
     warm, timed_texts, distinct = fresh[:20], fresh[20:20 + samples], fresh[20 + samples:]
     with FakeBotAPI() as api, tempfile.TemporaryDirectory() as tmp:
         proc = _start(api, os.path.join(tmp, "bench.db"))
         try:
             latency(api, warm)
             lat = latency(api, timed_texts)
-            mixed = burst(api, workload("mixed", updates), users)
+            mixed = burst(api, workload("mixed", updates, seed=seed), users)
             distinct = burst(api, distinct, users)
         finally:
             proc.terminate()
             proc.wait(30)
-    return {"users": users, "pool_questions": len(question_pool()),
-            "latency_p50_ms": percentile(lat, 50) * 1000, "latency_p99_ms": percentile(lat, 99) * 1000,
+    return {"latency_p50_ms": percentile(lat, 50) * 1000, "latency_p99_ms": percentile(lat, 99) * 1000,
             "mixed": mixed, "distinct": distinct}
+
+
+def run(updates: int = 3000, users: int = 500, samples: int = 300, rounds: int = 3) -> dict:
+    """The median of `rounds` rounds, each in a fresh bot process (this shared 2-core machine's speed drifts
+    by ±30% within minutes); every round's figures are listed too."""
+    done = [one_round(updates, users, samples, seed=11 + r) for r in range(rounds)]
+
+    def median(pick) -> float:
+        return statistics.median(pick(r) for r in done)
+
+    return {"users": users, "pool_questions": len(question_pool()), "rounds": rounds,
+            "latency_p50_ms": median(lambda r: r["latency_p50_ms"]),
+            "latency_p99_ms": median(lambda r: r["latency_p99_ms"]),
+            "mixed": {"updates": updates, "updates_per_s": median(lambda r: r["mixed"]["updates_per_s"]),
+                      "all_answered": all(r["mixed"]["answered"] == updates for r in done),
+                      "per_round": " / ".join(f"{r['mixed']['updates_per_s']:.0f}" for r in done)},
+            "distinct": {"updates": updates, "updates_per_s": median(lambda r: r["distinct"]["updates_per_s"]),
+                         "all_answered": all(r["distinct"]["answered"] == updates for r in done),
+                         "per_round": " / ".join(f"{r['distinct']['updates_per_s']:.0f}" for r in done)}}
 
 
 if __name__ == "__main__":
