@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from telegram import (BotCommand, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity,
                       ReplyKeyboardRemove, Update)
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler,
                           ContextTypes, Defaults, MessageHandler, filters)
 
@@ -95,24 +95,41 @@ async def reply_html(bot, message: Message, text: str, markup=None, *, quote: bo
 
 
 SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
+FLOOD_WAIT_LIMIT = 120.0  # seconds of Telegram's flood control one answer waits out, beyond the rate limiter's
 # PTB's wording for failures below HTTP (no answer from Telegram), as opposed to an error Telegram returned.
 TRANSPORT_ERRORS = ("aiohttp.", "httpx.", "Unknown error in HTTP implementation")
 
 
 async def _with_retries(send):
-    """Retry a send that Telegram refused with a server error (it was not delivered). A timeout or a broken
-    connection may have delivered it, so neither is retried: a secretary should never get an answer twice."""
-    for delay in SEND_RETRY_DELAYS:
+    """Retry a send that Telegram refused, so it was not delivered: a server error (after SEND_RETRY_DELAYS),
+    or flood control (after the retry_after Telegram asks for, once the rate limiter's own retries are used
+    up, up to FLOOD_WAIT_LIMIT seconds in all: an apology then would meet the same flood control). A timeout
+    or a broken connection may have delivered it, so neither is retried: an answer must never arrive twice."""
+    attempts, flood_waited = 0, 0.0
+    while True:
         try:
             return await send()
         except TimedOut:
             raise
+        except RetryAfter as exc:
+            wait = _seconds(exc.retry_after)
+            if flood_waited + wait > FLOOD_WAIT_LIMIT:
+                raise
+            flood_waited += wait
+            log.warning("flood control: retrying the send in %.0f s", wait)
+            await asyncio.sleep(wait)
         except NetworkError as exc:
-            if str(exc).startswith(TRANSPORT_ERRORS):
-                raise  # the connection broke: Telegram may have the message, and a retry could duplicate it
+            if str(exc).startswith(TRANSPORT_ERRORS) or attempts >= len(SEND_RETRY_DELAYS):
+                raise  # a broken connection: Telegram may have the message, and a retry could duplicate it
+            delay = SEND_RETRY_DELAYS[attempts]
+            attempts += 1
             log.warning("send failed (%s); retrying in %.1f s", exc, delay)
             await asyncio.sleep(delay)
-    return await send()
+
+
+def _seconds(duration) -> float:
+    """RetryAfter.retry_after is an int or a timedelta, depending on PTB's version and settings."""
+    return duration.total_seconds() if hasattr(duration, "total_seconds") else float(duration)
 
 
 def _ask_markup(pending: Pending, chat_type: str):

@@ -14,6 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_bot_api import FakeBotAPI  # noqa: E402
+from handlers.telegram_app import APOLOGY  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = 4242
@@ -214,6 +215,19 @@ def test_a_429_is_retried_and_the_answer_delivered(api, bot):
     sent = chat.ask("入党要几个介绍人", "入党介绍人", timeout=20)
     assert sent["chat_id"] == chat.id
     assert any(c.status == 429 for c in api.call_log if c.method == "sendMessage")
+
+
+def test_flood_control_outlasting_the_rate_limiter_still_delivers_the_answer(api, bot):
+    """Five 429s in a row: the rate limiter retries three times, then the send itself waits out the rest;
+    the asker gets the answer and no apology (an apology would meet the same flood control)."""
+    chat = Chat(api)
+    since = len(api.call_log)
+    api.fail_next("sendMessage", status=429, retry_after=1, count=5)
+    sent = chat.ask("入党要几个介绍人", "入党介绍人", timeout=30)
+    assert sent["chat_id"] == chat.id
+    mine = [c for c in api.call_log[since:] if c.method == "sendMessage" and c.params.get("chat_id") == chat.id]
+    assert sum(c.status == 429 for c in mine) == 5
+    assert not [c for c in mine if c.ok and c.params.get("text") == APOLOGY]
 
 
 def test_malformed_token_exits_2_with_one_line():
