@@ -150,7 +150,13 @@ class Builder:
             return build(files, live_version)
         for attempt in (1, 2):
             try:
-                return self._worker().submit(build, files, live_version).result(timeout=BUILD_TIMEOUT)
+                worker = self._worker()
+            except (OSError, NotImplementedError, ImportError) as exc:  # e.g. no /dev/shm for its semaphores
+                log.error("cannot start the build worker (%s); building in the bot's process from now on", exc)
+                self.in_process = True
+                return build(files, live_version)
+            try:
+                return worker.submit(build, files, live_version).result(timeout=BUILD_TIMEOUT)
             except BrokenProcessPool:
                 log.error("the build worker died (attempt %d); starting a new one", attempt)
                 self._discard()

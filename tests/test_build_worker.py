@@ -175,3 +175,15 @@ def test_the_worker_exits_when_the_bot_is_killed(tmp_path):
             pytest.fail("the build worker outlived its killed parent")
     finally:
         owner.kill()
+
+
+def test_a_worker_that_cannot_start_falls_back_to_building_here(tree, monkeypatch):
+    import handlers.build_worker as build_worker
+
+    def refuse(*args, **kwargs):
+        raise OSError("no semaphores here")
+
+    monkeypatch.setattr(build_worker, "ProcessPoolExecutor", refuse)
+    builder = Builder(in_process=False)
+    built = builder.build(tree)
+    assert not built.errors and built.kb is not None and builder.in_process
