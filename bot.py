@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from handlers.checks import run_check  # noqa: E402
 from handlers.content import load_content  # noqa: E402
 from handlers.pipeline import Assistant, Inbound  # noqa: E402
-from handlers.settings import content_root  # noqa: E402
+from handlers.settings import content_root, env_flag  # noqa: E402
 
 # The folder holding knowledge/ and rules/ (admins' uploads and rollbacks write there).
 CONTENT_ROOT = content_root()
@@ -164,7 +164,7 @@ def run_telegram(settings, args) -> int:
     from handlers.content_admin import ContentAdmin
     db = storage.open_db(storage.default_db_path())
     admin = ContentAdmin(CONTENT_ROOT, assistant, db)
-    watch = os.environ.get("ZHIBU_WATCH", "").strip() in ("1", "true", "yes")
+    watch = env_flag("ZHIBU_WATCH")
     if settings.admin_ids or watch:  # someone can reload: start the build worker now, not at the first /reload
         admin.warm_up()
     app = build_application(Services(assistant, settings, querylog, stats_text, reminders, admin, watch))

@@ -28,6 +28,12 @@ class InvalidData(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+def split_severity(problems) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings) of a list of problems."""
+    errors = [p for p in problems if p.severity == "error"]
+    return errors, [p for p in problems if p.severity != "error"]
+
+
 def format_path(path: tuple) -> str:
     """('entries', 3, 'answer') -> 'entries[3].answer'."""
     out = ""

@@ -29,10 +29,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.problems import Problem
+from common.problems import Problem, split_severity
 from handlers.content import (SELF_TEST_DEPTH, Content, MemoRanker, example_questions, load_content, new_engine,
                               self_test)
 from handlers.content_diff import diff_contents
+from handlers.settings import env_flag
 from knowledge.lint import lint_knowledge
 from knowledge.load import KnowledgeBase
 from knowledge.match import Matcher
@@ -75,13 +76,11 @@ def validate(content: Content) -> tuple[list[Problem], list[Problem]]:
     errors = list(self_test(content, ranker))
     if content.engine is not None:
         errors += content.engine.run_golden_cases()
-    warnings: list[Problem] = []
     found = lint_knowledge(content.kb, ranker)
     if content.engine is not None:
         found += lint_policies(content.engine.policies)
-    errors += [p for p in found if p.severity == "error"]
-    warnings += [p for p in found if p.severity != "error"]
-    return errors, warnings
+    lint_errors, warnings = split_severity(found)
+    return errors + lint_errors, warnings
 
 
 # The last two successful builds of this process, by version, to diff the next candidate against: the live
@@ -118,8 +117,8 @@ def _build(files: dict[str, bytes]) -> Built:
             (Path(tmp) / rel).parent.mkdir(parents=True, exist_ok=True)
             (Path(tmp) / rel).write_bytes(data)
         content, problems = load_content(Path(tmp), run_cases=False)  # validate() runs the golden cases
-    built = Built(errors=[p for p in problems if p.severity == "error"],
-                  warnings=[p for p in problems if p.severity != "error"])
+    errors, warnings = split_severity(problems)
+    built = Built(errors=errors, warnings=warnings)
     if content is None:
         return built
     try:
@@ -139,9 +138,7 @@ class Builder:
     """Runs build() in the worker process, restarting it if it died; in-process when configured so."""
 
     def __init__(self, in_process: bool | None = None):
-        if in_process is None:
-            in_process = os.environ.get("ZHIBU_BUILD_IN_PROCESS", "").strip() in ("1", "true", "yes")
-        self.in_process = in_process
+        self.in_process = env_flag("ZHIBU_BUILD_IN_PROCESS") if in_process is None else in_process
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from common.problems import split_severity
 from handlers.content import load_content
 from handlers.build_worker import validate
 
@@ -11,8 +12,7 @@ from handlers.build_worker import validate
 def run_check(root: Path) -> tuple[bool, list[str]]:
     """(ok, lines to print): a summary on success, every located problem on failure."""
     content, problems = load_content(root)
-    errors = [p for p in problems if p.severity == "error"]
-    warnings = [p for p in problems if p.severity != "error"]
+    errors, warnings = split_severity(problems)
     if content is not None:
         more_errors, more_warnings = validate(content)  # self-test, golden cases, lint: as before a publish
         errors += more_errors

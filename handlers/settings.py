@@ -14,6 +14,12 @@ TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{8,}$")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def env_flag(name: str, env: dict | None = None) -> bool:
+    """A yes/no setting: 1, true or yes turn it on."""
+    env = os.environ if env is None else env
+    return env.get(name, "").strip() in ("1", "true", "yes")
+
+
 def content_root(env: dict | None = None) -> Path:
     """The folder holding knowledge/ and rules/: ZHIBU_CONTENT_ROOT, else the project folder."""
     env = os.environ if env is None else env

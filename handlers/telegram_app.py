@@ -24,7 +24,7 @@ from handlers import telegram_browse as browse
 from handlers.pipeline import Assistant, Inbound, Pending, Reply
 from handlers.settings import Settings
 from handlers.smalltalk import EXAMPLES, HELP_TEXT
-from handlers.telegram_reminders import TICK_SECONDS
+from handlers.telegram_reminders import TICK_SECONDS, seconds_of
 from handlers.telegram_render import choice_keyboard, html_parts, reply_keyboard_json
 from handlers.telegram_http import AiohttpRequest
 from knowledge.normalize import fold
@@ -112,7 +112,7 @@ async def _with_retries(send):
         except TimedOut:
             raise
         except RetryAfter as exc:
-            wait = _seconds(exc.retry_after)
+            wait = seconds_of(exc.retry_after)
             if flood_waited + wait > FLOOD_WAIT_LIMIT:
                 raise
             flood_waited += wait
@@ -125,11 +125,6 @@ async def _with_retries(send):
             attempts += 1
             log.warning("send failed (%s); retrying in %.1f s", exc, delay)
             await asyncio.sleep(delay)
-
-
-def _seconds(duration) -> float:
-    """RetryAfter.retry_after is an int or a timedelta, depending on PTB's version and settings."""
-    return duration.total_seconds() if hasattr(duration, "total_seconds") else float(duration)
 
 
 def _ask_markup(pending: Pending, chat_type: str):

@@ -89,7 +89,7 @@ class ReminderService:
                 storage.mark_sent(self.db, chat_id, reminder_id, due_at, message.message_id)
                 return 1
             except RetryAfter as exc:
-                await asyncio.sleep(_seconds(exc.retry_after))
+                await asyncio.sleep(seconds_of(exc.retry_after))
             except ChatMigrated as exc:
                 log.warning("chat %s migrated to %s: moving its reminders", chat_id, exc.new_chat_id)
                 storage.migrate_chat(self.db, chat_id, exc.new_chat_id)
@@ -260,5 +260,6 @@ class _Defaulted(dict):
         return _with_default_tz(chat, self.tz)
 
 
-def _seconds(value) -> float:
+def seconds_of(value) -> float:
+    """A duration PTB gives as an int or a timedelta (RetryAfter.retry_after, by PTB version and settings)."""
     return value.total_seconds() if isinstance(value, timedelta) else float(value)

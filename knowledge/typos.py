@@ -44,6 +44,9 @@ class TypoFixer:
         for term in sorted(self.terms):
             for i in range(len(term)):
                 self.blanked[term[:i] + "?" + term[i + 1:]].append((term, i))
+        self._new_run_memo()
+
+    def _new_run_memo(self) -> None:
         self._fix_run = lru_cache(maxsize=RUN_MEMO)(self._repair_run)
 
     def __getstate__(self) -> dict:  # the run memo is a cache: rebuilt empty wherever the fixer is unpickled
@@ -51,7 +54,7 @@ class TypoFixer:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self._fix_run = lru_cache(maxsize=RUN_MEMO)(self._repair_run)
+        self._new_run_memo()
 
     def _repair(self, window: str) -> str | None:
         """The lexicon term one homophone away from `window`, if exactly one position fits."""
