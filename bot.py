@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import gc
 import json
 import logging
 import os
 import sys
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -27,20 +26,13 @@ sys.path.insert(0, str(ROOT))
 from handlers.checks import run_check  # noqa: E402
 from handlers.content import load_content  # noqa: E402
 from handlers.pipeline import Assistant, Inbound  # noqa: E402
+from handlers.runtime import freeze_heap, open_querylog, setup_logging, use_fast_event_loop  # noqa: E402
 from handlers.settings import content_root, env_flag  # noqa: E402
 
 # The folder holding knowledge/ and rules/ (admins' uploads and rollbacks write there).
 CONTENT_ROOT = content_root()
 
 log = logging.getLogger("zhibu")
-
-
-def setup_logging() -> None:
-    level = os.environ.get("ZHIBU_LOG_LEVEL", "WARNING").upper()
-    logging.basicConfig(level=getattr(logging, level, logging.WARNING),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for transport in ("httpx", "aiohttp"):  # an HTTP library's request log would show the bot token in URLs
-        logging.getLogger(transport).setLevel(logging.WARNING)
 
 
 def load_or_exit(root: Path = CONTENT_ROOT):
@@ -50,20 +42,6 @@ def load_or_exit(root: Path = CONTENT_ROOT):
             print(problem, file=sys.stderr)
         raise SystemExit("the knowledge base or the policies are invalid: run `python bot.py check`")
     return content
-
-
-def open_querylog():
-    """The query log at ZHIBU_DB, with retention applied; None (and a warning) if storage is unusable."""
-    import storage
-    path = storage.default_db_path()
-    try:
-        querylog = storage.QueryLog(path)
-        if querylog.db is None:
-            storage.apply_retention(storage.open_db(path), datetime.now(timezone.utc))
-        return querylog
-    except Exception as exc:  # storage faults never stop answers
-        log.warning("query log unavailable (%s): answering without logging", exc)
-        return None
 
 
 def build_assistant(root: Path = CONTENT_ROOT, log_queries: bool = False) -> Assistant:
@@ -114,17 +92,6 @@ def cmd_chat(args) -> int:
     return run_console(build_assistant(log_queries=not getattr(args, "no_log", False)), sys.stdin, sys.stdout)
 
 
-def use_fast_event_loop() -> None:
-    """uvloop's event loop (libuv, in C) under PTB where it is installed (not on Windows): the Telegram
-    benchmark spends a fifth of its time in asyncio's own loop and transports, and uvloop halves that."""
-    try:
-        import uvloop
-    except ImportError:
-        return
-    import asyncio
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-
-
 def cmd_run(args) -> int:
     from handlers.settings import SettingsError, load_settings
     try:
@@ -167,17 +134,22 @@ def run_telegram(settings, args) -> int:
     watch = env_flag("ZHIBU_WATCH")
     if settings.admin_ids or watch:  # someone can reload: start the build worker now, not at the first /reload
         admin.warm_up()
-    app = build_application(Services(assistant, settings, querylog, stats_text, reminders, admin, watch))
+    webhook = getattr(args, "webhook", None)
+    sharded = settings.workers > 1 and not webhook
+    if settings.workers > 1 and webhook:
+        log.warning("ZHIBU_WORKERS applies to long polling; the webhook server runs in one process")
+    from handlers.telegram_workers import per_process, run_primary
+    app = build_application(Services(assistant, per_process(settings) if sharded else settings, querylog,
+                                     stats_text, reminders, admin, watch), polling=not sharded)
     from telegram.error import InvalidToken
     use_fast_event_loop()
-    # Everything loaded so far (pypinyin's and OpenCC's dictionaries, the content: ~3 million objects) lives
-    # as long as the process: move it out of the collector's sight, or every full collection walks it again
-    # (~90 ms pauses on the event loop under load, measured).
-    gc.collect()
-    gc.freeze()
+    freeze_heap()
     try:
-        if getattr(args, "webhook", None):
-            app.run_webhook(listen="0.0.0.0", port=args.port, webhook_url=args.webhook,
+        if sharded:
+            import asyncio
+            asyncio.run(run_primary(app, app.bot_data["zhibu"]))
+        elif webhook:
+            app.run_webhook(listen="0.0.0.0", port=args.port, webhook_url=webhook,
                             allowed_updates=Update.ALL_TYPES)
         else:
             app.run_polling(allowed_updates=Update.ALL_TYPES)

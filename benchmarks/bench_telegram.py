@@ -56,11 +56,11 @@ def workload(kind: str, updates: int, seed: int = 7) -> list[str]:
     return list(dict.fromkeys(variants))[:updates]
 
 
-def _start(api: FakeBotAPI, db: str) -> subprocess.Popen:
+def _start(api: FakeBotAPI, db: str, workers: int = 1) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIBU_", "TELEGRAM_"))}
     # The limiter's caps are Telegram's (30/s); measure the bot itself with them off.
     env.update(TELEGRAM_BOT_TOKEN=api.token, ZHIBU_API_BASE_URL=api.base_url, ZHIBU_API_BASE_FILE_URL=api.base_file_url,
-               ZHIBU_DB=db, ZHIBU_RATE_PER_SECOND="0", ZHIBU_GROUP_RATE_PER_MINUTE="0")
+               ZHIBU_DB=db, ZHIBU_RATE_PER_SECOND="0", ZHIBU_GROUP_RATE_PER_MINUTE="0", ZHIBU_WORKERS=str(workers))
     since = len(api.call_log)
     proc = subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "run"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

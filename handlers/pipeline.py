@@ -92,6 +92,7 @@ class Assistant:
         self.today = today
         self.memo_size = memo_size   # 0: every question runs the whole pipeline (benchmarks of the pipeline)
         self._memo = (None, None)    # (content, its memoized _answer)
+        self.on_swap = None          # callable(new content), e.g. to hand it to the other processes
 
     @property
     def content(self) -> Content:
@@ -99,6 +100,8 @@ class Assistant:
 
     def swap(self, content: Content) -> Content:
         old, self._content = self._content, content
+        if self.on_swap is not None:
+            self.on_swap(content)
         return old
 
     def respond(self, inbound: Inbound, pending: Pending | None = None) -> Reply:

@@ -361,8 +361,9 @@ async def post_shutdown(application: Application) -> None:
         svc.querylog.close()  # flush queued rows on a graceful shutdown
 
 
-def build_application(svc: Services) -> Application:
-    """Pure wiring: the Application with its handlers, defaults and rate limiter."""
+def build_application(svc: Services, polling: bool = True) -> Application:
+    """Pure wiring: the Application with its handlers, defaults and rate limiter. `polling=False`: no Updater
+    (updates arrive through update_queue from handlers.telegram_workers)."""
     settings = svc.settings
     builder = (ApplicationBuilder().token(settings.token)
                .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
@@ -373,6 +374,8 @@ def build_application(svc: Services) -> Application:
                .request(AiohttpRequest(connection_pool_size=8, pool_timeout=30))
                .get_updates_request(AiohttpRequest(connection_pool_size=1))
                .post_init(post_init).post_shutdown(post_shutdown))
+    if not polling:
+        builder = builder.updater(None)
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url)
     if settings.api_base_file_url:

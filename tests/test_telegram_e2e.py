@@ -51,9 +51,14 @@ def db(tmp_path_factory):
     return tmp_path_factory.mktemp("e2e") / "zhibu.db"
 
 
-@pytest.fixture(scope="module")
-def bot(api, db):
-    proc = start_bot(api, db)
+# Every scripted conversation runs against one process and against two (ZHIBU_WORKERS=2: the primary polls
+# and routes, a worker process answers half of the private chats; chat ids below alternate in parity).
+PROCESSES = pytest.mark.parametrize("workers", [1, 2], ids=["1-process", "2-processes"])
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["1-process", "2-processes"])
+def bot(request, api, db):
+    proc = start_bot(api, db, ZHIBU_WORKERS=str(request.param))
     yield proc
     stop_bot(proc)
 
@@ -237,17 +242,19 @@ def test_malformed_token_exits_2_with_one_line():
     assert result.stderr.decode().strip().count("\n") == 0 and "malformed" in result.stderr.decode()
 
 
-def test_graceful_shutdown_flushes_the_query_log(tmp_path):
+@PROCESSES
+def test_graceful_shutdown_flushes_the_query_log(tmp_path, workers):
     db = tmp_path / "flush.db"
     with FakeBotAPI() as own_api:  # its own server: the module's bot must not take these updates
-        proc = start_bot(own_api, db)
-        chat = Chat(own_api)
+        proc = start_bot(own_api, db, ZHIBU_WORKERS=str(workers))
+        chats = [Chat(own_api), Chat(own_api)]  # consecutive ids: one per process when there are two
         for text in ("入党年龄", "预备期多长", "今天天气怎么样"):
-            chat.ask(text)
+            for chat in chats:
+                chat.ask(text)
         stop_bot(proc)
     assert proc.returncode == 0
     count = sqlite3.connect(db).execute("select count(*) from queries where chat_id is null and channel='telegram'").fetchone()[0]
-    assert count == 3
+    assert count == 6
     assert b"nonsense" not in proc.stderr.read()
 
 
@@ -325,14 +332,16 @@ def copy_content(root: Path) -> Path:
     return root
 
 
-def test_admin_upload_publish_broken_upload_refusals_and_rollback(tmp_path):
+@PROCESSES
+def test_admin_upload_publish_broken_upload_refusals_and_rollback(tmp_path, workers):
     root = copy_content(tmp_path / "content")
     with FakeBotAPI() as own_api:
-        proc = start_bot(own_api, tmp_path / "admin.db", ZHIBU_CONTENT_ROOT=str(root))
+        proc = start_bot(own_api, tmp_path / "admin.db", ZHIBU_CONTENT_ROOT=str(root), ZHIBU_WORKERS=str(workers))
         try:
             admin = Chat(own_api, user_id=ADMIN)
             admin.id = ADMIN
             outsider = Chat(own_api)
+            other = Chat(own_api)  # the next id: with two processes, the other one answers this user
             # non-admins are refused, and the refusal is audited
             assert "只对管理员开放" in outsider.ask("/reload", "管理员")["text"]
             since = len(own_api.call_log)
@@ -349,6 +358,7 @@ def test_admin_upload_publish_broken_upload_refusals_and_rollback(tmp_path):
             own_api.wait_for(lambda m, p: m == "editMessageText" and "已发布" in p.get("text", ""), since=since, timeout=30)
             assert (root / "knowledge" / "local.yaml").read_bytes() == NEW_ENTRY
             assert "升旗仪式安排" in outsider.ask("支部升旗仪式怎么安排", "升旗")["text"]
+            assert "升旗仪式安排" in other.ask("升旗仪式多久一次", "升旗")["text"]
             # a broken upload: located errors, nothing published, old answers keep coming
             broken = NEW_ENTRY.replace(b"    answer:", b"    answr:")
             since = len(own_api.call_log)
@@ -364,11 +374,13 @@ def test_admin_upload_publish_broken_upload_refusals_and_rollback(tmp_path):
             assert "条目删除 1：local.flag_raising" in admin.ask("/rollback", "已回滚", timeout=30)["text"]
             assert not (root / "knowledge" / "local.yaml").exists()
             assert "升旗仪式安排" not in outsider.ask("支部升旗仪式怎么安排")["text"]
+            assert "升旗仪式安排" not in other.ask("支部升旗仪式怎么安排")["text"]
             # /reload with a broken file on disk: errors listed, old version stays live
             (root / "knowledge" / "dues.yaml").write_text("version: 1\nentries: [\n", encoding="utf-8")
             failed = admin.ask("/reload", "重新加载失败", timeout=30)["text"]
             assert "knowledge/dues.yaml:3: YAML syntax error" in failed
             assert "党费" in outsider.ask("党费按什么基数算", "党费")["text"]
+            assert "党费" in other.ask("党费按什么基数算", "党费")["text"]
         finally:
             stop_bot(proc)
     audit = sqlite3.connect(tmp_path / "admin.db").execute("select action, ok from admin_audit order by id").fetchall()

@@ -1,6 +1,7 @@
 """HTML rendering, splitting and keyboards for Telegram; settings validation."""
 
 import html
+import os
 
 import pytest
 
@@ -52,6 +53,9 @@ def test_decline_offers_did_you_mean_buttons():
     ({"ZHIBU_ADMIN_IDS": "12,abc"}, "ZHIBU_ADMIN_IDS: 'abc' is not a Telegram user id"),
     ({"ZHIBU_TZ": "Mars/Base"}, "ZHIBU_TZ='Mars/Base' is not a known time zone"),
     ({"ZHIBU_RATE_PER_SECOND": "-1"}, "ZHIBU_RATE_PER_SECOND must be ≥ 0"),
+    ({"ZHIBU_WORKERS": "0"}, "ZHIBU_WORKERS='0': expected a number of processes from 1 to 64, or auto"),
+    ({"ZHIBU_WORKERS": "two"}, "ZHIBU_WORKERS='two'"),
+    ({"ZHIBU_WORKERS": "65"}, "ZHIBU_WORKERS='65'"),
 ])
 def test_bad_settings_give_one_clear_line(env, message):
     with pytest.raises(SettingsError, match=message.replace("(", r"\(")):
@@ -61,6 +65,20 @@ def test_bad_settings_give_one_clear_line(env, message):
 def test_settings_parse():
     s = load_settings({"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJ", "ZHIBU_ADMIN_IDS": "1, 2", "ZHIBU_TZ": "Asia/Shanghai"})
     assert s.admin_ids == {1, 2} and s.is_admin(2) and not s.is_admin(3) and not s.is_admin(None)
+    assert s.workers == 1
+
+
+@pytest.mark.parametrize("raw, expected", [("", 1), ("1", 1), ("3", 3), (" 2 ", 2), ("auto", os.cpu_count() or 1),
+                                           ("AUTO", os.cpu_count() or 1)])
+def test_workers_setting(raw, expected):
+    assert load_settings({"ZHIBU_WORKERS": raw}).workers == expected
+
+
+def test_each_process_gets_its_share_of_the_rate_cap():
+    from handlers.telegram_workers import per_process
+    s = load_settings({"ZHIBU_WORKERS": "3", "ZHIBU_RATE_PER_SECOND": "30"})
+    assert per_process(s).rate_per_second == 10 and per_process(s).workers == 3
+    assert per_process(load_settings({"ZHIBU_WORKERS": "3", "ZHIBU_RATE_PER_SECOND": "0"})).rate_per_second == 0
 
 
 @pytest.mark.parametrize("reply", [

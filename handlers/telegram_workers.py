@@ -1,0 +1,350 @@
+"""ZHIBU_WORKERS=N: answer updates in N processes, for when one Python process is the bottleneck.
+
+One process's event loop tops out near 1,000 updates/s for repeated questions and about 450/s for new
+ones (docs/benchmarks.md); the GIL keeps a second thread from helping. So the bot can run as N processes:
+
+  - the **primary** (this process) polls getUpdates itself, reading Telegram's JSON without turning it
+    into PTB objects, and routes each update with handlers.shards.shard_of(): a private chat user's
+    updates always to the same process (their conversation state lives there); groups, admins, uploads
+    and reminder commands to the primary, which alone runs the reminder clock and the build worker;
+  - each **worker** is a spawned process running its own PTB Application (same handlers, rate limiter and
+    error handler, its own query-log writer on the shared SQLite file) fed through its update_queue, the
+    way PTB's custom-update-source examples do;
+  - a reload, upload or rollback swaps the primary's content, which then sends the same validated version
+    (pickled, ~0.6 MB for the shipped files) to every worker: no worker re-reads the files, so all
+    processes answer from one version, and a broken file never reaches any of them;
+  - a worker reports each update it has handled (its reply sent); when a worker dies, the primary answers
+    the updates it had been given and had not reported, and its users until it is back (restarted after
+    1 s, then longer). Nothing is lost; an update is answered twice only if the worker died between
+    sending the reply and reporting it.
+
+The outgoing rate limit (ZHIBU_RATE_PER_SECOND) is split evenly, so N processes together keep Telegram's.
+Webhook mode stays one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import multiprocessing
+import os
+import pickle
+import signal
+import socket
+from collections import deque
+from dataclasses import replace
+
+from telegram import Update
+from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
+
+from handlers import shards
+from handlers.build_worker import Built
+from handlers.telegram_http import AiohttpRequest
+from handlers.telegram_reminders import seconds_of
+
+log = logging.getLogger("zhibu.workers")
+
+POLL_TIMEOUT = 10                          # seconds getUpdates waits for news (PTB's run_polling default)
+READY_TIMEOUT = 60.0                       # seconds the primary waits for its workers before polling anyway
+RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+STOP_TIMEOUT = 30.0                        # seconds a worker gets to finish its queue and flush its log
+MAX_RETIRED = 4                            # replaced content versions a worker keeps open (answers in flight)
+POLL_ERROR_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
+CONCURRENT_UPDATES = 8                     # updates a worker handles at once (the Application's own setting)
+
+
+def content_blob(content) -> bytes:
+    """The live Content as workers receive it: a Built (everything but the compiled rulesets)."""
+    built = Built(kb=content.kb, matcher=content.matcher,
+                  policies=content.engine.policies if content.engine is not None else None,
+                  reminders=content.reminders, version=content.version)
+    return pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def per_process(settings):
+    """Each process's share of the outgoing rate cap (0 = no cap stays 0)."""
+    return replace(settings, rate_per_second=settings.rate_per_second / settings.workers)
+
+
+# -- the primary's view of one worker ------------------------------------------------------------------
+
+class Worker:
+    """One child process and the socket to it; restarted when it dies, until the bot stops."""
+
+    def __init__(self, index: int, settings, latest_blob, orphans):
+        self.index = index
+        self.settings = settings
+        self.latest_blob = latest_blob  # callable() -> the content blob to start with
+        self.orphans = orphans          # async callable(list of raw updates) for what a dead worker left
+        self.given: dict[int, dict] = {}  # update id -> raw update, handed over and not yet reported done
+        self.proc = None
+        self.writer = None
+        self.ready = asyncio.Event()
+        self.stopping = False
+        self.restarts = 0
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        parent, child = socket.socketpair()
+        context = multiprocessing.get_context("spawn")  # a clean interpreter: no event loop, threads or locks
+        self.proc = context.Process(target=worker_main, args=(child, self.index, self.settings),
+                                    name=f"zhibu-worker-{self.index}", daemon=True)
+        self.proc.start()
+        child.close()
+        reader, self.writer = await asyncio.open_unix_connection(sock=parent)
+        self.writer.write(shards.frame(shards.CONTENT, self.latest_blob()))
+        self._task = asyncio.create_task(self._listen(reader), name=f"worker-{self.index}-listen")
+
+    async def _listen(self, reader) -> None:
+        while (got := await shards.read_frame(reader)) is not None:
+            kind, payload = got
+            if kind == shards.DONE:
+                for update_id in shards.unpack_ids(payload):
+                    self.given.pop(update_id, None)
+            elif kind == shards.READY:
+                self.ready.set()
+                log.info("worker %d ready (pid %d)", self.index, self.proc.pid)
+        self.ready.clear()
+        self.writer.close()
+        left, self.given = sorted(self.given.values(), key=lambda u: u["update_id"]), {}
+        if left:
+            log.warning("worker %d left %d update(s) unanswered: the primary answers them", self.index, len(left))
+            await self.orphans(left)
+        await asyncio.get_running_loop().run_in_executor(None, self.proc.join, 5)
+        if self.stopping:
+            return
+        delay = RESTART_DELAYS[min(self.restarts, len(RESTART_DELAYS) - 1)]
+        self.restarts += 1
+        log.error("worker %d exited (code %s); its users go to the primary; restarting in %.0f s",
+                  self.index, self.proc.exitcode, delay)
+        await asyncio.sleep(delay)
+        if not self.stopping:
+            await self.start()
+
+    def send(self, kind: bytes, payload: bytes = b"") -> bool:
+        if self.writer is None or self.writer.is_closing():
+            return False
+        self.writer.write(shards.frame(kind, payload))
+        return True
+
+    def give(self, batch: list[dict]) -> bool:
+        """Hand raw updates over; False (nothing handed) while the worker is not taking any."""
+        if not self.ready.is_set() or not self.send(shards.UPDATES, json.dumps(batch).encode()):
+            return False
+        for data in batch:
+            self.given[data["update_id"]] = data
+        return True
+
+    async def stop(self) -> None:
+        """Let it finish what it was given, flush its query log and exit; kill it if it will not."""
+        self.stopping = True
+        if self.proc is None:
+            return
+        self.send(shards.STOP)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.proc.join, STOP_TIMEOUT)
+        if self.proc.is_alive():
+            log.error("worker %d did not stop in %.0f s: killing it", self.index, STOP_TIMEOUT)
+            self.proc.kill()
+            await loop.run_in_executor(None, self.proc.join, 5)
+        if self._task is not None:
+            self._task.cancel()
+        if self.writer is not None:
+            self.writer.close()
+
+
+class Router:
+    """Hands raw updates to the process that owns them: the primary's own Application or a Worker."""
+
+    def __init__(self, app, settings, workers: list[Worker]):
+        self.app = app
+        self.settings = settings
+        self.workers = workers
+
+    async def dispatch(self, updates: list[dict]) -> None:
+        batches: list[list[dict]] = [[] for _ in range(self.settings.workers)]
+        for data in updates:
+            batches[shards.shard_of(data, self.settings.workers, self.settings.admin_ids)].append(data)
+        own = batches[shards.PRIMARY]
+        for worker, batch in zip(self.workers, batches[1:]):
+            if batch and not worker.give(batch):
+                own.extend(batch)  # its process is (re)starting: the primary answers meanwhile
+        await self.answer_here(own)
+
+    async def answer_here(self, updates: list[dict]) -> None:
+        for data in updates:
+            await self.app.update_queue.put(Update.de_json(data, self.app.bot))
+
+    def publish(self, blob: bytes) -> None:
+        for worker in self.workers:
+            worker.send(shards.CONTENT, blob)
+
+
+async def poll(app, router: Router, offset: list[int]) -> None:
+    """Long polling as PTB's Updater does it, but routing Telegram's JSON before anything parses it."""
+    request = AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 5)
+    await request.initialize()
+    url = f"{app.bot.base_url}/getUpdates"
+    allowed = RequestParameter.from_input("allowed_updates", Update.ALL_TYPES)
+    errors = 0
+    try:
+        while True:
+            parameters = [RequestParameter.from_input("timeout", POLL_TIMEOUT), allowed]
+            if offset[0]:
+                parameters.append(RequestParameter.from_input("offset", offset[0]))
+            try:
+                updates = await request.post(url, RequestData(parameters))
+            except InvalidToken:
+                raise
+            except RetryAfter as exc:
+                await asyncio.sleep(seconds_of(exc.retry_after))
+                continue
+            except TimedOut:
+                continue
+            except TelegramError as exc:  # Conflict (another instance polling), a server error, no network
+                delay = POLL_ERROR_DELAYS[min(errors, len(POLL_ERROR_DELAYS) - 1)]
+                errors += 1
+                log.warning("getUpdates failed (%s); retrying in %.0f s", exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            errors = 0
+            if updates:
+                offset[0] = updates[-1]["update_id"] + 1
+                await router.dispatch(updates)
+    finally:
+        if offset[0]:  # tell Telegram what was taken, as PTB's Updater does when it stops
+            try:
+                await request.post(url, RequestData([RequestParameter.from_input("offset", offset[0]),
+                                                     RequestParameter.from_input("timeout", 0)]))
+            except Exception:  # noqa: BLE001  (best effort: the next start may see them again)
+                log.warning("could not confirm the last updates on shutdown", exc_info=True)
+        await request.shutdown()
+
+
+async def run_primary(app, svc) -> None:
+    """Start the workers and the primary's own Application, poll until SIGINT/SIGTERM, stop it all."""
+    settings = svc.settings
+    loop = asyncio.get_running_loop()
+    stopped = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopped.set)
+    latest = [content_blob(svc.assistant.content)]
+    router = Router(app, settings, [])
+    router.workers = [Worker(i, settings, lambda: latest[0], router.answer_here) for i in range(1, settings.workers)]
+    workers = router.workers
+
+    def on_swap(content) -> None:  # in whatever thread published it (reloads run in an executor)
+        blob = content_blob(content)
+        loop.call_soon_threadsafe(lambda: (latest.__setitem__(0, blob), router.publish(blob)))
+
+    svc.assistant.on_swap = on_swap
+    for worker in workers:
+        await worker.start()
+    try:
+        async with app:  # getMe: a revoked token raises InvalidToken here
+            if app.post_init:
+                await app.post_init(app)
+            await app.bot.delete_webhook()
+            await app.start()
+            try:
+                await _wait_ready(workers)
+                offset = [0]
+                poller = asyncio.create_task(poll(app, router, offset), name="poll")
+                halt = asyncio.create_task(stopped.wait())
+                await asyncio.wait({poller, halt}, return_when=asyncio.FIRST_COMPLETED)
+                poller.cancel()
+                halt.cancel()
+                try:
+                    await poller
+                except asyncio.CancelledError:
+                    pass
+            finally:
+                await asyncio.gather(*(w.stop() for w in workers))
+                await app.stop()
+            if app.post_shutdown:
+                await app.post_shutdown(app)
+    finally:
+        for worker in workers:
+            worker.stopping = True
+            if worker.proc is not None and worker.proc.is_alive():
+                worker.proc.kill()
+
+
+async def _wait_ready(workers: list[Worker]) -> None:
+    pending = [asyncio.create_task(w.ready.wait()) for w in workers]
+    if not pending:
+        return
+    done, late = await asyncio.wait(pending, timeout=READY_TIMEOUT)
+    for task in late:
+        task.cancel()
+    if late:
+        log.error("%d worker(s) not ready after %.0f s: the primary answers their users until they are",
+                  len(late), READY_TIMEOUT)
+
+
+# -- in the worker process -----------------------------------------------------------------------------
+
+def worker_main(sock: socket.socket, index: int, settings) -> None:
+    """Entry point of a spawned worker. Ctrl-C reaches the whole process group: the primary decides."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from handlers.runtime import setup_logging, use_fast_event_loop
+    setup_logging()
+    use_fast_event_loop()
+    try:
+        asyncio.run(_serve(sock, index, settings))
+    except Exception:  # noqa: BLE001
+        log.exception("worker %d failed", index)
+        os._exit(1)
+
+
+async def _serve(sock: socket.socket, index: int, settings) -> None:
+    from handlers.pipeline import Assistant
+    from handlers.runtime import freeze_heap, open_querylog
+    from handlers.telegram_app import Services, build_application
+
+    reader, writer = await asyncio.open_unix_connection(sock=sock)
+    first = await shards.read_frame(reader)
+    if first is None or first[0] != shards.CONTENT:
+        return  # the primary is gone already
+    querylog = open_querylog()
+    assistant = Assistant(pickle.loads(first[1]).content(), querylog)
+    app = build_application(Services(assistant, per_process(settings), querylog), polling=False)
+    freeze_heap()
+    retired: deque = deque()
+    slots = asyncio.Semaphore(CONCURRENT_UPDATES)
+    running: set[asyncio.Task] = set()
+
+    async def handle(data: dict) -> None:
+        try:
+            await app.process_update(Update.de_json(data, app.bot))  # handlers, rate limiter, error handler
+        except Exception:  # noqa: BLE001  (an update PTB cannot even parse: report it done, never re-run it)
+            log.exception("worker %d could not handle update %s", index, data.get("update_id"))
+        finally:
+            slots.release()
+            writer.write(shards.frame(shards.DONE, shards.pack_ids([data["update_id"]])))
+
+    async with app:
+        await app.start()
+        writer.write(shards.frame(shards.READY))
+        while (got := await shards.read_frame(reader)) is not None:
+            kind, payload = got
+            if kind == shards.UPDATES:
+                for data in json.loads(payload):
+                    await slots.acquire()
+                    task = asyncio.create_task(handle(data))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+            elif kind == shards.CONTENT:
+                retired.append(assistant.swap(pickle.loads(payload).content()))
+                while len(retired) > MAX_RETIRED:
+                    retired.popleft().close()
+                log.info("worker %d now answers from version %s", index, assistant.content.version)
+            elif kind == shards.STOP:
+                break
+        await asyncio.gather(*running, return_exceptions=True)  # finish what was handed over
+        await app.stop()
+    if querylog is not None:
+        querylog.close()
