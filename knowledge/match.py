@@ -170,6 +170,10 @@ class Matcher:
         self.keyword_position = np.array(positions, dtype=np.int64)[order]
         self.keyword_weight = np.array(weight)[np.array(numbers, dtype=np.int64)[order]]
         self.keyword_lengths = sorted({len(k) for k in number})
+        heads: dict[str, set[int]] = {}
+        for k in number:
+            heads.setdefault(k[0], set()).add(len(k))
+        self.keyword_heads = {head: tuple(sorted(lengths)) for head, lengths in heads.items()}
 
     def prepare(self, normalized: str) -> str:
         """Canonical synonyms and repaired typos: the form that is scored."""
@@ -177,9 +181,11 @@ class Matcher:
 
     def _keyword_hits(self, query: str) -> np.ndarray | None:
         """Per entry, the summed weight of its keywords that appear verbatim in the query (None if none)."""
-        spans = self.keyword_span
-        found = {query[i:i + n] for n in self.keyword_lengths for i in range(len(query) - n + 1)
-                 if query[i:i + n] in spans}
+        spans, heads = self.keyword_span, self.keyword_heads
+        # Only the lengths of keywords that start with the character at i (a slice cut short by the end of
+        # the query is a shorter keyword's slice, which that length finds as well).
+        found = {piece for i, head in enumerate(query) if head in heads
+                 for piece in (query[i:i + n] for n in heads[head]) if piece in spans}
         if not found:
             return None
         picked = np.concatenate([np.arange(*spans[k]) for k in found])

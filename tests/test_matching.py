@@ -100,3 +100,26 @@ def test_a_matcher_crosses_a_process_boundary_and_still_ranks_the_same(content):
     for question in ("入党要几个介绍人", "党废怎么交", "預備期從哪天算"):
         assert copy.rank(normalize_text(question)) == content.matcher.rank(normalize_text(question))
     assert copy.normalize_known(["入党要几个介绍人"]) == ["入党要几个介绍人"]
+
+
+def test_keyword_scan_finds_every_keyword_in_the_query(content):
+    """The scan looks only at lengths of keywords starting with each character: same hits as trying them all."""
+    import numpy as np
+    m = content.matcher
+    cases = yaml.safe_load((Path(__file__).parent / "data" / "paraphrases.yaml").read_text(encoding="utf-8"))["cases"]
+    keywords = list(m.keyword_span)
+    queries = [m.prepare(normalize_text(c["q"])) for c in cases] + ["".join(keywords[i::37]) for i in range(37)]
+    hit = 0
+    for query in queries:
+        spans = m.keyword_span
+        found = {query[i:i + n] for n in m.keyword_lengths for i in range(len(query) - n + 1) if query[i:i + n] in spans}
+        expected = None
+        if found:
+            picked = np.concatenate([np.arange(*spans[k]) for k in found])
+            expected = np.bincount(m.keyword_owner[picked], weights=m.keyword_weight[picked], minlength=len(m.entry_ids))
+        got = m._keyword_hits(query)
+        assert (got is None) == (expected is None), query
+        if got is not None:
+            hit += 1
+            assert np.allclose(got, expected), query
+    assert hit > 100
