@@ -17,6 +17,7 @@ import re
 from pypinyin import Style, pinyin
 
 RUN_MEMO = 16384  # distinct runs of Chinese characters whose repair is remembered, per fixer
+WINDOW_MEMO = 65536  # distinct windows (2-8 characters) whose repair is remembered, per fixer
 _CJK_RUN = re.compile("[\u4e00-\u9fff]{2,}")
 
 
@@ -47,10 +48,12 @@ class TypoFixer:
         self._new_run_memo()
 
     def _new_run_memo(self) -> None:
+        """Memos of runs and of windows: a new question ("请问…", "…呢") is mostly windows seen before."""
         self._fix_run = lru_cache(maxsize=RUN_MEMO)(self._repair_run)
+        self._fix_window = lru_cache(maxsize=WINDOW_MEMO)(self._repair)
 
-    def __getstate__(self) -> dict:  # the run memo is a cache: rebuilt empty wherever the fixer is unpickled
-        return {k: v for k, v in self.__dict__.items() if k != "_fix_run"}
+    def __getstate__(self) -> dict:  # the memos are caches: rebuilt empty wherever the fixer is unpickled
+        return {k: v for k, v in self.__dict__.items() if k not in ("_fix_run", "_fix_window")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -91,7 +94,7 @@ class TypoFixer:
                 window = word[start:start + length]
                 fixed = None
                 if any(unseen[start:start + length - 1]) and window not in self.terms:
-                    fixed = self._repair(window)
+                    fixed = self._fix_window(window)
                 if fixed:
                     word = word[:start] + fixed + word[start + length:]
                     unseen = [word[j:j + 2] not in self.known for j in range(len(word) - 1)]

@@ -44,6 +44,7 @@ class QueryLog:
         max_backlog: int = 10_000,
         retry_interval: float = 1.0,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        linger: float = 0.05,
     ):
         self.db: Database | None = None
         self.path: str | None = None
@@ -67,6 +68,10 @@ class QueryLog:
         self._max_backlog = max_backlog
         self._retry_interval = retry_interval
         self._busy_timeout_ms = busy_timeout_ms
+        # Group commit: once a row arrives, wait this long for others before writing. Under load, waking the
+        # writer (and taking the GIL from the answering thread) for every row, one small transaction each,
+        # took ~18% of a busy bot process's interpreter time (py-spy); a row is still on disk within 50 ms.
+        self._linger = linger
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._warned: set[str] = set()
         self._closed = False
@@ -163,6 +168,10 @@ class QueryLog:
         while not stopping:
             wait = None if not pending else max(0.0, next_try - time.monotonic())
             items = self._take(wait)
+            if items and self._linger > 0 and len(items) < self._batch_size and \
+                    not any(item is _STOP or isinstance(item, threading.Event) for item in items):
+                time.sleep(self._linger)  # let a burst's rows gather into one transaction
+                items += self._take(0, self._batch_size - len(items))
             for item in items:
                 if item is _STOP:
                     stopping = True
@@ -198,13 +207,15 @@ class QueryLog:
             self._warn_once(f"field:{name}", "query log: ignoring unknown field %r", name)
         pending.append(("queries", row))
 
-    def _take(self, wait: float | None) -> list[Any]:
-        """Block up to `wait` seconds (None: forever) for one item, then take what else is queued."""
+    def _take(self, wait: float | None, limit: int | None = None) -> list[Any]:
+        """Block up to `wait` seconds (None: forever) for one item, then take what else is queued (up to
+        `limit` items, default the batch size)."""
+        limit = self._batch_size if limit is None else limit
         try:
             items = [self._queue.get(timeout=wait)]
         except queue.Empty:
             return []
-        while len(items) < self._batch_size:
+        while len(items) < limit:
             try:
                 items.append(self._queue.get_nowait())
             except queue.Empty:
