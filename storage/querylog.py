@@ -77,6 +77,7 @@ class QueryLog:
         self._closed = False
         # Written by the writer thread only; read by anyone. `written` counts queries and feedback rows.
         self.written = 0
+        self.commits = 0  # write transactions that succeeded
         self.dropped = 0
         self.failing = False
         self._unwritten = 0
@@ -253,6 +254,7 @@ class QueryLog:
                 conn.close()
             return None
         self.written += len(pending)
+        self.commits += 1
         if self.failing:
             self.failing = False
             log.warning(

@@ -150,6 +150,18 @@ def test_four_threads_lose_no_rows(tmp_path):
     db.close()
 
 
+def test_rows_of_a_burst_share_a_few_transactions(tmp_path):
+    """Group commit: answers arriving a few ms apart are written together, not one transaction each."""
+    import time
+    qlog = QueryLog(tmp_path / "zhibu.db", SALT)
+    for i in range(60):
+        qlog.log(channel="telegram", text=f"第{i}问", user_id=i, latency_ms=1.0)
+        time.sleep(0.002)  # about what one answer takes: the writer would otherwise wake for each row
+    qlog.close()
+    assert qlog.written == 60
+    assert qlog.commits <= 6  # ~130 ms of rows, 50 ms of lingering per transaction
+
+
 def test_no_raw_user_id_in_the_database_file(tmp_path):
     path = tmp_path / "zhibu.db"
     qlog = QueryLog(path, SALT)
