@@ -102,13 +102,13 @@ def latency(api: FakeBotAPI, texts: list[str]) -> list[float]:
     return out
 
 
-def one_round(updates: int, users: int, samples: int, seed: int) -> dict:
-    """One fresh bot process: latency one message at a time (each text new, so never from the memo), then a
-    burst of the `mixed` workload and a burst of the `distinct` one."""
+def one_round(updates: int, users: int, samples: int, seed: int, workers: int) -> dict:
+    """One fresh bot (ZHIBU_WORKERS=workers): latency one message at a time (each text new, so never from the
+    memo), then a burst of the `mixed` workload and a burst of the `distinct` one."""
     fresh = workload("distinct", updates + samples + 20, seed=seed)  # one shuffle, cut into disjoint parts
     warm, timed_texts, distinct = fresh[:20], fresh[20:20 + samples], fresh[20 + samples:]
     with FakeBotAPI() as api, tempfile.TemporaryDirectory() as tmp:
-        proc = _start(api, os.path.join(tmp, "bench.db"))
+        proc = _start(api, os.path.join(tmp, "bench.db"), workers)
         try:
             latency(api, warm)
             lat = latency(api, timed_texts)
@@ -116,28 +116,36 @@ def one_round(updates: int, users: int, samples: int, seed: int) -> dict:
             distinct = burst(api, distinct, users)
         finally:
             proc.terminate()
-            proc.wait(30)
+            proc.wait(60)
     return {"latency_p50_ms": percentile(lat, 50) * 1000, "latency_p99_ms": percentile(lat, 99) * 1000,
             "mixed": mixed, "distinct": distinct}
 
 
+PROCESS_COUNTS = (1, 2)  # ZHIBU_WORKERS: one process, and one per core of this 2-core machine
+
+
 def run(updates: int = 3000, users: int = 500, samples: int = 300, rounds: int = 3) -> dict:
-    """The median of `rounds` rounds, each in a fresh bot process (this shared 2-core machine's speed drifts
-    by ±30% within minutes); every round's figures are listed too."""
-    done = [one_round(updates, users, samples, seed=11 + r) for r in range(rounds)]
-
-    def median(pick) -> float:
-        return statistics.median(pick(r) for r in done)
-
-    return {"users": users, "pool_questions": len(question_pool()), "rounds": rounds,
-            "latency_p50_ms": median(lambda r: r["latency_p50_ms"]),
-            "latency_p99_ms": median(lambda r: r["latency_p99_ms"]),
-            "mixed": {"updates": updates, "updates_per_s": median(lambda r: r["mixed"]["updates_per_s"]),
-                      "all_answered": all(r["mixed"]["answered"] == updates for r in done),
-                      "per_round": " / ".join(f"{r['mixed']['updates_per_s']:.0f}" for r in done)},
-            "distinct": {"updates": updates, "updates_per_s": median(lambda r: r["distinct"]["updates_per_s"]),
-                         "all_answered": all(r["distinct"]["answered"] == updates for r in done),
-                         "per_round": " / ".join(f"{r['distinct']['updates_per_s']:.0f}" for r in done)}}
+    """For each process count, the median of `rounds` rounds, each in a fresh bot (this shared 2-core
+    machine's speed drifts by ±30% within minutes); every round's figures are listed too. Rounds of the
+    process counts alternate, so a slow spell of the machine does not land on one of them only."""
+    done: dict[int, list] = {n: [] for n in PROCESS_COUNTS}
+    for r in range(rounds):
+        for n in PROCESS_COUNTS:
+            done[n].append(one_round(updates, users, samples, seed=11 + r, workers=n))
+    out: dict = {"users": users, "pool_questions": len(question_pool()), "rounds": rounds}
+    for n, runs in done.items():
+        label = f"{n} process" + ("es" if n > 1 else "")
+        out[f"latency_p50_ms ({label})"] = statistics.median(r["latency_p50_ms"] for r in runs)
+        out[f"latency_p99_ms ({label})"] = statistics.median(r["latency_p99_ms"] for r in runs)
+    for kind in ("mixed", "distinct"):
+        for n, runs in done.items():
+            label = f"{n} process" + ("es" if n > 1 else "")
+            out[f"{kind}, {label}"] = {
+                "updates": updates,
+                "updates_per_s": statistics.median(r[kind]["updates_per_s"] for r in runs),
+                "all_answered": all(r[kind]["answered"] == updates for r in runs),
+                "per_round": " / ".join(f"{r[kind]['updates_per_s']:.0f}" for r in runs)}
+    return out
 
 
 if __name__ == "__main__":
