@@ -316,6 +316,12 @@ async def _serve(sock: socket.socket, index: int, settings) -> None:
     retired: deque = deque()
     slots = asyncio.Semaphore(CONCURRENT_UPDATES)
     running: set[asyncio.Task] = set()
+    handled: list[int] = []  # update ids to report, sent together once per turn of the event loop
+    loop = asyncio.get_running_loop()
+
+    def report() -> None:
+        writer.write(shards.frame(shards.DONE, shards.pack_ids(handled)))
+        handled.clear()
 
     async def handle(data: dict) -> None:
         try:
@@ -324,7 +330,9 @@ async def _serve(sock: socket.socket, index: int, settings) -> None:
             log.exception("worker %d could not handle update %s", index, data.get("update_id"))
         finally:
             slots.release()
-            writer.write(shards.frame(shards.DONE, shards.pack_ids([data["update_id"]])))
+            if not handled:
+                loop.call_soon(report)
+            handled.append(data["update_id"])
 
     async with app:
         await app.start()
@@ -345,6 +353,7 @@ async def _serve(sock: socket.socket, index: int, settings) -> None:
             elif kind == shards.STOP:
                 break
         await asyncio.gather(*running, return_exceptions=True)  # finish what was handed over
+        await asyncio.sleep(0)  # the last report
         await app.stop()
     if querylog is not None:
         querylog.close()
