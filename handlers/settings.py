@@ -40,6 +40,7 @@ class Settings:
     rate_per_second: float = 30.0          # Telegram's global flood limit; 0 disables the limiter's cap
     group_rate_per_minute: float = 20.0    # Telegram's per-group limit
     workers: int = 1                       # processes answering updates (long polling); see telegram_workers
+    worker_stall_seconds: float = 600.0    # a worker holding updates and handling none this long is restarted
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admin_ids
@@ -74,7 +75,7 @@ def _workers(env: dict) -> int:
 
 def load_settings(env: dict | None = None) -> Settings:
     """Read TELEGRAM_BOT_TOKEN, ZHIBU_ADMIN_IDS, ZHIBU_TZ, ZHIBU_API_BASE_URL, ZHIBU_API_BASE_FILE_URL, rates,
-    ZHIBU_WORKERS."""
+    ZHIBU_WORKERS, ZHIBU_WORKER_STALL_SECONDS."""
     env = dict(os.environ if env is None else env)
     token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
     if token and not TOKEN_PATTERN.match(token):
@@ -97,4 +98,5 @@ def load_settings(env: dict | None = None) -> Settings:
         rate_per_second=_float(env, "ZHIBU_RATE_PER_SECOND", 30.0),
         group_rate_per_minute=_float(env, "ZHIBU_GROUP_RATE_PER_MINUTE", 20.0),
         workers=_workers(env),
+        worker_stall_seconds=_float(env, "ZHIBU_WORKER_STALL_SECONDS", 600.0) or 600.0,
     )

@@ -32,6 +32,7 @@ import os
 import pickle
 import signal
 import socket
+import time
 from collections import deque
 from dataclasses import replace
 
@@ -50,6 +51,7 @@ log = logging.getLogger("zhibu.workers")
 POLL_TIMEOUT = 10                          # seconds getUpdates waits for news (PTB's run_polling default)
 READY_TIMEOUT = 60.0                       # seconds the primary waits for its workers before polling anyway
 RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+HEALTHY_AFTER = 60.0                       # seconds up after which a worker's next restart waits 1 s again
 STOP_TIMEOUT = 30.0                        # seconds a worker gets to finish its queue and flush its log
 MAX_RETIRED = 4                            # replaced content versions a worker keeps open (answers in flight)
 POLL_ERROR_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
@@ -83,11 +85,21 @@ class Worker:
         self.proc = None
         self.writer = None
         self.ready = asyncio.Event()
+        self.ready_at = 0.0
+        self.progress_at = 0.0  # last time it reported an update handled (or took its first one)
         self.stopping = False
         self.restarts = 0
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
+        """Spawn the process; if that fails, try again later (its users stay with the primary meanwhile)."""
+        try:
+            await self._spawn()
+        except Exception:  # noqa: BLE001
+            log.exception("worker %d could not start", self.index)
+            self._task = asyncio.create_task(self._restart_later(), name=f"worker-{self.index}-restart")
+
+    async def _spawn(self) -> None:
         parent, child = socket.socketpair()
         context = multiprocessing.get_context("spawn")  # a clean interpreter: no event loop, threads or locks
         self.proc = context.Process(target=worker_main, args=(child, self.index, self.settings),
@@ -102,9 +114,11 @@ class Worker:
         while (got := await shards.read_frame(reader)) is not None:
             kind, payload = got
             if kind == shards.DONE:
+                self.progress_at = time.monotonic()
                 for update_id in shards.unpack_ids(payload):
                     self.given.pop(update_id, None)
             elif kind == shards.READY:
+                self.ready_at = time.monotonic()
                 self.ready.set()
                 log.info("worker %d ready (pid %d)", self.index, self.proc.pid)
         self.ready.clear()
@@ -116,13 +130,27 @@ class Worker:
         await asyncio.get_running_loop().run_in_executor(None, self.proc.join, 5)
         if self.stopping:
             return
+        if self.ready_at and time.monotonic() - self.ready_at > HEALTHY_AFTER:
+            self.restarts = 0  # it had been fine for a while: this is not a crash loop
+        log.error("worker %d exited (code %s); its users go to the primary until it is back",
+                  self.index, self.proc.exitcode)
+        await self._restart_later()
+
+    async def _restart_later(self) -> None:
         delay = RESTART_DELAYS[min(self.restarts, len(RESTART_DELAYS) - 1)]
         self.restarts += 1
-        log.error("worker %d exited (code %s); its users go to the primary; restarting in %.0f s",
-                  self.index, self.proc.exitcode, delay)
+        log.warning("restarting worker %d in %.0f s", self.index, delay)
         await asyncio.sleep(delay)
         if not self.stopping:
             await self.start()
+
+    def stalled(self, now: float, limit: float) -> bool:
+        """Updates in hand and none reported handled for `limit` seconds: hung (flood waits end well before the default 600 s)."""
+        return bool(self.given) and self.ready.is_set() and now - self.progress_at > limit
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            self.proc.kill()  # its socket closes; _listen hands its updates to the primary and restarts it
 
     def send(self, kind: bytes, payload: bytes = b"") -> bool:
         if self.writer is None or self.writer.is_closing():
@@ -134,6 +162,8 @@ class Worker:
         """Hand raw updates over; False (nothing handed) while the worker is not taking any."""
         if not self.ready.is_set() or not self.send(shards.UPDATES, json.dumps(batch).encode()):
             return False
+        if not self.given:
+            self.progress_at = time.monotonic()
         for data in batch:
             self.given[data["update_id"]] = data
         return True
@@ -253,10 +283,12 @@ async def run_primary(app, svc) -> None:
                 await _wait_ready(workers)
                 offset = [0]
                 poller = asyncio.create_task(poll(app, router, offset), name="poll")
+                watchdog = asyncio.create_task(watch_stalls(workers, settings.worker_stall_seconds))
                 halt = asyncio.create_task(stopped.wait())
                 await asyncio.wait({poller, halt}, return_when=asyncio.FIRST_COMPLETED)
                 poller.cancel()
                 halt.cancel()
+                watchdog.cancel()
                 try:
                     await poller
                 except asyncio.CancelledError:
@@ -271,6 +303,18 @@ async def run_primary(app, svc) -> None:
             worker.stopping = True
             if worker.proc is not None and worker.proc.is_alive():
                 worker.proc.kill()
+
+
+async def watch_stalls(workers: list[Worker], limit: float) -> None:
+    """Kill a worker that holds updates and has handled none for `limit` seconds, so its users are answered."""
+    while True:
+        await asyncio.sleep(min(5.0, limit / 2))
+        now = time.monotonic()
+        for worker in workers:
+            if worker.stalled(now, limit):
+                log.error("worker %d handled nothing for %.0f s with %d update(s) in hand: restarting it",
+                          worker.index, limit, len(worker.given))
+                worker.kill()
 
 
 async def _wait_ready(workers: list[Worker]) -> None:
@@ -288,8 +332,11 @@ async def _wait_ready(workers: list[Worker]) -> None:
 # -- in the worker process -----------------------------------------------------------------------------
 
 def worker_main(sock: socket.socket, index: int, settings) -> None:
-    """Entry point of a spawned worker. Ctrl-C reaches the whole process group: the primary decides."""
+    """Entry point of a spawned worker. Ctrl-C reaches the whole process group, and a service manager's
+    SIGTERM often does too: the primary decides when a worker stops (after finishing what it was given and
+    flushing its query log), and a worker whose primary is gone stops the same way."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     from handlers.runtime import setup_logging, use_fast_event_loop
     setup_logging()
     use_fast_event_loop()
