@@ -184,8 +184,12 @@ class Matcher:
         spans, heads = self.keyword_span, self.keyword_heads
         # Only the lengths of keywords that start with the character at i (a slice cut short by the end of
         # the query is a shorter keyword's slice, which that length finds as well).
-        found = {piece for i, head in enumerate(query) if head in heads
-                 for piece in (query[i:i + n] for n in heads[head]) if piece in spans}
+        found = set()
+        for i, head in enumerate(query):
+            for n in heads.get(head, ()):
+                piece = query[i:i + n]
+                if piece in spans:
+                    found.add(piece)
         if not found:
             return None
         picked = np.concatenate([np.arange(*spans[k]) for k in found])

@@ -44,6 +44,12 @@ _FLAGS = (
                          r"|书记(?:能力)?(?:不行|不足|不强|差|不称职)", None),
 )
 
+# The tables above, compiled once (re's own cache costs a lookup on every call of every question).
+_KINDS = tuple((kind, re.compile(pattern)) for kind, pattern in _KINDS)
+_ORG_TYPES = tuple((kind, re.compile(pattern)) for kind, pattern in _ORG_TYPES)
+_EVENTS = tuple((event, re.compile(pattern)) for event, pattern in _EVENTS)
+_FLAGS = tuple((name, re.compile(yes), re.compile(no) if no else None) for name, yes, no in _FLAGS)
+
 _SPONSOR_PROBATIONARY = re.compile(
     r"介绍人(?:中|里|当中)?(?:有)?(?:其中)?(?:1个|1名|1位|一个|一名|一位)?(?:是|为|还是)预备党员"
     r"|预备党员(?:作|做|当|担任)了?(?:我的|他的|她的)?(?:入党)?介绍人(?![吗吧么?])")
@@ -87,21 +93,21 @@ def extract_member_kind(scan: Scan, text: str) -> None:
         scan.put("member_kind", "离退休")
         return
     for kind, pattern in _KINDS:
-        if re.search(pattern, text):
+        if pattern.search(text):
             scan.put("member_kind", kind)
             return
 
 
 def extract_org_type(scan: Scan, text: str) -> None:
     """The organization type named first in the text."""
-    found = [(m.start(), kind) for kind, pattern in _ORG_TYPES for m in [re.search(pattern, text)] if m]
+    found = [(m.start(), kind) for kind, pattern in _ORG_TYPES for m in [pattern.search(text)] if m]
     if found:
         scan.put("org_type", min(found)[1])
 
 
 def extract_visit_event(scan: Scan, text: str) -> None:
     for event, pattern in _EVENTS:
-        if re.search(pattern, text):
+        if pattern.search(text):
             scan.put("visit_event", event)
             scan.put("person_kind", "群众" if _MASSES.search(text) else "党员")
             return
@@ -109,9 +115,9 @@ def extract_visit_event(scan: Scan, text: str) -> None:
 
 def extract_flags(scan: Scan, text: str) -> None:
     for name, yes, no in _FLAGS:
-        if no and re.search(no, text):
+        if no and no.search(text):
             scan.put(name, False)
-        elif re.search(yes, text):
+        elif yes.search(text):
             scan.put(name, True)
     if _SPONSOR_PROBATIONARY.search(text):
         scan.put("sponsor_is_full_member", False)
