@@ -40,8 +40,12 @@ def to_traditional(text: str) -> str:
     return _converter("s2tw.json").convert(text)
 
 
+@lru_cache(maxsize=64)  # the messages in flight (a few); long texts make a big memo pointless
 def fold(text: str) -> str:
-    """NFKC, lower case, simplified script; keeps punctuation (used by the fact extractor)."""
+    """NFKC, lower case, simplified script; keeps punctuation (used by the fact extractor).
+
+    Memoized: one message is folded three times on its way (the Telegram handler's keyword check, the
+    matcher's normalization, the fact extractor), and OpenCC's conversion is the costly part."""
     return to_simplified(unicodedata.normalize("NFKC", text).lower())
 
 
