@@ -112,8 +112,8 @@ class Assistant:
             reply = self._memoized(content)(text, self.today())
         else:  # a follow-up depends on the chat's earlier facts: never shared
             reply = self._answer(content, text, pending)
-        reply = replace(reply, latency_ms=(time.perf_counter() - started) * 1000)
-        return replace(reply, query_id=self._log(content, inbound, reply))
+        latency_ms = (time.perf_counter() - started) * 1000
+        return replace(reply, latency_ms=latency_ms, query_id=self._log(content, inbound, reply, latency_ms))
 
     def _memoized(self, content: Content):
         """_answer for a fresh question is a pure function of (content, text, today): the same question asked
@@ -223,7 +223,7 @@ class Assistant:
         return Reply("answer", in_script(render.entry_text(entry), script), script=script, entry_id=entry.id,
                      score=score, related=related, source=entry.source, normalized=normalized)
 
-    def _log(self, content: Content, inbound: Inbound, reply: Reply) -> str | None:
+    def _log(self, content: Content, inbound: Inbound, reply: Reply, latency_ms: float) -> str | None:
         if self.querylog is None:
             return None
         try:
@@ -231,7 +231,7 @@ class Assistant:
                 channel=inbound.channel, chat_id=inbound.chat_id, chat_type=inbound.chat_type,
                 user_id=inbound.user_id, text=inbound.text[:4000], normalized=reply.normalized,
                 script=reply.script, entry_id=reply.entry_id, score=reply.score, fallback=reply.fallback,
-                verdicts=list(reply.verdicts), latency_ms=reply.latency_ms, kb_version=content.version)
+                verdicts=list(reply.verdicts), latency_ms=latency_ms, kb_version=content.version)
         except Exception:  # the log must never stop an answer
             log.exception("query log failed")
             return None
