@@ -32,12 +32,15 @@ def start_bot(api: FakeBotAPI, db: Path, **env) -> subprocess.Popen:
     return proc
 
 
-def stop_bot(proc: subprocess.Popen) -> None:
+def stop_bot(proc: subprocess.Popen) -> bytes:
+    """SIGTERM, wait for a graceful exit (kill after 15 s); return what the bot wrote to stderr."""
     proc.terminate()
     try:
-        proc.wait(15)
+        _, err = proc.communicate(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
+        _, err = proc.communicate()
+    return err
 
 
 @pytest.fixture(scope="module")
@@ -251,11 +254,11 @@ def test_graceful_shutdown_flushes_the_query_log(tmp_path, workers):
         for text in ("入党年龄", "预备期多长", "今天天气怎么样"):
             for chat in chats:
                 chat.ask(text)
-        stop_bot(proc)
+        stderr = stop_bot(proc)
     assert proc.returncode == 0
     count = sqlite3.connect(db).execute("select count(*) from queries where chat_id is null and channel='telegram'").fetchone()[0]
     assert count == 6
-    assert b"nonsense" not in proc.stderr.read()
+    assert b"nonsense" not in stderr
 
 
 UPDATES = Path(__file__).resolve().parent / "data" / "updates"
