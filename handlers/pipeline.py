@@ -101,7 +101,10 @@ class Assistant:
     def swap(self, content: Content) -> Content:
         old, self._content = self._content, content
         if self.on_swap is not None:
-            self.on_swap(content)
+            try:
+                self.on_swap(content)
+            except Exception:  # noqa: BLE001  (the swap has happened: a listener's failure must not undo it)
+                log.exception("passing the new content on failed")
         return old
 
     def respond(self, inbound: Inbound, pending: Pending | None = None) -> Reply:

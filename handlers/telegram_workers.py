@@ -240,7 +240,10 @@ async def poll(app, router: Router, offset: list[int]) -> None:
             errors = 0
             if updates:
                 offset[0] = updates[-1]["update_id"] + 1
-                await router.dispatch(updates)
+                try:
+                    await router.dispatch(updates)
+                except Exception:  # noqa: BLE001  (a bug here must not stop the bot; never seen)
+                    log.exception("could not route updates %s", [u.get("update_id") for u in updates])
     finally:
         if offset[0]:  # tell Telegram what was taken, as PTB's Updater does when it stops
             try:
@@ -265,7 +268,8 @@ async def run_primary(app, svc) -> None:
 
     def on_swap(content) -> None:  # in whatever thread published it (reloads run in an executor)
         blob = content_blob(content)
-        loop.call_soon_threadsafe(lambda: (latest.__setitem__(0, blob), router.publish(blob)))
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(lambda: (latest.__setitem__(0, blob), router.publish(blob)))
 
     svc.assistant.on_swap = on_swap
     for worker in workers:
@@ -276,12 +280,12 @@ async def run_primary(app, svc) -> None:
                 await app.post_init(app)
             await app.bot.delete_webhook()
             await app.start()
+            halt = asyncio.create_task(stopped.wait())
             try:
-                await _wait_ready(workers)
+                await _wait_ready(workers, halt)
                 offset = [0]
                 poller = asyncio.create_task(poll(app, router, offset), name="poll")
                 watchdog = asyncio.create_task(watch_stalls(workers, settings.worker_stall_seconds))
-                halt = asyncio.create_task(stopped.wait())
                 await asyncio.wait({poller, halt}, return_when=asyncio.FIRST_COMPLETED)
                 poller.cancel()
                 halt.cancel()
@@ -314,13 +318,17 @@ async def watch_stalls(workers: list[Worker], limit: float) -> None:
                 worker.kill()
 
 
-async def _wait_ready(workers: list[Worker]) -> None:
-    pending = [asyncio.create_task(w.ready.wait()) for w in workers]
-    if not pending:
-        return
-    done, late = await asyncio.wait(pending, timeout=READY_TIMEOUT)
+async def _wait_ready(workers: list[Worker], halt: asyncio.Task) -> None:
+    """Until every worker is ready, READY_TIMEOUT passes or the bot is asked to stop."""
+    pending = {asyncio.create_task(w.ready.wait()) for w in workers}
+    deadline = time.monotonic() + READY_TIMEOUT
+    while pending and not halt.done() and time.monotonic() < deadline:
+        _, pending = await asyncio.wait(pending | {halt}, timeout=deadline - time.monotonic(),
+                                        return_when=asyncio.FIRST_COMPLETED)
+        pending.discard(halt)
+    late = [task for task in pending if not task.done()]
     for task in late:
         task.cancel()
-    if late:
+    if late and not halt.done():
         log.error("%d worker(s) not ready after %.0f s: the primary answers their users until they are",
                   len(late), READY_TIMEOUT)

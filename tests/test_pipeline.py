@@ -141,3 +141,18 @@ def test_follow_ups_to_a_pending_check_are_never_memoized(assistant, monkeypatch
     first, second = assistant.respond(Inbound("2"), pending), assistant.respond(Inbound("2"), pending)
     assert calls == [pending, pending]
     assert first.kind == second.kind and first.verdicts == second.verdicts
+
+
+def test_swap_tells_the_listener_and_survives_its_failure(content, caplog):
+    from handlers.pipeline import Assistant
+    assistant = Assistant(content)
+    seen = []
+    assistant.on_swap = seen.append
+    assert assistant.swap(content) is content and seen == [content]
+
+    def broken(_):
+        raise RuntimeError("event loop closed")
+
+    assistant.on_swap = broken
+    assert assistant.swap(content) is content and assistant.content is content
+    assert "passing the new content on failed" in caplog.text
