@@ -1,7 +1,7 @@
 """ZHIBU_WORKERS=N: answer updates in N processes, for when one Python process is the bottleneck.
 
-One process's event loop tops out near 950 updates/s for repeated questions and about 700/s for new ones
-on a 2-core machine (docs/benchmarks.md); the GIL keeps a second thread from helping. So the bot can run as N processes:
+One process's event loop tops out at 900-1,500 updates/s for repeated questions and 600-800/s for new
+ones on a 2-core machine (docs/benchmarks.md); the GIL keeps a second thread from helping. So the bot can run as N processes:
 
   - the **primary** (this process) polls getUpdates itself, reading Telegram's JSON without turning it
     into PTB objects, and routes each update with handlers.shards.shard_of(): a private chat user's
