@@ -26,8 +26,8 @@ MESSAGE_KINDS = ("message", "edited_message", "business_message", "edited_busine
 def _command(text: str) -> str | None:
     if not text.startswith("/"):
         return None
-    word = text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
-    return word.partition("@")[0].lower()
+    words = text[1:].split(maxsplit=1)
+    return words[0].partition("@")[0].lower() if words else ""
 
 
 def shard_of(update: dict, processes: int, admin_ids: frozenset[int] = frozenset()) -> int:

@@ -194,7 +194,12 @@ class Router:
     async def dispatch(self, updates: list[dict]) -> None:
         batches: list[list[dict]] = [[] for _ in range(self.settings.workers)]
         for data in updates:
-            batches[shards.shard_of(data, self.settings.workers, self.settings.admin_ids)].append(data)
+            try:
+                shard = shards.shard_of(data, self.settings.workers, self.settings.admin_ids)
+            except Exception:  # noqa: BLE001  (an update routing cannot read: the primary's PTB deals with it)
+                log.exception("could not route update %s", data.get("update_id"))
+                shard = shards.PRIMARY
+            batches[shard].append(data)
         own = batches[shards.PRIMARY]
         for worker, batch in zip(self.workers, batches[1:]):
             if batch and not worker.give(batch):

@@ -34,6 +34,9 @@ def click(user: int, chat_type: str = "private", message: bool = True) -> dict:
     (private(1003), 4, 3),
     (private(1003, "/check"), 4, 3),                               # the check form lives with its user
     (private(1003, "/cancel@zhibu_bot"), 4, 3),
+    (private(1003, "/"), 4, 3),                                    # a bare slash, or one before a space
+    (private(1003, "/ 党费"), 4, 3),
+    (private(1003, "/ "), 4, 3),
     (click(1003), 4, 3),                                           # a button press goes where the chat lives
     ({"update_id": 4, "edited_message": private(1003)["message"]}, 4, 3),
     (private(ADMIN + 1, "/reload"), 2, 0),                         # admin-only and reminder commands: primary
