@@ -133,14 +133,13 @@ def run(updates: int = 3000, users: int = 500, samples: int = 300, rounds: int =
         for n in PROCESS_COUNTS:
             done[n].append(one_round(updates, users, samples, seed=11 + r, workers=n))
     out: dict = {"users": users, "pool_questions": len(question_pool()), "rounds": rounds}
+    label = {n: f"{n} process" + ("es" if n > 1 else "") for n in PROCESS_COUNTS}
     for n, runs in done.items():
-        label = f"{n} process" + ("es" if n > 1 else "")
-        out[f"latency_p50_ms ({label})"] = statistics.median(r["latency_p50_ms"] for r in runs)
-        out[f"latency_p99_ms ({label})"] = statistics.median(r["latency_p99_ms"] for r in runs)
+        out[f"latency_p50_ms ({label[n]})"] = statistics.median(r["latency_p50_ms"] for r in runs)
+        out[f"latency_p99_ms ({label[n]})"] = statistics.median(r["latency_p99_ms"] for r in runs)
     for kind in ("mixed", "distinct"):
         for n, runs in done.items():
-            label = f"{n} process" + ("es" if n > 1 else "")
-            out[f"{kind}, {label}"] = {
+            out[f"{kind}, {label[n]}"] = {
                 "updates": updates,
                 "updates_per_s": statistics.median(r[kind]["updates_per_s"] for r in runs),
                 "all_answered": all(r[kind]["answered"] == updates for r in runs),

@@ -12,6 +12,7 @@ rate limits), admins (reload, upload, rollback: the one build worker and the ver
 
 from __future__ import annotations
 
+import asyncio
 import struct
 
 PRIMARY = 0
@@ -66,16 +67,10 @@ READY = b"R"     # worker -> primary: started, taking updates
 DONE = b"D"      # worker -> primary: these update ids are handled (8 bytes each); the rest would be re-run
 
 _HEADER = struct.Struct("!cI")
-HEADER_SIZE = _HEADER.size
 
 
 def frame(kind: bytes, payload: bytes = b"") -> bytes:
     return _HEADER.pack(kind, len(payload)) + payload
-
-
-def parse_header(header: bytes) -> tuple[bytes, int]:
-    kind, size = _HEADER.unpack(header)
-    return kind, size
 
 
 _ID = struct.Struct("!q")
@@ -91,9 +86,8 @@ def unpack_ids(payload: bytes) -> list[int]:
 
 async def read_frame(reader) -> tuple[bytes, bytes] | None:
     """The next (kind, payload) from an asyncio StreamReader; None at end of stream."""
-    import asyncio
     try:
-        kind, size = parse_header(await reader.readexactly(HEADER_SIZE))
+        kind, size = _HEADER.unpack(await reader.readexactly(_HEADER.size))
         return kind, await reader.readexactly(size)
     except (asyncio.IncompleteReadError, ConnectionError):
         return None

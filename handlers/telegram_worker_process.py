@@ -15,11 +15,11 @@ from collections import deque
 from telegram import Update
 
 from handlers import shards
+from handlers.content_admin import MAX_RETIRED
 
 log = logging.getLogger("zhibu.workers")
 
 CONCURRENT_UPDATES = 8                     # updates a worker handles at once (the Application's own setting)
-MAX_RETIRED = 4                            # replaced content versions a worker keeps open (answers in flight)
 
 
 def worker_main(sock: socket.socket, index: int, settings) -> None:

@@ -184,12 +184,14 @@ class Worker:
 
 
 class Router:
-    """Hands raw updates to the process that owns them: the primary's own Application or a Worker."""
+    """Hands raw updates to the process that owns them: the primary's own Application or a Worker, and
+    the live content to every worker (`blob`: what a worker that starts now is given)."""
 
-    def __init__(self, app, settings, workers: list[Worker]):
+    def __init__(self, app, settings, blob: bytes):
         self.app = app
         self.settings = settings
-        self.workers = workers
+        self.blob = blob
+        self.workers = [Worker(i, settings, lambda: self.blob, self.answer_here) for i in range(1, settings.workers)]
 
     async def dispatch(self, updates: list[dict]) -> None:
         batches: list[list[dict]] = [[] for _ in range(self.settings.workers)]
@@ -211,22 +213,23 @@ class Router:
             await self.app.update_queue.put(Update.de_json(data, self.app.bot))
 
     def publish(self, blob: bytes) -> None:
+        self.blob = blob
         for worker in self.workers:
             worker.send(shards.CONTENT, blob)
 
 
-async def poll(app, router: Router, offset: list[int]) -> None:
+async def poll(app, router: Router) -> None:
     """Long polling as PTB's Updater does it, but routing Telegram's JSON before anything parses it."""
     request = AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 5)
     await request.initialize()
     url = f"{app.bot.base_url}/getUpdates"
     allowed = RequestParameter.from_input("allowed_updates", Update.ALL_TYPES)
-    errors = 0
+    errors, offset = 0, 0
     try:
         while True:
             parameters = [RequestParameter.from_input("timeout", POLL_TIMEOUT), allowed]
-            if offset[0]:
-                parameters.append(RequestParameter.from_input("offset", offset[0]))
+            if offset:
+                parameters.append(RequestParameter.from_input("offset", offset))
             try:
                 updates = await request.post(url, RequestData(parameters))
             except InvalidToken:
@@ -244,15 +247,15 @@ async def poll(app, router: Router, offset: list[int]) -> None:
                 continue
             errors = 0
             if updates:
-                offset[0] = updates[-1]["update_id"] + 1
+                offset = updates[-1]["update_id"] + 1
                 try:
                     await router.dispatch(updates)
                 except Exception:  # noqa: BLE001  (a bug here must not stop the bot; never seen)
                     log.exception("could not route updates %s", [u.get("update_id") for u in updates])
     finally:
-        if offset[0]:  # tell Telegram what was taken, as PTB's Updater does when it stops
+        if offset:  # tell Telegram what was taken, as PTB's Updater does when it stops
             try:
-                await request.post(url, RequestData([RequestParameter.from_input("offset", offset[0]),
+                await request.post(url, RequestData([RequestParameter.from_input("offset", offset),
                                                      RequestParameter.from_input("timeout", 0)]))
             except Exception:  # noqa: BLE001  (best effort: the next start may see them again)
                 log.warning("could not confirm the last updates on shutdown", exc_info=True)
@@ -266,15 +269,13 @@ async def run_primary(app, svc) -> None:
     stopped = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopped.set)
-    latest = [content_blob(svc.assistant.content)]
-    router = Router(app, settings, [])
-    router.workers = [Worker(i, settings, lambda: latest[0], router.answer_here) for i in range(1, settings.workers)]
+    router = Router(app, settings, content_blob(svc.assistant.content))
     workers = router.workers
 
     def on_swap(content) -> None:  # in whatever thread published it (reloads run in an executor)
         blob = content_blob(content)
         if not loop.is_closed():
-            loop.call_soon_threadsafe(lambda: (latest.__setitem__(0, blob), router.publish(blob)))
+            loop.call_soon_threadsafe(router.publish, blob)
 
     svc.assistant.on_swap = on_swap
     for worker in workers:
@@ -288,8 +289,7 @@ async def run_primary(app, svc) -> None:
             halt = asyncio.create_task(stopped.wait())
             try:
                 await _wait_ready(workers, halt)
-                offset = [0]
-                poller = asyncio.create_task(poll(app, router, offset), name="poll")
+                poller = asyncio.create_task(poll(app, router), name="poll")
                 watchdog = asyncio.create_task(watch_stalls(workers, settings.worker_stall_seconds))
                 await asyncio.wait({poller, halt}, return_when=asyncio.FIRST_COMPLETED)
                 poller.cancel()
@@ -307,8 +307,7 @@ async def run_primary(app, svc) -> None:
     finally:
         for worker in workers:
             worker.stopping = True
-            if worker.proc is not None and worker.proc.is_alive():
-                worker.proc.kill()
+            worker.kill()
 
 
 async def watch_stalls(workers: list[Worker], limit: float) -> None:

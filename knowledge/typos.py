@@ -45,9 +45,9 @@ class TypoFixer:
         for term in sorted(self.terms):
             for i in range(len(term)):
                 self.blanked[term[:i] + "?" + term[i + 1:]].append((term, i))
-        self._new_run_memo()
+        self._new_memos()
 
-    def _new_run_memo(self) -> None:
+    def _new_memos(self) -> None:
         """Memos of runs and of windows: a new question ("请问…", "…呢") is mostly windows seen before."""
         self._fix_run = lru_cache(maxsize=RUN_MEMO)(self._repair_run)
         self._fix_window = lru_cache(maxsize=WINDOW_MEMO)(self._repair)
@@ -57,7 +57,7 @@ class TypoFixer:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self._new_run_memo()
+        self._new_memos()
 
     def _repair(self, window: str) -> str | None:
         """The lexicon term one homophone away from `window`, if exactly one position fits."""
