@@ -68,7 +68,7 @@ class AiohttpRequest(BaseRequest):
         self._pool, self._media_write = pool_timeout, media_write_timeout
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[str, str] = {}
-        self._proxy_of: dict[tuple[str, str], str | None] = {}
+        self._proxy_of: dict[str, str | None] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -86,15 +86,19 @@ class AiohttpRequest(BaseRequest):
 
     def _proxy_for(self, url: str) -> str | None:
         """HTTP(S)_PROXY / ALL_PROXY for the URL's scheme unless NO_PROXY exempts its host, as httpx did (many
-        deployments reach api.telegram.org only through a proxy); decided once per scheme and host."""
+        deployments reach api.telegram.org only through a proxy); decided once per URL (one per Bot API
+        method), so a send does no URL parsing."""
+        try:
+            return self._proxy_of[url]
+        except KeyError:
+            pass
         parts = urllib.parse.urlsplit(url)
-        key = (parts.scheme, parts.hostname or "")
-        if key not in self._proxy_of:
-            proxy = self._proxies.get(parts.scheme) or self._proxies.get("all")
-            if proxy and parts.hostname and urllib.request.proxy_bypass(parts.hostname):
-                proxy = None
-            self._proxy_of[key] = proxy
-        return self._proxy_of[key]
+        proxy = self._proxies.get(parts.scheme) or self._proxies.get("all")
+        if proxy and parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+            proxy = None
+        if len(self._proxy_of) < 1024:  # file downloads have a URL each: remember the methods, not those
+            self._proxy_of[url] = proxy
+        return proxy
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
