@@ -5,7 +5,7 @@ from __future__ import annotations
 from knowledge.schema import Entry
 
 OUTCOME_LABELS = {"pass": "✅ 符合", "fail": "❌ 不符合", "warn": "⚠️ 需要注意", "info": "ℹ️ 计算结果"}
-UNVERIFIED_NOTE = "⚠️ 此条尚待核实，请以上级党组织的解释为准。"
+UNVERIFIED_NOTE = "⚠️ 此条尚待核实，请以上级党组织的解释为准。"   # policies only, until they cite the registry
 LOCAL_NOTE = "ℹ️ 这是地方或基层做法，具体以所在地/上级党组织规定为准。"
 DECLINE = "抱歉，这个问题我没有把握回答，不想给您不准确的答案。"
 OUT_OF_SCOPE = ("我只回答党支部工作的程序性问题（入党程序、组织设置、三会一课、党费、换届选举、"
@@ -16,8 +16,10 @@ def entry_text(entry: Entry) -> str:
     """Title, answer, numbered steps, caveats and the cited source."""
     lines = [f"【{entry.title}】", entry.answer]
     lines += [f"{i}. {step}" for i, step in enumerate(entry.steps, 1)]
-    if not entry.verified and "待核实" not in entry.answer:
-        lines.append(UNVERIFIED_NOTE)
+    # An unverified entry shows no caveat of its own: its source line leaves out the article number that could
+    # not be checked (common.sources.render), and an unsettled point is stated in its `note`.
+    if entry.note:
+        lines.append(f"ℹ️ {entry.note}")
     if entry.local_practice and "为准" not in entry.answer:
         lines.append(LOCAL_NOTE)
     lines.append(f"来源：{entry.source}")

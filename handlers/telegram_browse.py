@@ -7,7 +7,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from handlers.content import Content
 from handlers.render import entry_text
 from handlers.telegram_render import button_label
-from knowledge.schema import CATEGORIES
 from rules.vocabulary import TOPIC_LABELS
 
 STAGES = ("admission.stage1_application", "admission.stage2_activist", "admission.stage3_candidate",
@@ -16,14 +15,18 @@ PAGE = 8
 
 
 def categories_view(content: Content) -> tuple[str, InlineKeyboardMarkup]:
-    present = [c for c in CATEGORIES if any(e.category == c for e in content.kb.entries)]
+    names = content.kb.categories.names
+    present = [c for c in names if any(e.category == c for e in content.kb.entries)]
     rows = [[InlineKeyboardButton(f"{c}（{sum(e.category == c for e in content.kb.entries)}）",
-                                  callback_data=f"c:{CATEGORIES.index(c)}:0")] for c in present]
+                                  callback_data=f"c:{names.index(c)}:0")] for c in present]
     return "请选择类别：", InlineKeyboardMarkup(rows)
 
 
 def category_view(content: Content, index: int, page: int) -> tuple[str, InlineKeyboardMarkup]:
-    category = CATEGORIES[index]
+    names = content.kb.categories.names
+    if not 0 <= index < len(names):       # a button from before a reload that removed a category
+        return categories_view(content)
+    category = names[index]
     entries = [e for e in content.kb.entries if e.category == category]
     pages = max(1, -(-len(entries) // PAGE))
     page = min(max(page, 0), pages - 1)

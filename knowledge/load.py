@@ -5,16 +5,26 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from common.problems import InvalidData, Problem
+from common.sources import SOURCES_FILE, Registry, check_citations, load_sources, render
 from common.yamlload import Loaded, load_yaml, parse_yaml, read_limited
 from knowledge.schema import Entry, parse_entries_file
 from knowledge.scope import SCOPE_FILE, Scope, load_scope
 
 SYNONYMS_FILE = "synonyms.yaml"
-SPECIAL_FILES = {SYNONYMS_FILE, "reminders.yaml", "scope.yaml"}
+CATEGORIES_FILE = "categories.yaml"
+SPECIAL_FILES = {SYNONYMS_FILE, "reminders.yaml", "scope.yaml", SOURCES_FILE, CATEGORIES_FILE, "holidays.yaml"}
+
+
+@dataclass(frozen=True)
+class Categories:
+    """The entry categories in menu order, and the org-type tags an entry may carry (knowledge/categories.yaml)."""
+
+    names: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,8 @@ class KnowledgeBase:
     version: str
     files: tuple[str, ...] = ()
     scope: Scope = Scope()
+    categories: Categories = Categories()
+    sources: Registry = field(default_factory=dict, compare=False, repr=False)
     by_id: dict[str, Entry] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -100,14 +112,71 @@ def load_knowledge(folder: Path, root: Path | None = None) -> tuple[KnowledgeBas
             problems.extend(exc.problems)
     scope, scope_problems = load_scope(folder, _display(folder / SCOPE_FILE, root))
     problems.extend(scope_problems)
-    if (folder / SCOPE_FILE).exists():
-        digest.update((folder / SCOPE_FILE).read_bytes())
+    registry, source_problems = load_sources(folder, _display(folder / SOURCES_FILE, root))
+    problems.extend(source_problems)
+    categories = _load_categories(folder, _display(folder / CATEGORIES_FILE, root), problems)
+    for name in (SCOPE_FILE, SOURCES_FILE, CATEGORIES_FILE):
+        if (folder / name).exists():
+            digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
     problems.extend(cross_check(entries))
+    if registry:
+        entries, resolve_problems = resolve(entries, registry, categories)
+        problems.extend(resolve_problems)
     if any(p.severity == "error" for p in problems):
         return None, problems
     kb = KnowledgeBase(tuple(entries), tuple(synonyms), digest.hexdigest()[:12],
-                       tuple(_display(p, root) for p in files), scope)
+                       tuple(_display(p, root) for p in files), scope, categories, registry)
     return kb, problems
+
+
+def _load_categories(folder: Path, display: str, problems: list[Problem]) -> Categories:
+    """Read {version, categories: [{name, description}], tags: [...]}; missing file = an error."""
+    path = folder / CATEGORIES_FILE
+    if not path.exists():
+        problems.append(Problem(display, 0, "", "the category list is missing: every entry names a category from it"))
+        return Categories()
+    try:
+        doc = load_yaml(path, display)
+    except InvalidData as exc:
+        problems.extend(exc.problems)
+        return Categories()
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("categories"), list):
+        problems.append(doc.problem(("categories",), "expected a mapping with version, categories and tags"))
+        return Categories()
+    for key in data:
+        if key not in ("version", "categories", "tags"):
+            problems.append(doc.problem((key,), "unknown top-level field (expected version, categories and tags)"))
+    names = []
+    for i, item in enumerate(data["categories"]):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
+            problems.append(doc.problem(("categories", i), "expected {name: 类别, description: …}"))
+        elif item["name"].strip() in names:
+            problems.append(doc.problem(("categories", i, "name"), f"duplicate category '{item['name']}'"))
+        else:
+            names.append(item["name"].strip())
+    tags = data.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
+        problems.append(doc.problem(("tags",), "expected a list of org types (text)"))
+        tags = []
+    return Categories(tuple(names), tuple(t.strip() for t in tags))
+
+
+def resolve(entries: list[Entry], registry: Registry, categories: Categories) -> tuple[list[Entry], list[Problem]]:
+    """Check each entry's category, tags and citations against the data files; render its source line."""
+    problems, out = [], []
+    for e in entries:
+        where = (e.file, e.line)
+        if e.category not in categories.names:
+            problems.append(Problem(*where, f"{e.id}.category", f"unknown category '{e.category}' "
+                                    f"(expected one of {', '.join(categories.names)}; categories live in knowledge/{CATEGORIES_FILE})"))
+        for tag in e.tags:
+            if tag not in categories.tags:
+                problems.append(Problem(*where, f"{e.id}.tags", f"unknown tag '{tag}' (expected one of {', '.join(categories.tags)})"))
+        for message in check_citations(e.citations, registry, local_practice=e.local_practice, note=e.note):
+            problems.append(Problem(*where, f"{e.id}.source", message))
+        out.append(replace(e, source=render(e.citations, registry, e.verified)))
+    return out, problems
 
 
 # Parsed entry files by (shown name, content hash). A reload re-reads every file but usually only one has

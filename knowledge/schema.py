@@ -6,11 +6,10 @@ import re
 from dataclasses import dataclass
 
 from common.problems import Problem
+from common.sources import Citation, parse_citations
 from common.yamlload import Loaded
 from knowledge.normalize import tidy_chinese
 
-CATEGORIES = ("入党程序", "组织设置", "组织生活", "换届选举", "党费", "党员管理", "基层实践")
-ORG_TAGS = ("村", "社区", "机关", "企业", "学校")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 MIN_QUESTIONS = 3
 MAX_TEXT = 4000
@@ -25,10 +24,14 @@ class Entry:
     category: str
     questions: tuple[str, ...]
     answer: str
-    source: str
+    source: str                    # the rendered source line (filled from the registry when the KB loads)
     verified: bool
     local_practice: bool
     keywords: tuple[str, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    note: str = ""                 # a user-visible caveat: which edition an answer rests on, an unsettled point
+    aspects: tuple[str, ...] = ()
+    not_for: tuple[str, ...] = ()
     steps: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
@@ -40,8 +43,9 @@ class Entry:
 ENTRY_FIELDS = {
     "id": ("text", True), "title": ("text", True), "category": ("text", True),
     "questions": ("texts", True), "keywords": ("texts", False), "answer": ("text", True),
-    "steps": ("texts", False), "source": ("text", True), "verified": ("bool", True),
+    "steps": ("texts", False), "source": ("citations", True), "verified": ("bool", True),
     "local_practice": ("bool", True), "related": ("texts", False), "tags": ("texts", False),
+    "note": ("text", False), "aspects": ("texts", False), "not_for": ("texts", False),
 }
 
 
@@ -55,6 +59,8 @@ def _type_name(value: object) -> str:
 
 def _check_value(doc: Loaded, path: tuple, kind: str, value: object, problems: list[Problem]) -> object:
     """Return the value converted to its field kind, or None after recording a problem."""
+    if kind == "citations":
+        return parse_citations(doc, path, value, problems)
     if kind == "bool":
         if isinstance(value, bool):
             return value
@@ -101,19 +107,15 @@ def parse_entry(doc: Loaded, index: int, raw: object, problems: list[Problem]) -
     _check_semantics(doc, path, values, problems)
     if len(problems) > before:
         return None
-    return Entry(**values, file=doc.file, line=doc.line(path))
+    values["citations"] = values.pop("source")
+    return Entry(**values, source="", file=doc.file, line=doc.line(path))
 
 
 def _check_semantics(doc: Loaded, path: tuple, values: dict, problems: list[Problem]) -> None:
     if not ID_PATTERN.match(values["id"]):
         problems.append(doc.problem(path + ("id",), f"'{values['id']}' is not a dotted lower-case id like admission.talk_within_month"))
-    if values["category"] not in CATEGORIES:
-        problems.append(doc.problem(path + ("category",), f"unknown category '{values['category']}' (expected one of {', '.join(CATEGORIES)})"))
     if len(values["questions"]) < MIN_QUESTIONS:
         problems.append(doc.problem(path + ("questions",), f"needs at least {MIN_QUESTIONS} example questions, got {len(values['questions'])}"))
-    for i, tag in enumerate(values.get("tags") or ()):
-        if tag not in ORG_TAGS:
-            problems.append(doc.problem(path + ("tags", i), f"unknown tag '{tag}' (expected one of {', '.join(ORG_TAGS)})"))
 
 
 def parse_entries_file(doc: Loaded, problems: list[Problem]) -> list[Entry]:

@@ -15,6 +15,16 @@ from handlers.content import load_content  # noqa: E402
 from handlers.pipeline import Assistant  # noqa: E402
 
 TODAY = date(2026, 11, 23)
+DATA_FILES = ("sources.yaml", "categories.yaml")   # the registry files every knowledge folder needs
+
+
+def knowledge_folder(root: Path) -> Path:
+    """root/knowledge with the shipped sources registry and category list, for tests that write their own entries."""
+    folder = root / "knowledge"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in DATA_FILES:
+        (folder / name).write_bytes((ROOT / "knowledge" / name).read_bytes())
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -100,7 +100,7 @@ entries:
       - 测试问题二
       - 测试问题三
     answer: 测试答案。
-    source: 测试来源
+    source: {ref: member_education_regulations, article: 第二十五条}
     verified: true
     local_practice: false
 """
@@ -164,13 +164,16 @@ def alias_levels(levels: int) -> str:
 
 
 K = "knowledge/extra.yaml"
+# where the shipped admission.yaml defines admission.sponsors (a duplicate id's error points there)
+SPONSORS_LINE = 1 + (ROOT / "knowledge" / "admission.yaml").read_text(encoding="utf-8").split("\n").index(
+    "  - id: admission.sponsors")
 R = "rules/extra.yaml"
 REM = "knowledge/reminders.yaml"
 SYN = "knowledge/synonyms.yaml"
 SCO = "knowledge/scope.yaml"
 KNOWN_FIELDS = ("id, title, category, questions, keywords, answer, steps, source, verified, local_practice, "
-                "related, tags")
-CATEGORIES = "入党程序, 组织设置, 组织生活, 换届选举, 党费, 党员管理, 基层实践"
+                "related, tags, note, aspects, not_for")
+CATEGORIES = "入党程序, 组织设置, 组织生活, 换届选举, 党费, 党员管理, 组织关系, 党员权利义务, 纪律处分, 党内关怀, 基层实践"
 TOPICS = ("branch_formation, application, activist, candidate, branch_vote, probation, election, dues, org_life, "
           "membership_status, required_visit, weak_org")
 
@@ -191,15 +194,15 @@ CASES = [
      "knowledge/extra.yaml:10: entries[0].answer: expected text, got empty text"),
     ("entry-duplicate-id-within-file", K, ENTRY + ENTRY.split("entries:\n", 1)[1],
      "knowledge/extra.yaml:14: id extra.sample: duplicate id (first defined at knowledge/extra.yaml:3)"),
-    # the line of admission.sponsors in the shipped admission.yaml: update it if that file is reordered
     ("entry-duplicate-id-across-files", K, sub(ENTRY, "id: extra.sample", "id: admission.sponsors"),
-     "knowledge/extra.yaml:3: id admission.sponsors: duplicate id (first defined at knowledge/admission.yaml:375)"),
-    ("entry-duplicate-key", K, sub(ENTRY, "    source: 测试来源\n", "    source: 测试来源\n    title: 又一个标题\n"),
-     "knowledge/extra.yaml:12: entries[0].title: duplicate key 'title' (first defined on line 4)"),
-    ("entry-unknown-field", K, sub(ENTRY, "    source: 测试来源\n", "    source: 测试来源\n    author: 张三\n"),
-     f"knowledge/extra.yaml:12: entries[0].author: unknown field (known fields: {KNOWN_FIELDS})"),
+     f"knowledge/extra.yaml:3: id admission.sponsors: duplicate id (first defined at knowledge/admission.yaml:{SPONSORS_LINE})"),
+    ("entry-duplicate-key", K, sub(ENTRY, "    verified: true\n", "    verified: true\n    title: 又一个标题\n"),
+     "knowledge/extra.yaml:13: entries[0].title: duplicate key 'title' (first defined on line 4)"),
+    ("entry-unknown-field", K, sub(ENTRY, "    verified: true\n", "    verified: true\n    author: 张三\n"),
+     f"knowledge/extra.yaml:13: entries[0].author: unknown field (known fields: {KNOWN_FIELDS})"),
     ("entry-bad-category", K, sub(ENTRY, "category: 党员管理", "category: 杂项"),
-     f"knowledge/extra.yaml:5: entries[0].category: unknown category '杂项' (expected one of {CATEGORIES})"),
+     f"knowledge/extra.yaml:3: extra.sample.category: unknown category '杂项' (expected one of {CATEGORIES}; "
+     "categories live in knowledge/categories.yaml)"),
     ("entry-too-few-questions", K, sub(ENTRY, "      - 测试问题三\n", ""),
      "knowledge/extra.yaml:7: entries[0].questions: needs at least 3 example questions, got 2"),
     ("entry-unknown-related", K,
@@ -212,7 +215,7 @@ CASES = [
      "knowledge/extra.yaml:3: entries[0].id: 'ExtraSample' is not a dotted lower-case id like "
      "admission.talk_within_month"),
     ("entry-bad-tag", K, sub(ENTRY, "    local_practice: false\n", "    local_practice: false\n    tags: [农村]\n"),
-     "knowledge/extra.yaml:14: entries[0].tags[0]: unknown tag '农村' (expected one of 村, 社区, 机关, 企业, 学校)"),
+     "knowledge/extra.yaml:3: extra.sample.tags: unknown tag '农村' (expected one of 村, 社区, 机关, 企业, 学校)"),
     ("entry-not-a-mapping", K, "version: 1\nentries:\n  - 只是一句话\n",
      "knowledge/extra.yaml:3: entries[0]: expected a mapping with id, title, …, got text"),
     ("entries-missing", K, "version: 1\n", "knowledge/extra.yaml:1: entries: required field missing"),
@@ -375,7 +378,7 @@ entries:
       - 政治生日活动怎么搞
     keywords: [政治生日]
     answer: 党员的政治生日一般指入党宣誓（或接收为预备党员）的日子，支部可在当天或当月组织重温入党誓词、赠送政治生日贺卡等活动。
-    source: 各地通行做法（非统一规定）
+    source: {{ref: local_city_suburb}}
     verified: false
     local_practice: true
 """.encode("utf-8")

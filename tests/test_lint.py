@@ -10,6 +10,7 @@ import pytest
 from knowledge.lint import colliding_questions, dangling_related, lint_knowledge, synonym_conflicts
 from knowledge.load import KnowledgeBase, load_knowledge
 from knowledge.match import Matcher
+from tests.conftest import knowledge_folder
 from rules import load_policies
 from rules.lint import lint_policies, numeric_gaps, overlapping_policies
 
@@ -23,7 +24,7 @@ def entry(eid: str, questions: list[str], answer: str = "两名正式党员。",
     """One entry of 9 lines (and 1 each for keywords, related): the n-th short entry starts at line 3 + 9·n."""
     text = (f"  - id: {eid}\n    title: {questions[0]}\n    category: 入党程序\n"
             f"    questions: [{', '.join(questions)}]\n    answer: {answer}\n"
-            f"    source: 《中国共产党章程》第五条\n    verified: true\n    local_practice: false\n")
+            f"    source: {{ref: party_constitution, article: 第五条}}\n    verified: true\n    local_practice: false\n")
     if keywords:
         text += f"    keywords: [{', '.join(keywords)}]\n"
     if related:
@@ -32,8 +33,7 @@ def entry(eid: str, questions: list[str], answer: str = "两名正式党员。",
 
 
 def load_kb(tmp_path: Path, entries: list[str], groups: list[list[str]] = ()) -> KnowledgeBase:
-    folder = tmp_path / "knowledge"
-    folder.mkdir()
+    folder = knowledge_folder(tmp_path)
     (folder / "t.yaml").write_text("version: 1\nentries:\n" + "".join(entries), encoding="utf-8")
     if groups:
         lines = "".join(f"  - [{', '.join(g)}]\n" for g in groups)

@@ -320,7 +320,7 @@ entries:
     category: 基层实践
     questions: [支部升旗仪式怎么安排, 升旗仪式谁来组织, 升旗仪式多久一次]
     answer: 由支部书记组织，每月第一个工作日举行（示例条目）。
-    source: 种子材料 000
+    source: {ref: local_city_suburb}
     verified: false
     local_practice: true
 """.encode("utf-8")
