@@ -1,4 +1,4 @@
-"""knowledge/reminders.yaml: the shipped file loads and says what facts.md says; every kind of mistake is
+"""knowledge/reminders.yaml: the shipped file loads and says what docs/regulations.md says; every kind of mistake is
 reported as `file:line: path: message` with the exact wording."""
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def test_shipped_term_reminder(shipped):
 
 def test_fusion_visit_is_marked_local_practice(shipped):
     reminder = shipped.get("fusion_visit")
-    assert "本地做法" in reminder.tags and reminder.source == "种子材料 004"
+    assert "本地做法" in reminder.tags and reminder.source == "《全领域基层党建融合发展做法》（一个地级市，地方做法）"
 
 
 # ------------------------------------------------------------------------------------------- errors
