@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from handlers.content.checks import run_check  # noqa: E402
 from handlers.content.content import load_content  # noqa: E402
 from handlers.core.pipeline import Assistant, Inbound  # noqa: E402
-from handlers.runtime import freeze_heap, open_querylog, setup_logging, use_fast_event_loop  # noqa: E402
+from handlers.runtime import freeze_heap, open_querylog, setup_logging  # noqa: E402
 from handlers.settings import content_root, env_flag  # noqa: E402
 
 # The folder holding knowledge/ and rules/ (admins' uploads and rollbacks write there).
@@ -132,23 +132,12 @@ def run_telegram(settings, args) -> int:
     db = storage.open_db(storage.default_db_path())
     admin = ContentAdmin(CONTENT_ROOT, assistant, db)
     watch = env_flag("ZHIBU_WATCH")
-    if settings.admin_ids or watch:  # someone can reload: start the build worker now, not at the first /reload
-        admin.warm_up()
     webhook = getattr(args, "webhook", None)
-    sharded = settings.workers > 1 and not webhook
-    if settings.workers > 1 and webhook:
-        log.warning("ZHIBU_WORKERS applies to long polling; the webhook server runs in one process")
-    from handlers.telegram.workers import per_process, run_primary
-    app = build_application(Services(assistant, per_process(settings) if sharded else settings, querylog,
-                                     stats_text, reminders, admin, watch), polling=not sharded)
+    app = build_application(Services(assistant, settings, querylog, stats_text, reminders, admin, watch))
     from telegram.error import InvalidToken
-    use_fast_event_loop()
     freeze_heap()
     try:
-        if sharded:
-            import asyncio
-            asyncio.run(run_primary(app, app.bot_data["zhibu"]))
-        elif webhook:
+        if webhook:
             app.run_webhook(listen="0.0.0.0", port=args.port, webhook_url=webhook,
                             allowed_updates=Update.ALL_TYPES)
         else:

@@ -39,8 +39,6 @@ class Settings:
     api_base_file_url: str | None = None
     rate_per_second: float = 30.0          # Telegram's global flood limit; 0 disables the limiter's cap
     group_rate_per_minute: float = 20.0    # Telegram's per-group limit
-    workers: int = 1                       # processes answering updates (long polling); see telegram_workers
-    worker_stall_seconds: float = 600.0    # a worker holding updates and handling none this long is restarted
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admin_ids
@@ -59,23 +57,8 @@ def _float(env: dict, name: str, default: float) -> float:
     return value
 
 
-MAX_WORKERS = 64
-
-
-def _workers(env: dict) -> int:
-    raw = env.get("ZHIBU_WORKERS", "").strip().lower()
-    if not raw:
-        return 1
-    if raw == "auto":
-        return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_WORKERS:
-        raise SettingsError(f"ZHIBU_WORKERS={raw!r}: expected a number of processes from 1 to {MAX_WORKERS}, or auto")
-    return int(raw)
-
-
 def load_settings(env: dict | None = None) -> Settings:
-    """Read TELEGRAM_BOT_TOKEN, ZHIBU_ADMIN_IDS, ZHIBU_TZ, ZHIBU_API_BASE_URL, ZHIBU_API_BASE_FILE_URL, rates,
-    ZHIBU_WORKERS, ZHIBU_WORKER_STALL_SECONDS."""
+    """Read TELEGRAM_BOT_TOKEN, ZHIBU_ADMIN_IDS, ZHIBU_TZ, ZHIBU_API_BASE_URL, ZHIBU_API_BASE_FILE_URL, rates."""
     env = dict(os.environ if env is None else env)
     token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
     if token and not TOKEN_PATTERN.match(token):
@@ -97,6 +80,4 @@ def load_settings(env: dict | None = None) -> Settings:
         api_base_file_url=env.get("ZHIBU_API_BASE_FILE_URL", "").strip() or None,
         rate_per_second=_float(env, "ZHIBU_RATE_PER_SECOND", 30.0),
         group_rate_per_minute=_float(env, "ZHIBU_GROUP_RATE_PER_MINUTE", 20.0),
-        workers=_workers(env),
-        worker_stall_seconds=_float(env, "ZHIBU_WORKER_STALL_SECONDS", 600.0) or 600.0,
     )

@@ -9,13 +9,12 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-import warnings
 from dataclasses import dataclass
 
 from telegram import (BotCommand, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity,
                       ReplyKeyboardRemove, Update)
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler,
                           ContextTypes, Defaults, MessageHandler, filters)
 
@@ -25,14 +24,11 @@ from handlers.core.pipeline import Assistant, Inbound, Pending, Reply
 from handlers.settings import Settings
 from handlers.core.smalltalk import EXAMPLES, HELP_TEXT
 from handlers.telegram.reminders import TICK_SECONDS, seconds_of
-from handlers.telegram.render import choice_keyboard, html_parts, reply_keyboard_json
-from handlers.telegram.http import AiohttpRequest
+from handlers.telegram.render import choice_keyboard, html_parts, reply_keyboard
 from knowledge.normalize import fold
 from rules.vocabulary import FACTS
 
 log = logging.getLogger("zhibu.telegram")
-# reply_html sends through Bot.do_api_request on purpose (see there); PTB's advice to use send_message is noise.
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.send_message'")
 
 COMMANDS = (("start", "开始使用"), ("help", "我能回答什么"), ("topics", "按类别浏览"), ("steps", "入党流程（25步）"),
             ("check", "检查具体情况"), ("cancel", "退出当前检查"), ("remind", "群提醒（群管理员）"),
@@ -43,6 +39,7 @@ WELCOME = ("您好，我是支部助手！我可以回答党支部工作的程�
            "也可以帮您核对具体情况，例如人数够不够、哪天转正、党费交多少。\n直接发文字提问即可，或点下面的例子：")
 NOT_TEXT_HINT = "我只能看懂文字。请用一句话描述您的问题，例如“预备期从哪天算”。"
 APOLOGY = "抱歉，处理您的消息时出了点问题，请稍后再试。"
+CONCURRENT_UPDATES = 8  # updates handled at once: a slow send (flood wait) must not hold up other chats
 ADMINS_ONLY = "这个命令只对管理员开放。"
 
 
@@ -68,36 +65,25 @@ def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
 async def send_reply(message: Message, reply: Reply, context, quote: bool) -> None:
     """Send a pipeline Reply as HTML parts; the keyboard rides on the last part."""
     parts = html_parts(reply.text)
-    markup = reply_keyboard_json(reply, feedback=services(context).querylog is not None)
+    markup = reply_keyboard(reply, feedback=services(context).querylog is not None)
     if reply.pending is not None:
         markup = _ask_markup(reply.pending, message.chat.type)
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        await _with_retries(lambda: reply_html(context.bot, message, part, markup if last else None,
-                                               quote=quote and i == 0))
-
-
-async def reply_html(bot, message: Message, text: str, markup=None, *, quote: bool = False) -> dict:
-    """sendMessage in the asker's chat (and forum topic), returning Telegram's JSON as it came.
-
-    Message.reply_text would parse the sent Message back into PTB objects, which nobody here reads: that
-    parsing was 18% of the event loop's time under load (make bench). Same request, same rate limiter."""
-    params = {"chat_id": message.chat_id, "text": text, "parse_mode": ParseMode.HTML}
-    if markup is not None:
-        params["reply_markup"] = markup
-    if quote:
-        params["reply_parameters"] = f'{{"message_id":{int(message.message_id)},"allow_sending_without_reply":true}}'
-    if message.is_topic_message and message.message_thread_id is not None:
-        params["message_thread_id"] = message.message_thread_id
-    if message.business_connection_id:
-        params["business_connection_id"] = message.business_connection_id
-    return await bot.do_api_request("send_message", api_kwargs=params)
+        await _with_retries(lambda: message.reply_text(part, reply_markup=markup if last else None,
+                                                       do_quote=quote and i == 0))
 
 
 SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 FLOOD_WAIT_LIMIT = 120.0  # seconds of Telegram's flood control one answer waits out, beyond the rate limiter's
-# PTB's wording for failures below HTTP (no answer from Telegram), as opposed to an error Telegram returned.
-TRANSPORT_ERRORS = ("aiohttp.", "httpx.", "Unknown error in HTTP implementation")
+
+
+def telegram_answered(exc: NetworkError) -> bool:
+    """Whether Telegram itself returned this error (an HTTP status), so the message was not delivered.
+
+    PTB raises a transport failure (no answer: a broken connection, a refused one) `from` the HTTP library's
+    exception, and an error status Telegram answered with on its own (or from its JSON parsing error)."""
+    return exc.__cause__ is None or isinstance(exc.__cause__, TelegramError)
 
 
 async def _with_retries(send):
@@ -119,7 +105,7 @@ async def _with_retries(send):
             log.warning("flood control: retrying the send in %.0f s", wait)
             await asyncio.sleep(wait)
         except NetworkError as exc:
-            if str(exc).startswith(TRANSPORT_ERRORS) or attempts >= len(SEND_RETRY_DELAYS):
+            if not telegram_answered(exc) or attempts >= len(SEND_RETRY_DELAYS):
                 raise  # a broken connection: Telegram may have the message, and a retry could duplicate it
             delay = SEND_RETRY_DELAYS[attempts]
             attempts += 1
@@ -361,21 +347,15 @@ async def post_shutdown(application: Application) -> None:
         svc.querylog.close()  # flush queued rows on a graceful shutdown
 
 
-def build_application(svc: Services, polling: bool = True) -> Application:
-    """Pure wiring: the Application with its handlers, defaults and rate limiter. `polling=False`: no Updater
-    (updates arrive through update_queue from handlers.telegram.workers)."""
+def build_application(svc: Services) -> Application:
+    """Pure wiring: one Application with PTB's default transport, its rate limiter and job queue."""
     settings = svc.settings
     builder = (ApplicationBuilder().token(settings.token)
                .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
                .rate_limiter(AIORateLimiter(overall_max_rate=settings.rate_per_second,
                                             group_max_rate=settings.group_rate_per_minute, max_retries=3))
-               .concurrent_updates(8)
-               # aiohttp instead of PTB's httpx transport: the same contract, a third of the cost per request
-               .request(AiohttpRequest(connection_pool_size=8, pool_timeout=30))
-               .get_updates_request(AiohttpRequest(connection_pool_size=1))
+               .concurrent_updates(CONCURRENT_UPDATES)
                .post_init(post_init).post_shutdown(post_shutdown))
-    if not polling:
-        builder = builder.updater(None)
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url)
     if settings.api_base_file_url:
