@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 from handlers.content.checks import run_check  # noqa: E402
 from handlers.content.content import load_content  # noqa: E402
+from handlers.core.conversation import Conversation  # noqa: E402
 from handlers.core.pipeline import Assistant, Inbound  # noqa: E402
 from handlers.runtime import freeze_heap, open_querylog, setup_logging  # noqa: E402
 from handlers.settings import content_root, env_flag  # noqa: E402
@@ -60,7 +61,7 @@ def cmd_ask(args) -> int:
     if args.batch:
         return ask_batch(assistant, args.batch)
     question = " ".join(args.text)
-    reply = assistant.respond(Inbound(question, channel="cli"))
+    reply, _ = Conversation(assistant).respond(Inbound(question, channel="cli"))
     if args.json:
         _print_json(reply.to_json(question))
     else:
@@ -70,6 +71,7 @@ def cmd_ask(args) -> int:
 
 def ask_batch(assistant: Assistant, path: str) -> int:
     """One question per line in, one JSON object per line out, same order; bad lines get a fallback object."""
+    conversation = Conversation(assistant)
     stream = sys.stdin.buffer if path == "-" else open(path, "rb")
     with stream:
         for number, raw in enumerate(stream, 1):
@@ -82,7 +84,7 @@ def ask_batch(assistant: Assistant, path: str) -> int:
                              "verdicts": [], "script": "simplified", "source": None, "latency_ms": 0.0,
                              "error": f"line {number}: invalid UTF-8 at byte {exc.start}"})
                 continue
-            reply = assistant.respond(Inbound(question, channel="cli"))
+            reply, _ = conversation.respond(Inbound(question, channel="cli"))  # each line on its own
             _print_json(reply.to_json(question))
     return 0
 

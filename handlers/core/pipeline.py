@@ -46,11 +46,13 @@ class Suggestion:
 
 @dataclass(frozen=True)
 class Pending:
-    """A situation check waiting for more facts: the topic and the facts known so far."""
+    """A situation check waiting for more facts: the topic, the facts known so far, and the one fact asked
+    for next with its prompt (one question at a time, so a bare answer like "20" has one place to go)."""
 
     topic: str
     facts: dict = field(default_factory=dict)
     asked: tuple[str, ...] = ()
+    prompt: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,29 +143,36 @@ class Assistant:
         content = self._content
         if content.engine is None or topic not in TOPIC_LABELS:
             return Reply("decline", in_script("没有这个检查项目。", script), script=script, fallback=True)
-        missing = content.engine.missing_facts(topic, {})
-        lines = [f"开始检查：{TOPIC_LABELS[topic]}。请回答下面的问题（直接回复，发送 /cancel 退出）："]
-        lines += [f"· {prompt}" for _, prompt in missing]
-        return Reply("ask", in_script("\n".join(lines), script), script=script,
-                     pending=Pending(topic, {}, tuple(name for name, _ in missing)))
+        pending = _next_question(topic, {}, content.engine.missing_facts(topic, {}))
+        lines = [f"开始检查：{TOPIC_LABELS[topic]}。请逐项回答（直接回复，发送 /cancel 退出）：", f"· {pending.prompt}"]
+        return Reply("ask", in_script("\n".join(lines), script), script=script, pending=pending)
 
     # -- steps ---------------------------------------------------------------------------------
 
     def _answer(self, content: Content, text: str, pending: Pending | None) -> Reply:
-        if not text.strip():
-            return Reply("empty", EMPTY_PROMPT, fallback=True)
+        """One message; with a pending check the form reads it first, and is kept unless it ends or the
+        message opens another situation."""
         text = text[:MAX_CHARS]
         script = detect_script(text)
-        normalized = normalize_text(text)
+        normalized = normalize_text(text) if text.strip() else ""
         if not normalized:
+            if pending is not None:  # an emoji or a blank line: the question still stands
+                return _reask(pending, script, understood=False)
             return Reply("empty", in_script(EMPTY_PROMPT, script), script=script, fallback=True)
         kind = smalltalk_kind(normalized)
         if kind:
-            return Reply("smalltalk", in_script(REPLIES[kind], script), script=script, normalized=normalized)
+            return Reply("smalltalk", in_script(REPLIES[kind], script), script=script, normalized=normalized,
+                         pending=pending)
         situation = self._situation(content, text, normalized, script, pending)
         if situation is not None:
             return situation
-        return self._lookup(content, normalized, script)
+        answer = self._lookup(content, normalized, script)
+        if pending is None:
+            return answer
+        if answer.kind == "answer":  # a knowledge question in passing: answer it, and the form goes on
+            note = in_script(f"\n\n（{TOPIC_LABELS[pending.topic]}检查仍在进行。{pending.prompt}）", script)
+            return replace(answer, text=answer.text + note, related=(), pending=pending)
+        return _reask(pending, script, understood=False, normalized=normalized)
 
     def _situation(self, content: Content, text: str, normalized: str, script: str,
                    pending: Pending | None) -> Reply | None:
@@ -175,24 +184,33 @@ class Assistant:
         if continued:
             facts = {**pending.facts, **facts, **facts_from_text.fill_asked(pending.asked, fold(text), facts, today=self.today())}
             topic = pending.topic
+        keep = pending if continued else None  # bad facts in a form's answer: the form stays open
         if extraction.problems:  # absurd or contradictory facts: say so, give no verdict
             body = "这些情况看起来不太对，请核对后再问：\n" + "\n".join(f"· {p}" for p in extraction.problems)
-            return Reply("invalid", in_script(body, script), script=script, fallback=True, normalized=normalized)
-        if topic is None:
+            return Reply("invalid", in_script(body, script), script=script, fallback=True, normalized=normalized,
+                         pending=keep)
+        if topic is None or (continued and facts == pending.facts):  # nothing in it for the form
             return None
         try:
             verdicts = content.engine.evaluate(topic, facts, self.today())
         except ValueError as exc:
             body = f"这些情况看起来不太对，请核对后再问：\n{exc}"
-            return Reply("invalid", in_script(body, script), script=script, fallback=True, normalized=normalized)
+            return Reply("invalid", in_script(body, script), script=script, fallback=True, normalized=normalized,
+                         pending=keep)
         if not verdicts:
             missing = content.engine.missing_facts(topic, facts)
+            if not missing and continued:  # evaluable policies gave nothing: ask what the others need
+                missing = content.engine.missing_facts(topic, facts, untried=True)
             if not missing:
-                return None
+                if not continued:
+                    return None
+                lines = [facts_from_text.echo(facts), "根据这些情况，没有找到需要核对的规定。"]
+                return Reply("situation", in_script("\n".join(lines), script), script=script, normalized=normalized)
+            nxt = _next_question(topic, facts, missing)
             lines = [facts_from_text.echo(facts)] if facts else []
-            lines += ["还需要了解以下情况（回复即可）："] + [f"· {prompt}" for _, prompt in missing]
+            lines += ["还需要了解（回复即可）：", f"· {nxt.prompt}"]
             return Reply("ask", in_script("\n".join(lines), script), script=script, normalized=normalized,
-                         pending=Pending(topic, facts, tuple(name for name, _ in missing)))
+                         pending=nxt)
         return self._verdict_reply(content, verdicts, facts, "" if continued else normalized, script)
 
     def _verdict_reply(self, content, verdicts, facts, normalized, script) -> Reply:
@@ -238,3 +256,16 @@ class Assistant:
         except Exception:  # the log must never stop an answer
             log.exception("query log failed")
             return None
+
+
+def _next_question(topic: str, facts: dict, missing: list[tuple[str, str]]) -> Pending:
+    """The form's next step: the first missing fact and its prompt."""
+    name, prompt = missing[0] if missing else ("", "")
+    return Pending(topic, facts, (name,) if name else (), prompt)
+
+
+def _reask(pending: Pending, script: str, understood: bool, normalized: str = "") -> Reply:
+    """The form's question again, after a message that did not answer it."""
+    lead = "" if understood else "没能从这条消息里读出需要的情况。"
+    text = f"{lead}请回答：{pending.prompt}\n（发送 /cancel 退出检查）"
+    return Reply("ask", in_script(text, script), script=script, fallback=True, normalized=normalized, pending=pending)

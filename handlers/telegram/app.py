@@ -20,6 +20,7 @@ from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, Callb
 
 from handlers.telegram import admin as telegram_admin
 from handlers.telegram import browse
+from handlers.core.conversation import Conversation, State
 from handlers.core.pipeline import Assistant, Inbound, Pending, Reply
 from handlers.settings import Settings
 from handlers.core.smalltalk import EXAMPLES, HELP_TEXT
@@ -55,6 +56,9 @@ class Services:
     admin: object | None = None       # handlers.content.admin.ContentAdmin
     watch: bool = False               # ZHIBU_WATCH=1: reload on YAML changes
 
+    def __post_init__(self) -> None:
+        self.conversation = Conversation(self.assistant)
+
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
     return context.application.bot_data["zhibu"]
@@ -62,9 +66,13 @@ def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
 
 # -- sending -------------------------------------------------------------------------------------------
 
-async def send_reply(message: Message, reply: Reply, context, quote: bool) -> None:
-    """Send a pipeline Reply as HTML parts; the keyboard rides on the last part."""
+async def send_reply(message: Message, reply: Reply, context, quote: bool, mention=None) -> None:
+    """Send a pipeline Reply as HTML parts; the keyboard rides on the last part. `mention` (a User): the
+    reply opens by naming them, so in a group a form's prompt is addressed to the member who started it
+    (and ForceReply(selective) shows its reply field to them only)."""
     parts = html_parts(reply.text)
+    if mention is not None:
+        parts[0] = f"{mention.mention_html()} {parts[0]}"
     markup = reply_keyboard(reply, feedback=services(context).querylog is not None)
     if reply.pending is not None:
         markup = _ask_markup(reply.pending, message.chat.type)
@@ -121,35 +129,33 @@ def _ask_markup(pending: Pending, chat_type: str):
     return ForceReply(selective=True) if chat_type != ChatType.PRIVATE else None
 
 
-def _offered_store(context) -> dict:
-    """Per user: the entry ids last offered in each chat, so a reply of "1" opens the first."""
-    return context.user_data.setdefault("offered", {}) if context.user_data is not None else {}
+def _states(context) -> dict:
+    """The conversation States of the user behind this update, one per chat: a conversation is keyed by
+    (chat, user), so in a group each member has their own check and their own numbered choices."""
+    if context.user_data is None:
+        return {}
+    return context.user_data.setdefault("conversations", {})
 
 
-def _pending_store(context, chat_id: int) -> dict:
-    return context.user_data.setdefault("pending", {}) if context.user_data is not None else {}
+def _state(context, chat_id: int) -> State | None:
+    return _states(context).get(chat_id)
+
+
+def _keep(context, chat_id: int, state: State) -> None:
+    states = _states(context)
+    if state.pending is None and not state.offered:
+        states.pop(chat_id, None)
+    else:
+        states[chat_id] = state
 
 
 async def answer_text(message: Message, text: str, context, quote: bool) -> None:
-    """Run one question through the pipeline (carrying any pending situation check) and reply."""
+    """Run one message through the conversation core with this (chat, user)'s state, and reply."""
     svc = services(context)
-    offered = _offered_store(context)
-    choices = offered.get(message.chat_id, [])
-    number = text.strip()
-    if number.isascii() and number.isdigit() and 1 <= int(number) <= len(choices):  # "回复数字即可查看"
-        reply = svc.assistant.entry_reply(choices[int(number) - 1])
-        if reply is not None:
-            await send_reply(message, reply, context, quote)
-            return
-    store = _pending_store(context, message.chat_id)
     inbound = Inbound(text, channel="telegram", chat_id=message.chat_id, chat_type=message.chat.type,
                       user_id=message.from_user.id if message.from_user else None)
-    reply = svc.assistant.respond(inbound, store.get(message.chat_id))
-    if reply.pending is not None:
-        store[message.chat_id] = reply.pending
-    else:
-        store.pop(message.chat_id, None)
-    offered[message.chat_id] = [s.entry_id for s in (reply.suggestions or reply.related)]
+    reply, state = svc.conversation.respond(inbound, _state(context, message.chat_id))
+    _keep(context, message.chat_id, state)  # before the send: the next message must see it
     await send_reply(message, reply, context, quote)
 
 
@@ -181,7 +187,7 @@ async def cmd_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def cmd_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    _pending_store(context, message.chat_id).pop(message.chat_id, None)
+    _keep(context, message.chat_id, services(context).conversation.cancel(_state(context, message.chat_id)))
     await message.reply_text("已退出检查。可以继续提问。", reply_markup=ReplyKeyboardRemove(selective=True))
 
 
@@ -280,10 +286,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     if kind == "e":
-        reply = svc.assistant.entry_reply(rest)
+        reply, state = svc.conversation.open_entry(rest, _state(context, message.chat_id))
         if reply is None:
             await message.reply_text("这个条目已不存在，请重新提问。")
         else:
+            _keep(context, message.chat_id, state)
             await send_reply(message, reply, context, quote=False)
     elif kind == "q" and rest.isascii() and rest.isdigit() and int(rest) < len(EXAMPLES):
         await answer_text(message, EXAMPLES[int(rest)], context, quote=False)
@@ -296,10 +303,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text, markup = browse.steps_view(content, int(rest))
         await _edit(message, html_parts(text)[0], markup)
     elif kind == "ck":
-        reply = svc.assistant.start_check(rest)
-        if reply.pending is not None:
-            _pending_store(context, message.chat_id)[message.chat_id] = reply.pending
-        await send_reply(message, reply, context, quote=False)
+        reply, state = svc.conversation.start_check(rest, _state(context, message.chat_id))
+        _keep(context, message.chat_id, state)
+        mention = query.from_user if message.chat.type != ChatType.PRIVATE else None
+        await send_reply(message, reply, context, quote=False, mention=mention)
 
 
 async def _edit(message: Message, text: str, markup) -> None:
