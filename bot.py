@@ -28,7 +28,7 @@ from handlers.content.content import load_content  # noqa: E402
 from handlers.core.conversation import Conversation  # noqa: E402
 from handlers.core.pipeline import Assistant, Inbound  # noqa: E402
 from handlers.runtime import freeze_heap, open_querylog, setup_logging  # noqa: E402
-from handlers.settings import content_root, env_flag  # noqa: E402
+from common.settings import content_root, env, env_flag  # noqa: E402
 
 # The folder holding knowledge/ and rules/ (admins' uploads and rollbacks write there).
 CONTENT_ROOT = content_root()
@@ -95,7 +95,7 @@ def cmd_chat(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from handlers.settings import SettingsError, load_settings
+    from common.settings import SettingsError, load_settings
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -122,7 +122,7 @@ def run_telegram(settings, args) -> int:
     from handlers.telegram.reminders import ReminderService
     from reminders.planner import grace_from_hours
     try:
-        grace = grace_from_hours(os.environ.get("ZHIBU_REMINDER_GRACE_HOURS"))
+        grace = grace_from_hours(env("ZHIBU_REMINDER_GRACE_HOURS"))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

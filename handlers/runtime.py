@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 from datetime import datetime, timezone
+
+from common.settings import env
 
 log = logging.getLogger("zhibu")
 
 
 def setup_logging() -> None:
-    level = os.environ.get("ZHIBU_LOG_LEVEL", "WARNING").upper()
+    level = (env("ZHIBU_LOG_LEVEL") or "WARNING").upper()
     logging.basicConfig(level=getattr(logging, level, logging.WARNING),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request log would show the bot token in URLs

@@ -5,7 +5,7 @@ import html
 import pytest
 
 from handlers.core.pipeline import Inbound, Reply, Suggestion
-from handlers.settings import SettingsError, load_settings
+from common.settings import SettingsError, load_settings
 from handlers.telegram.render import MAX_MESSAGE, html_parts, reply_keyboard, split_text, to_html
 
 

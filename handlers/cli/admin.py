@@ -80,7 +80,7 @@ def cmd_versions(args, content: Content | None) -> int:
 
 def cmd_rollback(args, content: Content | None) -> int:
     from handlers.content.admin import ContentAdmin
-    from handlers.settings import content_root
+    from common.settings import content_root
     from handlers.core.pipeline import Assistant
     if content is None:
         print("the current content is invalid; fix it or restore files by hand", file=sys.stderr)

@@ -16,7 +16,7 @@ from datetime import date
 from handlers.core import render
 from handlers.content.content import Content
 from handlers.core.smalltalk import EMPTY_PROMPT, REPLIES, smalltalk_kind
-from knowledge.normalize import detect_script, fold, in_script, normalize_text
+from knowledge.normalize import detect_script, fold, in_script, normalize_folded
 import rules.extract as facts_from_text
 from rules.vocabulary import TOPIC_LABELS
 
@@ -154,7 +154,8 @@ class Assistant:
         message opens another situation."""
         text = text[:MAX_CHARS]
         script = detect_script(text)
-        normalized = normalize_text(text) if text.strip() else ""
+        folded = fold(text)  # once per message: the fact extractor reads this, the matcher its normalized form
+        normalized = normalize_folded(folded) if text.strip() else ""
         if not normalized:
             if pending is not None:  # an emoji or a blank line: the question still stands
                 return _reask(pending, script, understood=False)
@@ -163,7 +164,7 @@ class Assistant:
         if kind:
             return Reply("smalltalk", in_script(REPLIES[kind], script), script=script, normalized=normalized,
                          pending=pending)
-        situation = self._situation(content, text, normalized, script, pending)
+        situation = self._situation(content, folded, normalized, script, pending)
         if situation is not None:
             return situation
         answer = self._lookup(content, normalized, script)
@@ -174,15 +175,15 @@ class Assistant:
             return replace(answer, text=answer.text + note, related=(), pending=pending)
         return _reask(pending, script, understood=False, normalized=normalized)
 
-    def _situation(self, content: Content, text: str, normalized: str, script: str,
+    def _situation(self, content: Content, folded: str, normalized: str, script: str,
                    pending: Pending | None) -> Reply | None:
         if content.engine is None:
             return None
-        extraction = facts_from_text.extract(fold(text), self.today())
+        extraction = facts_from_text.extract(folded, self.today())
         topic, facts = extraction.topic, dict(extraction.facts)
         continued = bool(pending and topic in (None, pending.topic))
         if continued:
-            facts = {**pending.facts, **facts, **facts_from_text.fill_asked(pending.asked, fold(text), facts, today=self.today())}
+            facts = {**pending.facts, **facts, **facts_from_text.fill_asked(pending.asked, folded, facts, today=self.today())}
             topic = pending.topic
         keep = pending if continued else None  # bad facts in a form's answer: the form stays open
         if extraction.problems:  # absurd or contradictory facts: say so, give no verdict

@@ -22,7 +22,7 @@ from handlers.telegram import admin as telegram_admin
 from handlers.telegram import browse
 from handlers.core.conversation import Conversation, State
 from handlers.core.pipeline import Assistant, Inbound, Pending, Reply
-from handlers.settings import Settings
+from common.settings import Settings
 from handlers.core.smalltalk import EXAMPLES, HELP_TEXT
 from handlers.telegram.reminders import TICK_SECONDS, seconds_of
 from handlers.telegram.render import choice_keyboard, html_parts, reply_keyboard
