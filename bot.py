@@ -16,14 +16,12 @@ import argparse
 import atexit
 import json
 import logging
-import os
 import sys
 from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
-from handlers.content.checks import run_check  # noqa: E402
 from handlers.content.content import load_content  # noqa: E402
 from handlers.core.conversation import Conversation  # noqa: E402
 from handlers.core.pipeline import Assistant, Inbound  # noqa: E402
@@ -36,8 +34,10 @@ CONTENT_ROOT = content_root()
 log = logging.getLogger("zhibu")
 
 
-def load_or_exit(root: Path = CONTENT_ROOT):
-    content, problems = load_content(root)
+def load_or_exit(root: Path = CONTENT_ROOT, run_cases: bool = True):
+    """The content, or exit with its problems. `run_cases=False` (one-off commands): skip the policies'
+    golden cases, which `bot.py check` and every start of the bot run."""
+    content, problems = load_content(root, run_cases=run_cases)
     if content is None:
         for problem in problems:
             print(problem, file=sys.stderr)
@@ -46,10 +46,10 @@ def load_or_exit(root: Path = CONTENT_ROOT):
 
 
 def build_assistant(root: Path = CONTENT_ROOT, log_queries: bool = False) -> Assistant:
-    querylog = open_querylog() if log_queries else None
+    querylog = open_querylog(retention=False) if log_queries else None  # `bot.py run` and `purge` apply it
     if querylog is not None:
         atexit.register(querylog.close)  # flush queued rows on a clean shutdown
-    return Assistant(load_or_exit(root), querylog)
+    return Assistant(load_or_exit(root, run_cases=False), querylog)
 
 
 def _print_json(obj: dict) -> None:
@@ -153,6 +153,7 @@ def run_telegram(settings, args) -> int:
 
 
 def cmd_check(args) -> int:
+    from handlers.content.checks import run_check
     root = Path(args.dir).resolve() if args.dir else CONTENT_ROOT
     ok, lines = run_check(root)
     for line in lines:

@@ -18,13 +18,13 @@ def setup_logging() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request log would show the bot token in URLs
 
 
-def open_querylog():
+def open_querylog(retention: bool = True):
     """The query log at ZHIBU_DB, with retention applied; None (and a warning) if storage is unusable."""
     import storage
     path = storage.default_db_path()
     try:
         querylog = storage.QueryLog(path)
-        if querylog.db is None:
+        if retention and querylog.db is None:
             storage.apply_retention(storage.open_db(path), datetime.now(timezone.utc))
         return querylog
     except Exception as exc:  # storage faults never stop answers

@@ -77,9 +77,9 @@ async def send_reply(message: Message, reply: Reply, context, quote: bool, menti
     if reply.pending is not None:
         markup = _ask_markup(reply.pending, message.chat.type)
     for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        await _with_retries(lambda: message.reply_text(part, reply_markup=markup if last else None,
-                                                       do_quote=quote and i == 0))
+        keyboard = markup if i == len(parts) - 1 else None
+        await _with_retries(lambda part=part, keyboard=keyboard, first=i == 0:
+                            message.reply_text(part, reply_markup=keyboard, do_quote=quote and first))
 
 
 SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
