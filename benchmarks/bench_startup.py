@@ -36,8 +36,9 @@ def run(runs: int = 15) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIBU_", "TELEGRAM_"))}
         env["ZHIBU_DB"] = os.path.join(tmp, "startup.db")
         bot, bot_runs = _median_seconds([sys.executable, str(ROOT / "bot.py"), "ask", QUESTION], env, runs)
-        ref, _ = _median_seconds([sys.executable, str(ROOT / "benchmarks" / "reference_bot.py"), "ask", QUESTION],
-                                 env, runs)
+        ref, _ = _median_seconds(
+            [sys.executable, str(ROOT / "benchmarks" / "reference_bot.py"), "ask", QUESTION], env, runs
+        )
         bare, _ = _median_seconds([sys.executable, "-c", "pass"], env, runs)
     return {
         "command": f'python bot.py ask "{QUESTION}"',

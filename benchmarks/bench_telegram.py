@@ -64,8 +64,14 @@ def workload(kind: str, updates: int, seed: int = 7) -> list[str]:
 def _env(api: FakeBotAPI, db: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIBU_", "TELEGRAM_"))}
     # The limiter's caps are Telegram's (30/s); measure the bot itself with them off.
-    env.update(TELEGRAM_BOT_TOKEN=api.token, ZHIBU_API_BASE_URL=api.base_url, ZHIBU_API_BASE_FILE_URL=api.base_file_url,
-               ZHIBU_DB=db, ZHIBU_RATE_PER_SECOND="0", ZHIBU_GROUP_RATE_PER_MINUTE="0")
+    env.update(
+        TELEGRAM_BOT_TOKEN=api.token,
+        ZHIBU_API_BASE_URL=api.base_url,
+        ZHIBU_API_BASE_FILE_URL=api.base_file_url,
+        ZHIBU_DB=db,
+        ZHIBU_RATE_PER_SECOND="0",
+        ZHIBU_GROUP_RATE_PER_MINUTE="0",
+    )
     return env
 
 

@@ -63,8 +63,8 @@ class Settings:
     tz: ZoneInfo = ZoneInfo("Asia/Shanghai")
     api_base_url: str | None = None
     api_base_file_url: str | None = None
-    rate_per_second: float = 30.0          # Telegram's global flood limit; 0 disables the limiter's cap
-    group_rate_per_minute: float = 20.0    # Telegram's per-group limit
+    rate_per_second: float = 30.0  # Telegram's global flood limit; 0 disables the limiter's cap
+    group_rate_per_minute: float = 20.0  # Telegram's per-group limit
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admin_ids
@@ -88,8 +88,10 @@ def load_settings(environ: dict | None = None) -> Settings:
     environ = dict(os.environ if environ is None else environ)
     token = env("TELEGRAM_BOT_TOKEN", environ).strip()
     if token and not TOKEN_PATTERN.match(token):
-        raise SettingsError("TELEGRAM_BOT_TOKEN is malformed: expected digits, a colon and the secret "
-                            "(as BotFather gives it, e.g. 123456789:AAE...)")
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN is malformed: expected digits, a colon and the secret "
+            "(as BotFather gives it, e.g. 123456789:AAE...)"
+        )
     admins = set()
     for part in filter(None, (p.strip() for p in env("ZHIBU_ADMIN_IDS", environ).split(","))):
         if not re.fullmatch(r"-?\d+", part):
@@ -101,7 +103,9 @@ def load_settings(environ: dict | None = None) -> Settings:
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"ZHIBU_TZ={tz_name!r} is not a known time zone (e.g. Asia/Shanghai)") from None
     return Settings(
-        token=token, admin_ids=frozenset(admins), tz=tz,
+        token=token,
+        admin_ids=frozenset(admins),
+        tz=tz,
         api_base_url=env("ZHIBU_API_BASE_URL", environ).strip() or None,
         api_base_file_url=env("ZHIBU_API_BASE_FILE_URL", environ).strip() or None,
         rate_per_second=_float(environ, "ZHIBU_RATE_PER_SECOND", 30.0),

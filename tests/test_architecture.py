@@ -59,9 +59,12 @@ def project_imports(path: Path) -> set[str]:
     """The project modules a module imports, anywhere in it except under `if TYPE_CHECKING:` (types only).
     `from a import b` counts a.b when that is a module, else a."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    typing_only = {id(n) for node in ast.walk(tree)
-                   if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
-                   for n in ast.walk(node)}
+    typing_only = {
+        id(n)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+        for n in ast.walk(node)
+    }
     here = module_name(path).split(".")
     found = set()
     for node in ast.walk(tree):
@@ -87,7 +90,7 @@ def test_no_import_cycles_between_modules():
         state[node] = "open"
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == "open":
-                cycles.append(trail[trail.index(nxt):] + [nxt])
+                cycles.append(trail[trail.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt, trail + [nxt])
         state[node] = "done"
@@ -101,8 +104,9 @@ def test_no_import_cycles_between_modules():
 ENVIRONMENT_READS = ("os.environ", "os.getenv", "environ.get(", "getenv(")
 
 
-@pytest.mark.parametrize("path", [p for p in MODULES if p.name != "settings.py"] + [ROOT / "bot.py"],
-                         ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", [p for p in MODULES if p.name != "settings.py"] + [ROOT / "bot.py"], ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_environment_variables_are_read_only_in_the_settings_module(path):
     text = path.read_text(encoding="utf-8")
     assert not [r for r in ENVIRONMENT_READS if r in text], f"{path.relative_to(ROOT)} reads the environment"

@@ -64,7 +64,7 @@ def test_replaced_versions_do_not_pile_up(tmp_path):
     assert len(admin._retired) == MAX_RETIRED
     assert [c for _, c in admin._retired] == versions[-MAX_RETIRED:]
     for version in versions[:-MAX_RETIRED]:
-        assert version.engine._closed                # the oldest were closed at once
+        assert version.engine._closed  # the oldest were closed at once
     for version in versions[-MAX_RETIRED:]:
         assert not version.engine._closed
         version.close()
@@ -82,11 +82,11 @@ def test_unchanged_knowledge_files_are_parsed_once(tmp_path, tree, monkeypatch):
     count = len(parsed)
     assert count >= 5
     second, _ = knowledge_load.load_knowledge(tmp_path / "knowledge", tmp_path)
-    assert len(parsed) == count and second.entries == first.entries       # nothing parsed again
+    assert len(parsed) == count and second.entries == first.entries  # nothing parsed again
     edited = sorted((tmp_path / "knowledge").glob("*.yaml"))[0]
     edited.write_bytes(edited.read_bytes() + b"\n# edited\n")
     knowledge_load.load_knowledge(tmp_path / "knowledge", tmp_path)
-    assert parsed[count:] == [f"knowledge/{edited.name}"]                # only the edited file
+    assert parsed[count:] == [f"knowledge/{edited.name}"]  # only the edited file
 
 
 def test_a_file_with_problems_reports_them_every_time(tmp_path):

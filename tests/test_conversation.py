@@ -35,15 +35,15 @@ def run_form(conversation, topic, answers):
 
 # (topic, answers, what the last reply says, whether the check is still open)
 FORMS = [
-    ("candidate", ["2"], "是否都是正式党员", True),                    # a bare count answers 几名入党介绍人
+    ("candidate", ["2"], "是否都是正式党员", True),  # a bare count answers 几名入党介绍人
     ("candidate", ["2", "是"], "入党介绍人符合要求", False),
-    ("branch_vote", ["20"], "实到会有表决权", True),                  # one question at a time: 20 is 应到
+    ("branch_vote", ["20"], "实到会有表决权", True),  # one question at a time: 20 is 应到
     ("branch_vote", ["20", "15"], "到会人数符合要求", False),
-    ("dues", ["在职"], "税后月工资收入", True),                        # a choice, then the next question
+    ("dues", ["在职"], "税后月工资收入", True),  # a choice, then the next question
     ("dues", ["在职", "5000", "否"], "每月党费50元", False),
-    ("dues", ["其他"], "税后月工资收入", True),                        # 其他 is a choice too, not a question
+    ("dues", ["其他"], "税后月工资收入", True),  # 其他 is a choice too, not a question
     ("dues", ["学生"], "0.2元", False),
-    ("branch_formation", ["😀", "2"], "不能单独成立党支部", False),      # an emoji does not end the form
+    ("branch_formation", ["😀", "2"], "不能单独成立党支部", False),  # an emoji does not end the form
     ("branch_formation", ["谢谢", "5"], "可以成立党支部", False),
 ]
 

@@ -37,13 +37,16 @@ def open_check(api, chat, topic, user_id=None):
     return chat.expect("开始检查", since)
 
 
-@pytest.mark.parametrize("topic, answers, expected", [
-    ("candidate", ["2"], "是否都是正式党员"),
-    ("branch_vote", ["20", "15"], "到会人数符合要求"),
-    ("dues", ["在职", "5000", "否"], "每月党费50元"),
-    ("dues", ["其他"], "税后月工资收入"),
-    ("branch_formation", ["😀", "2"], "不能单独成立党支部"),
-])
+@pytest.mark.parametrize(
+    "topic, answers, expected",
+    [
+        ("candidate", ["2"], "是否都是正式党员"),
+        ("branch_vote", ["20", "15"], "到会人数符合要求"),
+        ("dues", ["在职", "5000", "否"], "每月党费50元"),
+        ("dues", ["其他"], "税后月工资收入"),
+        ("branch_formation", ["😀", "2"], "不能单独成立党支部"),
+    ],
+)
 def test_the_form_reads_numbers_choices_and_yes_no(api, bot, topic, answers, expected):
     chat = Chat(api)
     open_check(api, chat, topic)
@@ -75,10 +78,10 @@ def test_in_a_group_each_member_has_their_own_form_addressed_to_them(api, bot):
     other = Chat(api, "supergroup", user_id=8102)
     other.id = starter.id  # the same group, another member
     prompt = open_check(api, starter, "branch_formation", user_id=starter.user_id)
-    assert "tg://user?id=8101" in prompt["text"]                 # addressed to the member who pressed
+    assert "tg://user?id=8101" in prompt["text"]  # addressed to the member who pressed
     prompt_id = api.result_of(prompt)["message_id"]
     since = len(api.call_log)
-    stray = other.say("2", reply_to_bot_message_id=prompt_id)    # another member's reply is theirs alone
+    stray = other.say("2", reply_to_bot_message_id=prompt_id)  # another member's reply is theirs alone
     reply = starter.expect(None, since)
     assert reply["reply_parameters"]["message_id"] == stray["message_id"]
     assert "我理解为" not in reply["text"]

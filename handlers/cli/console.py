@@ -9,8 +9,7 @@ from handlers.core.pipeline import Assistant, Inbound, Reply
 from handlers.core.render import numbered
 from knowledge.normalize import in_script
 
-GREETING = ("支部助手（控制台）已就绪。直接输入问题，例如“预备期从哪天算”；"
-            "输入数字查看建议的条目，输入 exit 退出。")
+GREETING = "支部助手（控制台）已就绪。直接输入问题，例如“预备期从哪天算”；输入数字查看建议的条目，输入 exit 退出。"
 EXIT_WORDS = {"exit", "quit", "q", "退出", "再见"}
 CANCEL_WORDS = {"/cancel", "取消"}
 
@@ -32,7 +31,9 @@ class ConsoleChat:
         reply, self.state = self.conversation.respond(Inbound(line.strip(), channel=self.channel), self.state)
         self.write(reply.text)
         if reply.related and not reply.suggestions:
-            self.write(in_script("相关条目（输入数字查看）：\n", reply.script) + numbered([s.title for s in reply.related]))
+            self.write(
+                in_script("相关条目（输入数字查看）：\n", reply.script) + numbered([s.title for s in reply.related])
+            )
         return reply
 
     def loop(self, stream: TextIO) -> int:

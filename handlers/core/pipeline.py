@@ -22,9 +22,9 @@ from rules.vocabulary import TOPIC_LABELS
 
 log = logging.getLogger("zhibu.pipeline")
 
-MAX_CHARS = 500          # longer messages are read up to here
-MEMO_SIZE = 4096         # distinct recent questions whose replies are kept, per content version
-SUGGEST_MIN = 0.08       # raw score below which an entry is not even suggested
+MAX_CHARS = 500  # longer messages are read up to here
+MEMO_SIZE = 4096  # distinct recent questions whose replies are kept, per content version
+SUGGEST_MIN = 0.08  # raw score below which an entry is not even suggested
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Pending:
 class Reply:
     """Everything a channel needs to answer, plus what the query log records."""
 
-    kind: str                      # answer | situation | ask | decline | smalltalk | empty | invalid
+    kind: str  # answer | situation | ask | decline | smalltalk | empty | invalid
     text: str
     script: str = "simplified"
     entry_id: str | None = None
@@ -77,10 +77,15 @@ class Reply:
     def to_json(self, question: str) -> dict:
         """The CLI contract of `bot.py ask --json`."""
         return {
-            "question": question, "answer": self.text, "entry_id": self.entry_id,
-            "score": round(self.score, 4), "fallback": self.fallback,
+            "question": question,
+            "answer": self.text,
+            "entry_id": self.entry_id,
+            "score": round(self.score, 4),
+            "fallback": self.fallback,
             "suggestions": [{"entry_id": s.entry_id, "title": s.title} for s in self.suggestions],
-            "verdicts": list(self.verdicts), "script": self.script, "source": self.source,
+            "verdicts": list(self.verdicts),
+            "script": self.script,
+            "source": self.source,
             "latency_ms": round(self.latency_ms, 3),
         }
 
@@ -92,9 +97,9 @@ class Assistant:
         self._content = content
         self.querylog = querylog
         self.today = today
-        self.memo_size = memo_size   # 0: every question runs the whole pipeline (benchmarks of the pipeline)
-        self._memo = (None, None)    # (content, its memoized _answer)
-        self.on_swap = None          # callable(new content), e.g. to hand it to the other processes
+        self.memo_size = memo_size  # 0: every question runs the whole pipeline (benchmarks of the pipeline)
+        self._memo = (None, None)  # (content, its memoized _answer)
+        self.on_swap = None  # callable(new content), e.g. to hand it to the other processes
 
     @property
     def content(self) -> Content:
@@ -162,8 +167,9 @@ class Assistant:
             return Reply("empty", in_script(EMPTY_PROMPT, script), script=script, fallback=True)
         kind = smalltalk_kind(normalized)
         if kind:
-            return Reply("smalltalk", in_script(REPLIES[kind], script), script=script, normalized=normalized,
-                         pending=pending)
+            return Reply(
+                "smalltalk", in_script(REPLIES[kind], script), script=script, normalized=normalized, pending=pending
+            )
         situation = self._situation(content, folded, normalized, script, pending)
         if situation is not None:
             return situation
@@ -175,29 +181,36 @@ class Assistant:
             return replace(answer, text=answer.text + note, related=(), pending=pending)
         return _reask(pending, script, understood=False, normalized=normalized)
 
-    def _situation(self, content: Content, folded: str, normalized: str, script: str,
-                   pending: Pending | None) -> Reply | None:
+    def _situation(
+        self, content: Content, folded: str, normalized: str, script: str, pending: Pending | None
+    ) -> Reply | None:
         if content.engine is None:
             return None
         extraction = facts_from_text.extract(folded, self.today())
         topic, facts = extraction.topic, dict(extraction.facts)
         continued = bool(pending and topic in (None, pending.topic))
         if continued:
-            facts = {**pending.facts, **facts, **facts_from_text.fill_asked(pending.asked, folded, facts, today=self.today())}
+            facts = {
+                **pending.facts,
+                **facts,
+                **facts_from_text.fill_asked(pending.asked, folded, facts, today=self.today()),
+            }
             topic = pending.topic
         keep = pending if continued else None  # bad facts in a form's answer: the form stays open
         if extraction.problems:  # absurd or contradictory facts: say so, give no verdict
             body = "这些情况看起来不太对，请核对后再问：\n" + "\n".join(f"· {p}" for p in extraction.problems)
-            return Reply("invalid", in_script(body, script), script=script, fallback=True, normalized=normalized,
-                         pending=keep)
+            return Reply(
+                "invalid", in_script(body, script), script=script, fallback=True, normalized=normalized, pending=keep
+            )
         if topic is None or (continued and facts == pending.facts):  # nothing in it for the form
             return None
         try:
             verdicts = content.engine.evaluate(topic, facts, self.today())
         except ValueError as exc:
             body = f"这些情况看起来不太对，请核对后再问：\n{exc}"
-            return Reply("invalid", in_script(body, script), script=script, fallback=True, normalized=normalized,
-                         pending=keep)
+            return Reply(
+                "invalid", in_script(body, script), script=script, fallback=True, normalized=normalized, pending=keep
+            )
         if not verdicts:
             missing = content.engine.missing_facts(topic, facts)
             if not missing and continued:  # evaluable policies gave nothing: ask what the others need
@@ -210,8 +223,7 @@ class Assistant:
             nxt = _next_question(topic, facts, missing)
             lines = [facts_from_text.echo(facts)] if facts else []
             lines += ["还需要了解（回复即可）：", f"· {nxt.prompt}"]
-            return Reply("ask", in_script("\n".join(lines), script), script=script, normalized=normalized,
-                         pending=nxt)
+            return Reply("ask", in_script("\n".join(lines), script), script=script, normalized=normalized, pending=nxt)
         return self._verdict_reply(content, verdicts, facts, "" if continued else normalized, script)
 
     def _verdict_reply(self, content, verdicts, facts, normalized, script) -> Reply:
@@ -223,8 +235,17 @@ class Assistant:
             lines.append(f"相关规定：{ranked[0].title}")
         dicts = tuple(json.loads(json.dumps(v.to_dict(), ensure_ascii=False, default=str)) for v in verdicts)
         entry_id = related[0].entry_id if related else None
-        return Reply("situation", in_script("\n".join(lines), script), script=script, score=1.0, entry_id=entry_id,
-                     verdicts=dicts, source=verdicts[0].source, related=related, normalized=normalized)
+        return Reply(
+            "situation",
+            in_script("\n".join(lines), script),
+            script=script,
+            score=1.0,
+            entry_id=entry_id,
+            verdicts=dicts,
+            source=verdicts[0].source,
+            related=related,
+            normalized=normalized,
+        )
 
     def _lookup(self, content: Content, normalized: str, script: str) -> Reply:
         hint = content.kb.scope.outside_hint(normalized)
@@ -232,28 +253,57 @@ class Assistant:
         if not hint and ranked and ranked[0].accepted:
             top = ranked[0]
             return self._entry_reply(content, content.kb.by_id[top.entry_id], top.confidence, script, normalized)
-        suggestions = () if hint else tuple(
-            Suggestion(m.entry_id, in_script(m.title, script)) for m in ranked[:3] if m.raw >= SUGGEST_MIN)
+        suggestions = (
+            ()
+            if hint
+            else tuple(Suggestion(m.entry_id, in_script(m.title, script)) for m in ranked[:3] if m.raw >= SUGGEST_MIN)
+        )
         text = render.decline_text([s.title for s in suggestions], hint)
         score = ranked[0].confidence if ranked else 0.0
-        return Reply("decline", in_script(text, script), script=script, score=score, fallback=True,
-                     suggestions=suggestions, normalized=normalized)
+        return Reply(
+            "decline",
+            in_script(text, script),
+            script=script,
+            score=score,
+            fallback=True,
+            suggestions=suggestions,
+            normalized=normalized,
+        )
 
     def _entry_reply(self, content, entry, score, script, normalized) -> Reply:
-        related = tuple(Suggestion(r, in_script(content.kb.by_id[r].title, script))
-                        for r in entry.related if r in content.kb.by_id)
-        return Reply("answer", in_script(render.entry_text(entry), script), script=script, entry_id=entry.id,
-                     score=score, related=related, source=entry.source, normalized=normalized)
+        related = tuple(
+            Suggestion(r, in_script(content.kb.by_id[r].title, script)) for r in entry.related if r in content.kb.by_id
+        )
+        return Reply(
+            "answer",
+            in_script(render.entry_text(entry), script),
+            script=script,
+            entry_id=entry.id,
+            score=score,
+            related=related,
+            source=entry.source,
+            normalized=normalized,
+        )
 
     def _log(self, content: Content, inbound: Inbound, reply: Reply, latency_ms: float) -> str | None:
         if self.querylog is None:
             return None
         try:
             return self.querylog.log(
-                channel=inbound.channel, chat_id=inbound.chat_id, chat_type=inbound.chat_type,
-                user_id=inbound.user_id, text=inbound.text[:4000], normalized=reply.normalized,
-                script=reply.script, entry_id=reply.entry_id, score=reply.score, fallback=reply.fallback,
-                verdicts=list(reply.verdicts), latency_ms=latency_ms, kb_version=content.version)
+                channel=inbound.channel,
+                chat_id=inbound.chat_id,
+                chat_type=inbound.chat_type,
+                user_id=inbound.user_id,
+                text=inbound.text[:4000],
+                normalized=reply.normalized,
+                script=reply.script,
+                entry_id=reply.entry_id,
+                score=reply.score,
+                fallback=reply.fallback,
+                verdicts=list(reply.verdicts),
+                latency_ms=latency_ms,
+                kb_version=content.version,
+            )
         except Exception:  # the log must never stop an answer
             log.exception("query log failed")
             return None
