@@ -1,6 +1,6 @@
 """The only module that imports durable_rules: compile policies into a Host, evaluate situations.
 
-durable_rules traps handled here (see shared/architecture.md):
+durable_rules traps handled here (see docs/architecture.md, "durable_rules wrapped once"):
 - the situation is asserted as ONE fact (every matching rule fires), under a session id unique to the
   evaluation, and the session state is deleted afterwards (the 1,025th live session raises MemoryError);
 - actions take one argument and only record the rule id; all logic and wording live in Python;

@@ -40,7 +40,10 @@ WELCOME = ("您好，我是支部助手！我可以回答党支部工作的程�
            "也可以帮您核对具体情况，例如人数够不够、哪天转正、党费交多少。\n直接发文字提问即可，或点下面的例子：")
 NOT_TEXT_HINT = "我只能看懂文字。请用一句话描述您的问题，例如“预备期从哪天算”。"
 APOLOGY = "抱歉，处理您的消息时出了点问题，请稍后再试。"
-CONCURRENT_UPDATES = 8  # updates handled at once: a slow send (flood wait) must not hold up other chats
+# Updates handled at once. Through the local stand-in, 1 costs ~15% less CPU per update than 8 (measured),
+# but with Telegram's real round trip (tens to hundreds of ms per send) one at a time would cap the bot at a
+# few updates a second, and one flood wait would hold up every chat.
+CONCURRENT_UPDATES = 8
 ADMINS_ONLY = "这个命令只对管理员开放。"
 
 
