@@ -6,7 +6,7 @@ from pathlib import Path
 
 from common.problems import split_severity
 from handlers.content.content import load_content
-from handlers.content.build_worker import validate
+from handlers.content.build import validate
 
 
 def run_check(root: Path) -> tuple[bool, list[str]]:

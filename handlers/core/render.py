@@ -8,8 +8,10 @@ OUTCOME_LABELS = {"pass": "✅ 符合", "fail": "❌ 不符合", "warn": "⚠️
 UNVERIFIED_NOTE = "⚠️ 此条尚待核实，请以上级党组织的解释为准。"   # policies only, until they cite the registry
 LOCAL_NOTE = "ℹ️ 这是地方或基层做法，具体以所在地/上级党组织规定为准。"
 DECLINE = "抱歉，这个问题我没有把握回答，不想给您不准确的答案。"
-OUT_OF_SCOPE = ("我只回答党支部工作的程序性问题（入党程序、组织设置、三会一课、党费、换届选举、"
-                "组织关系等）。输入“帮助”查看我能回答什么。")
+OUT_OF_SCOPE = (
+    "我只回答党支部工作的程序性问题（入党程序、组织设置、三会一课、党费、换届选举、"
+    "组织关系等）。输入“帮助”查看我能回答什么。"
+)
 
 
 def entry_text(entry: Entry) -> str:

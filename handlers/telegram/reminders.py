@@ -83,7 +83,7 @@ class ReminderService:
             return await self._send(bot, delivery.chat_id, delivery.reminder_id, delivery.due_at, text)
 
     async def _send(self, bot, chat_id: int, reminder_id: str, due_at: datetime, text: str) -> int:
-        for attempt in range(SEND_ATTEMPTS):
+        for _attempt in range(SEND_ATTEMPTS):
             try:
                 message = await bot.send_message(chat_id, html.escape(text))
                 storage.mark_sent(self.db, chat_id, reminder_id, due_at, message.message_id)
