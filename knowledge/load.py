@@ -14,7 +14,7 @@ from knowledge.schema import Entry, parse_entries_file
 from knowledge.scope import SCOPE_FILE, Scope, load_scope
 
 SYNONYMS_FILE = "synonyms.yaml"
-SPECIAL_FILES = {SYNONYMS_FILE, "reminders.yaml", "scope.yaml"}
+SPECIAL_FILES = {SYNONYMS_FILE, "reminders.yaml", "scope.yaml", "holidays.yaml"}
 
 
 @dataclass(frozen=True)
