@@ -92,15 +92,24 @@ def replay(old: Content, new: Content, questions: list[str], today) -> list[Chan
     return changes
 
 
-def target_for(filename: str, data: bytes, root: Path) -> str | None:
-    """Where an uploaded file belongs: an existing file of that name, or by its top-level key."""
-    name = Path(filename).name
-    if not name.endswith((".yaml", ".yml")) or name.startswith("."):
-        return None
-    name = name[:-4] + ".yaml" if name.endswith(".yml") else name
+class UploadRefused(ValueError):
+    """An uploaded file's name cannot be placed; the message is for the admin (Chinese)."""
+
+
+def target_for(filename: str, data: bytes, root: Path) -> str:
+    """Where an uploaded file belongs: an existing file of that name (case-insensitively, so DUES.YAML is
+    knowledge/dues.yaml), or by its top-level key. UploadRefused for a name that is not a plain YAML file."""
+    name = Path(filename.replace("\\", "/")).name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or ext.lower() not in ("yaml", "yml") or not stem:
+        raise UploadRefused(f"文件名 {name} 不是 .yaml 文件，未处理。")
+    if name.startswith("."):
+        raise UploadRefused(f"文件名 {name} 以“.”开头（隐藏文件），未处理。请去掉开头的“.”后重新上传。")
+    name = stem + ".yaml"
     for folder in CONTENT_DIRS:
-        if (root / folder / name).exists():
-            return f"{folder}/{name}"
+        for existing in sorted((root / folder).glob("*.yaml")):
+            if existing.name.lower() == name.lower():
+                return f"{folder}/{existing.name}"
     head = data[:4000].decode("utf-8", errors="ignore")
     if "\npolicies:" in "\n" + head:
         return f"rules/{name}"
