@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
-from handlers.checks import run_check
-from knowledge.reminders import load_reminders
-from knowledge.schedule import next_occurrences
-from knowledge.workdays import load_holidays
+from handlers.content.checks import run_check
+from reminders.load import load_reminders
+from reminders.schedule import next_occurrences
+from reminders.workdays import load_holidays
 
 ROOT = Path(__file__).resolve().parent.parent
 SH = ZoneInfo("Asia/Shanghai")

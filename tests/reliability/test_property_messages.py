@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 
 from reliability_support import FULL, SIZES, BotProcess, Chat, FakeBotAPI, record, sends, wait_settled
 from fake_bot_api import render_html
-from handlers.pipeline import Assistant, Inbound
-from handlers.telegram_app import APOLOGY
-from handlers.telegram_render import html_parts, reply_keyboard
+from handlers.core.pipeline import Assistant, Inbound
+from handlers.telegram.app import APOLOGY
+from handlers.telegram.render import html_parts, reply_keyboard
 from rules.vocabulary import TOPIC_LABELS
 from reliability_strategies import MESSAGES
 from storage import QueryLog

@@ -7,9 +7,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from common.problems import split_severity
-from handlers.content import load_content
-from handlers.build_worker import validate
-from knowledge.workdays import coverage_warnings
+from handlers.content.content import load_content
+from handlers.content.build_worker import validate
+from reminders.workdays import coverage_warnings
 
 
 def run_check(root: Path, today: date | None = None) -> tuple[bool, list[str]]:
