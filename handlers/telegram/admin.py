@@ -37,6 +37,14 @@ def _admin_hash(svc, user_id):
     return svc.querylog.hash_user(user_id) if svc.querylog is not None else None
 
 
+def where(chat) -> str:
+    """Where a refused action came from, for the audit: a private chat's id is the user's Telegram id, which
+    is stored only hashed (in the audit's admin column), so it is not written here."""
+    if chat is None:
+        return "chat ?"
+    return "private chat" if chat.type == ChatType.PRIVATE else f"{chat.type} chat {chat.id}"
+
+
 async def _send(message, text: str, markup=None) -> None:
     parts = html_parts(text)
     for i, part in enumerate(parts):
@@ -48,7 +56,7 @@ async def _authorized(update: Update, context, action: str) -> bool:
     user = update.effective_user
     if user is not None and svc.settings.is_admin(user.id):
         return True
-    svc.admin.audit(f"refused:{action}", False, f"chat {update.effective_chat.id if update.effective_chat else '?'}",
+    svc.admin.audit(f"refused:{action}", False, where(update.effective_chat),
                     _admin_hash(svc, user.id if user else None))
     target = update.effective_message or (update.callback_query.message if update.callback_query else None)
     if target is not None:
