@@ -284,8 +284,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     kind, _, rest = data.partition(":")
     message = query.message
     if kind == "rm" and svc.reminders is not None:
-        await query.answer()
-        await svc.reminders.on_toggle(update, context, rest)
+        await svc.reminders.on_toggle(update, context, rest)  # answers the query itself (a toast if refused)
         return
     if kind in ("pub", "can"):
         await query.answer()
@@ -435,6 +434,7 @@ def build_application(svc: Services, polling: bool = True) -> Application:
     if svc.reminders is not None:
         app.add_handler(CommandHandler("remind", svc.reminders.cmd_remind, filters=~filters.UpdateType.EDITED))
         app.add_handler(CommandHandler("term", svc.reminders.cmd_term, filters=~filters.UpdateType.EDITED))
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, svc.reminders.on_migrate))
         app.job_queue.run_repeating(reminder_tick, interval=TICK_SECONDS, first=1, name="reminders")
     if svc.admin is not None:
         for name, callback in (("reload", telegram_admin.cmd_reload), ("kb", telegram_admin.cmd_kb),
