@@ -16,18 +16,17 @@ import argparse
 import atexit
 import json
 import logging
-import os
 import sys
 from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
-from handlers.content.checks import run_check  # noqa: E402
 from handlers.content.content import load_content  # noqa: E402
+from handlers.core.conversation import Conversation  # noqa: E402
 from handlers.core.pipeline import Assistant, Inbound  # noqa: E402
-from handlers.runtime import freeze_heap, open_querylog, setup_logging, use_fast_event_loop  # noqa: E402
-from handlers.settings import content_root, env_flag  # noqa: E402
+from handlers.runtime import freeze_heap, open_querylog, setup_logging  # noqa: E402
+from common.settings import content_root, env, env_flag  # noqa: E402
 
 # The folder holding knowledge/ and rules/ (admins' uploads and rollbacks write there).
 CONTENT_ROOT = content_root()
@@ -35,8 +34,10 @@ CONTENT_ROOT = content_root()
 log = logging.getLogger("zhibu")
 
 
-def load_or_exit(root: Path = CONTENT_ROOT):
-    content, problems = load_content(root)
+def load_or_exit(root: Path = CONTENT_ROOT, run_cases: bool = True):
+    """The content, or exit with its problems. `run_cases=False` (one-off commands): skip the policies'
+    golden cases, which `bot.py check` and every start of the bot run."""
+    content, problems = load_content(root, run_cases=run_cases)
     if content is None:
         for problem in problems:
             print(problem, file=sys.stderr)
@@ -45,10 +46,10 @@ def load_or_exit(root: Path = CONTENT_ROOT):
 
 
 def build_assistant(root: Path = CONTENT_ROOT, log_queries: bool = False) -> Assistant:
-    querylog = open_querylog() if log_queries else None
+    querylog = open_querylog(retention=False) if log_queries else None  # `bot.py run` and `purge` apply it
     if querylog is not None:
         atexit.register(querylog.close)  # flush queued rows on a clean shutdown
-    return Assistant(load_or_exit(root), querylog)
+    return Assistant(load_or_exit(root, run_cases=False), querylog)
 
 
 def _print_json(obj: dict) -> None:
@@ -60,7 +61,7 @@ def cmd_ask(args) -> int:
     if args.batch:
         return ask_batch(assistant, args.batch)
     question = " ".join(args.text)
-    reply = assistant.respond(Inbound(question, channel="cli"))
+    reply, _ = Conversation(assistant).respond(Inbound(question, channel="cli"))
     if args.json:
         _print_json(reply.to_json(question))
     else:
@@ -70,6 +71,7 @@ def cmd_ask(args) -> int:
 
 def ask_batch(assistant: Assistant, path: str) -> int:
     """One question per line in, one JSON object per line out, same order; bad lines get a fallback object."""
+    conversation = Conversation(assistant)
     stream = sys.stdin.buffer if path == "-" else open(path, "rb")
     with stream:
         for number, raw in enumerate(stream, 1):
@@ -82,7 +84,7 @@ def ask_batch(assistant: Assistant, path: str) -> int:
                              "verdicts": [], "script": "simplified", "source": None, "latency_ms": 0.0,
                              "error": f"line {number}: invalid UTF-8 at byte {exc.start}"})
                 continue
-            reply = assistant.respond(Inbound(question, channel="cli"))
+            reply, _ = conversation.respond(Inbound(question, channel="cli"))  # each line on its own
             _print_json(reply.to_json(question))
     return 0
 
@@ -93,7 +95,7 @@ def cmd_chat(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from handlers.settings import SettingsError, load_settings
+    from common.settings import SettingsError, load_settings
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -120,7 +122,7 @@ def run_telegram(settings, args) -> int:
     from handlers.telegram.reminders import ReminderService
     from reminders.planner import grace_from_hours
     try:
-        grace = grace_from_hours(os.environ.get("ZHIBU_REMINDER_GRACE_HOURS"))
+        grace = grace_from_hours(env("ZHIBU_REMINDER_GRACE_HOURS"))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -132,23 +134,12 @@ def run_telegram(settings, args) -> int:
     db = storage.open_db(storage.default_db_path())
     admin = ContentAdmin(CONTENT_ROOT, assistant, db)
     watch = env_flag("ZHIBU_WATCH")
-    if settings.admin_ids or watch:  # someone can reload: start the build worker now, not at the first /reload
-        admin.warm_up()
     webhook = getattr(args, "webhook", None)
-    sharded = settings.workers > 1 and not webhook
-    if settings.workers > 1 and webhook:
-        log.warning("ZHIBU_WORKERS applies to long polling; the webhook server runs in one process")
-    from handlers.telegram.workers import per_process, run_primary
-    app = build_application(Services(assistant, per_process(settings) if sharded else settings, querylog,
-                                     stats_text, reminders, admin, watch), polling=not sharded)
+    app = build_application(Services(assistant, settings, querylog, stats_text, reminders, admin, watch))
     from telegram.error import InvalidToken
-    use_fast_event_loop()
     freeze_heap()
     try:
-        if sharded:
-            import asyncio
-            asyncio.run(run_primary(app, app.bot_data["zhibu"]))
-        elif webhook:
+        if webhook:
             app.run_webhook(listen="0.0.0.0", port=args.port, webhook_url=webhook,
                             allowed_updates=Update.ALL_TYPES)
         else:
@@ -162,6 +153,7 @@ def run_telegram(settings, args) -> int:
 
 
 def cmd_check(args) -> int:
+    from handlers.content.checks import run_check
     root = Path(args.dir).resolve() if args.dir else CONTENT_ROOT
     ok, lines = run_check(root)
     for line in lines:

@@ -19,7 +19,7 @@ from telegram.ext import AIORateLimiter, ExtBot  # noqa: E402
 import storage  # noqa: E402
 from handlers.content.content import load_content  # noqa: E402
 from handlers.core.pipeline import Assistant  # noqa: E402
-from handlers.settings import Settings  # noqa: E402
+from common.settings import Settings  # noqa: E402
 from handlers.telegram.reminders import ReminderService  # noqa: E402
 
 SUBSCRIBED = datetime(2026, 10, 20, tzinfo=timezone.utc)

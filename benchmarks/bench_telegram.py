@@ -1,4 +1,9 @@
-"""End-to-end Telegram throughput: updates/s through PTB to sendMessage, and update-to-reply latency."""
+"""End-to-end Telegram throughput: updates/s through PTB to sendMessage, latency, idle memory, against stock PTB.
+
+`python -m benchmarks.bench_telegram`: one `bot.py run` process and the simplest stock python-telegram-bot
+FAQ bot (benchmarks/reference_bot.py: exact-match dict lookup, default transport), each driven through the
+local Bot API stand-in (tests/fake_bot_api.py) with the same updates.
+"""
 
 from __future__ import annotations
 
@@ -56,17 +61,38 @@ def workload(kind: str, updates: int, seed: int = 7) -> list[str]:
     return list(dict.fromkeys(variants))[:updates]
 
 
-def _start(api: FakeBotAPI, db: str, workers: int = 1) -> subprocess.Popen:
+def _env(api: FakeBotAPI, db: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIBU_", "TELEGRAM_"))}
     # The limiter's caps are Telegram's (30/s); measure the bot itself with them off.
-    env.update(TELEGRAM_BOT_TOKEN=api.token, ZHIBU_API_BASE_URL=api.base_url, ZHIBU_API_BASE_FILE_URL=api.base_file_url,
-               ZHIBU_DB=db, ZHIBU_RATE_PER_SECOND="0", ZHIBU_GROUP_RATE_PER_MINUTE="0", ZHIBU_WORKERS=str(workers))
+    env.update(
+        TELEGRAM_BOT_TOKEN=api.token,
+        ZHIBU_API_BASE_URL=api.base_url,
+        ZHIBU_API_BASE_FILE_URL=api.base_file_url,
+        ZHIBU_DB=db,
+        ZHIBU_RATE_PER_SECOND="0",
+        ZHIBU_GROUP_RATE_PER_MINUTE="0",
+    )
+    return env
+
+
+def _start(api: FakeBotAPI, db: str, command: list[str]) -> subprocess.Popen:
     since = len(api.call_log)
-    proc = subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "run"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    api.wait_for(lambda m, _: m == "setMyCommands", timeout=60, since=since)
+    proc = subprocess.Popen(command, env=_env(api, db), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    api.wait_for(lambda m, _: m in ("setMyCommands", "getUpdates"), timeout=60, since=since)
     time.sleep(2)  # let start-up work in the background (the query log's first writes) settle
     return proc
+
+
+BOT = [sys.executable, str(ROOT / "bot.py"), "run"]
+REFERENCE = [sys.executable, str(ROOT / "benchmarks" / "reference_bot.py")]
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def _sends(api: FakeBotAPI, since: int) -> list:
@@ -85,8 +111,7 @@ def burst(api: FakeBotAPI, texts: list[str], users: int) -> dict:
         time.sleep(0.05)
     sends = _sends(api, since)
     elapsed = max(c.t for c in sends) - started if sends else float("inf")
-    return {"updates": len(texts), "answered": len(sends), "seconds": elapsed,
-            "updates_per_s": len(sends) / elapsed}
+    return {"updates": len(texts), "answered": len(sends), "seconds": elapsed, "updates_per_s": len(sends) / elapsed}
 
 
 def latency(api: FakeBotAPI, texts: list[str]) -> list[float]:
@@ -102,51 +127,55 @@ def latency(api: FakeBotAPI, texts: list[str]) -> list[float]:
     return out
 
 
-def one_round(updates: int, users: int, samples: int, seed: int, workers: int) -> dict:
-    """One fresh bot (ZHIBU_WORKERS=workers): latency one message at a time (each text new, so never from the
-    memo), then a burst of the `mixed` workload and a burst of the `distinct` one."""
+def one_round(updates: int, users: int, samples: int, seed: int) -> dict:
+    """A fresh bot and a fresh reference bot, each through its own stand-in: idle memory, latency one message
+    at a time, then a burst of `distinct` texts (every one new: the whole matcher and rules pipeline) and one
+    of the `mixed` workload (repeats, as an FAQ sees them)."""
     fresh = workload("distinct", updates + samples + 20, seed=seed)  # one shuffle, cut into disjoint parts
-    warm, timed_texts, distinct = fresh[:20], fresh[20:20 + samples], fresh[20 + samples:]
-    with FakeBotAPI() as api, tempfile.TemporaryDirectory() as tmp:
-        proc = _start(api, os.path.join(tmp, "bench.db"), workers)
-        try:
-            latency(api, warm)
-            lat = latency(api, timed_texts)
-            mixed = burst(api, workload("mixed", updates, seed=seed), users)
-            distinct = burst(api, distinct, users)
-        finally:
-            proc.terminate()
-            proc.wait(60)
-    return {"latency_p50_ms": percentile(lat, 50) * 1000, "latency_p99_ms": percentile(lat, 99) * 1000,
-            "mixed": mixed, "distinct": distinct}
+    warm, timed_texts, distinct = fresh[:20], fresh[20 : 20 + samples], fresh[20 + samples :]
+    out = {}
+    for name, command in (("bot", BOT), ("reference", REFERENCE)):
+        with FakeBotAPI() as api, tempfile.TemporaryDirectory() as tmp:
+            proc = _start(api, os.path.join(tmp, "bench.db"), command)
+            try:
+                idle = rss_mb(proc.pid)
+                latency(api, warm)
+                lat = latency(api, timed_texts)
+                out[name] = {
+                    "idle_rss_mb": idle,
+                    "latency_p50_ms": percentile(lat, 50) * 1000,
+                    "latency_p99_ms": percentile(lat, 99) * 1000,
+                    "distinct": burst(api, distinct, users),
+                    "mixed": burst(api, workload("mixed", updates, seed=seed), users),
+                }
+            finally:
+                proc.terminate()
+                proc.wait(60)
+    return out
 
 
-PROCESS_COUNTS = (1, 2)  # ZHIBU_WORKERS: one process, and one per core of this 2-core machine
-
-
-def run(updates: int = 3000, users: int = 500, samples: int = 300, rounds: int = 3) -> dict:
-    """For each process count, the median of `rounds` rounds, each in a fresh bot (this shared 2-core
-    machine's speed drifts by ±30% within minutes); every round's figures are listed too. Rounds of the
-    process counts alternate, so a slow spell of the machine does not land on one of them only."""
-    done: dict[int, list] = {n: [] for n in PROCESS_COUNTS}
-    for r in range(rounds):
-        for n in PROCESS_COUNTS:
-            done[n].append(one_round(updates, users, samples, seed=11 + r, workers=n))
-    out: dict = {"users": users, "pool_questions": len(question_pool()), "rounds": rounds}
-    label = {n: f"{n} process" + ("es" if n > 1 else "") for n in PROCESS_COUNTS}
-    for n, runs in done.items():
-        out[f"latency_p50_ms ({label[n]})"] = statistics.median(r["latency_p50_ms"] for r in runs)
-        out[f"latency_p99_ms ({label[n]})"] = statistics.median(r["latency_p99_ms"] for r in runs)
-    for kind in ("mixed", "distinct"):
-        for n, runs in done.items():
-            out[f"{kind}, {label[n]}"] = {
-                "updates": updates,
-                "updates_per_s": statistics.median(r[kind]["updates_per_s"] for r in runs),
-                "all_answered": all(r[kind]["answered"] == updates for r in runs),
-                "per_round": " / ".join(f"{r[kind]['updates_per_s']:.0f}" for r in runs)}
+def run(updates: int = 3000, users: int = 500, samples: int = 200, rounds: int = 3) -> dict:
+    """The median of `rounds` rounds (this shared 2-core machine's speed drifts by ±30% within minutes); the
+    bot and the stock-PTB reference bot alternate within each round, so a slow spell hits both."""
+    runs = [one_round(updates, users, samples, seed=11 + r) for r in range(rounds)]
+    out: dict = {"users": users, "pool_questions": len(question_pool()), "rounds": rounds, "updates per burst": updates}
+    for name, label in (("bot", "zhibu-bot, 1 process"), ("reference", "stock PTB FAQ bot")):
+        out[f"idle RSS MB ({label})"] = statistics.median(r[name]["idle_rss_mb"] for r in runs)
+        out[f"latency_p50_ms ({label})"] = statistics.median(r[name]["latency_p50_ms"] for r in runs)
+        out[f"latency_p99_ms ({label})"] = statistics.median(r[name]["latency_p99_ms"] for r in runs)
+    for kind in ("distinct", "mixed"):
+        for name, label in (("bot", "zhibu-bot, 1 process"), ("reference", "stock PTB FAQ bot")):
+            out[f"{kind}, {label}"] = {
+                "updates_per_s": statistics.median(r[name][kind]["updates_per_s"] for r in runs),
+                "all_answered": all(r[name][kind]["answered"] == updates for r in runs),
+                "per_round": " / ".join(f"{r[name][kind]['updates_per_s']:.0f}" for r in runs),
+            }
+        ratios = [r["bot"][kind]["updates_per_s"] / r["reference"][kind]["updates_per_s"] for r in runs]
+        out[f"{kind}: zhibu-bot / stock PTB, updates/s ratio"] = statistics.median(ratios)
     return out
 
 
 if __name__ == "__main__":
     import json
-    print(json.dumps(run(), indent=2))
+
+    print(json.dumps(run(), indent=2, ensure_ascii=False))

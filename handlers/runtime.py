@@ -1,47 +1,35 @@
-"""Process set-up shared by the bot's entry point and its update workers: logging, the query log, the event
-loop, and the garbage collector."""
+"""Process set-up for the bot's entry point: logging, the query log, and the garbage collector."""
 
 from __future__ import annotations
 
 import gc
 import logging
-import os
 from datetime import datetime, timezone
+
+from common.settings import env
 
 log = logging.getLogger("zhibu")
 
 
 def setup_logging() -> None:
-    level = os.environ.get("ZHIBU_LOG_LEVEL", "WARNING").upper()
+    level = (env("ZHIBU_LOG_LEVEL") or "WARNING").upper()
     logging.basicConfig(level=getattr(logging, level, logging.WARNING),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for transport in ("httpx", "aiohttp"):  # an HTTP library's request log would show the bot token in URLs
-        logging.getLogger(transport).setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request log would show the bot token in URLs
 
 
-def open_querylog():
+def open_querylog(retention: bool = True):
     """The query log at ZHIBU_DB, with retention applied; None (and a warning) if storage is unusable."""
     import storage
     path = storage.default_db_path()
     try:
         querylog = storage.QueryLog(path)
-        if querylog.db is None:
+        if retention and querylog.db is None:
             storage.apply_retention(storage.open_db(path), datetime.now(timezone.utc))
         return querylog
     except Exception as exc:  # storage faults never stop answers
         log.warning("query log unavailable (%s): answering without logging", exc)
         return None
-
-
-def use_fast_event_loop() -> None:
-    """uvloop's event loop (libuv, in C) under PTB where it is installed (not on Windows): the Telegram
-    benchmark spends a fifth of its time in asyncio's own loop and transports, and uvloop halves that."""
-    try:
-        import uvloop
-    except ImportError:
-        return
-    import asyncio
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
 def freeze_heap() -> None:

@@ -49,10 +49,15 @@ def fold(text: str) -> str:
     return to_simplified(unicodedata.normalize("NFKC", text).lower())
 
 
+def normalize_folded(folded: str) -> str:
+    """normalize_text for a text already passed through fold() (the pipeline folds each message once)."""
+    folded = numerals_to_digits(_HTML_TAG.sub(" ", folded))
+    return " ".join(_LONE_DOT.sub(" ", _NON_CONTENT.sub(" ", folded)).split())
+
+
 def normalize_text(text: str) -> str:
     """The one normalization for matching: folded, HTML tags dropped, numerals as digits, punctuation as spaces."""
-    folded = numerals_to_digits(_HTML_TAG.sub(" ", fold(text)))
-    return " ".join(_LONE_DOT.sub(" ", _NON_CONTENT.sub(" ", folded)).split())
+    return normalize_folded(fold(text))
 
 
 # The same patterns for texts joined by "\n": they never match across the separator.

@@ -14,7 +14,6 @@ from functools import lru_cache
 
 import re
 
-from pypinyin import Style, pinyin
 
 RUN_MEMO = 16384  # distinct runs of Chinese characters whose repair is remembered, per fixer
 WINDOW_MEMO = 65536  # distinct windows (2-8 characters) whose repair is remembered, per fixer
@@ -26,6 +25,8 @@ def readings(char: str) -> frozenset[str]:
     """Toneless pinyin readings of one character (empty for non-Chinese)."""
     if not ("\u4e00" <= char <= "\u9fff"):
         return frozenset()
+    from pypinyin import Style, pinyin  # on first use: its dictionaries are ~0.3 s of a cold start
+
     return frozenset(pinyin(char, style=Style.NORMAL, heteronym=True)[0])
 
 

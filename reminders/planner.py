@@ -3,7 +3,7 @@
 `plan_deliveries` looks at every enabled subscription and returns the occurrences due in a window, each
 marked as an on-time send, a catch-up or a miss. It reads no clock and no database: the caller passes the
 subscriptions and chat settings (storage.subscriptions / storage.all_chat_settings fit the protocols below),
-claims each delivery in storage (exactly once per chat, reminder and occurrence), and sends what it won.
+claims each delivery in storage (at most once per chat, reminder and occurrence), and sends what it won.
 
 - At start-up call it with ``since=None``: it looks back `lookback` (never before the subscription was
   last switched on) so occurrences missed while the bot was down are found. Those at most `grace` late

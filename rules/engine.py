@@ -131,15 +131,19 @@ class Engine:
         verdicts.sort(key=lambda v: (-v.priority, order[v.rule_id]))
         return verdicts
 
-    def missing_facts(self, topic: str, facts: dict) -> list[tuple[str, str]]:
-        """The facts to ask for when no policy of the topic can be evaluated yet, with their prompts."""
+    def missing_facts(self, topic: str, facts: dict, untried: bool = False) -> list[tuple[str, str]]:
+        """The facts to ask for when no policy of the topic can be evaluated yet, with their prompts.
+
+        `untried=True` (the facts so far gave no verdict): the facts the closest policy not yet evaluable
+        lacks, even when others could be evaluated."""
         self._check_topic(topic)
         present = {name for name, value in facts.items() if value is not None}
         candidates = self._topics.get(topic, ())
-        if not candidates or any(set(p.need_names) <= present for p in candidates):
+        open_ = [p for p in candidates if not set(p.need_names) <= present]
+        if not open_ or (len(open_) < len(candidates) and not untried):
             return []
         order = {p.id: i for i, p in enumerate(candidates)}
-        best = min(candidates, key=lambda p: (sum(n not in present for n in p.need_names), -p.priority, order[p.id]))
+        best = min(open_, key=lambda p: (sum(n not in present for n in p.need_names), -p.priority, order[p.id]))
         return [(name, prompt) for name, prompt in best.needs if name not in present]
 
     def why_not(self, topic: str, facts: dict, rule_id: str, today: dt.date | None = None) -> tuple[str, ...]:

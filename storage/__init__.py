@@ -42,7 +42,7 @@ __all__ = [
     "stats",
 ]
 
-# Reminders (issue 6): subscriptions, chat settings and the exactly-once ledger.
+# Reminders (issue 6): subscriptions, chat settings and the at-most-once delivery ledger.
 from .migrations import CHAT_SETTINGS_COLUMNS, REMINDER_SENT_COLUMNS, SUBSCRIPTION_COLUMNS  # noqa: E402
 from .reminders import (  # noqa: E402
     DEFAULT_STALE_AFTER,

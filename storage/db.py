@@ -11,6 +11,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from common.settings import env
+
 from .migrations import migrations
 
 DEFAULT_DB_PATH = "data/zhibu.db"
@@ -23,7 +25,7 @@ _migrate_lock = threading.Lock()
 
 def default_db_path() -> str:
     """Return the database path from ``ZHIBU_DB`` (default ``data/zhibu.db``)."""
-    return os.environ.get("ZHIBU_DB") or DEFAULT_DB_PATH
+    return env("ZHIBU_DB") or DEFAULT_DB_PATH
 
 
 def is_memory_path(path: str | os.PathLike | None) -> bool:

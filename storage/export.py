@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import os
 from datetime import date, datetime
 from typing import Literal, TextIO
 
 from sqlite_utils import Database
+
+from common.settings import env
 
 from .migrations import QUERY_COLUMNS
 from .timeutil import as_aware, cutoff_iso, day_start_iso
@@ -78,7 +79,7 @@ def retention_days() -> int | None:
 
     A value that is not a whole number is reported and the default is used.
     """
-    raw = os.environ.get("ZHIBU_RETENTION_DAYS", "").strip()
+    raw = env("ZHIBU_RETENTION_DAYS").strip()
     if not raw:
         return DEFAULT_RETENTION_DAYS
     try:

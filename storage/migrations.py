@@ -92,7 +92,7 @@ CHAT_SETTINGS_COLUMNS: dict[str, type] = {
 
 @migrations(name="m002_reminders")
 def m002_reminders(db: Database) -> None:
-    """Create `subscriptions`, `reminders_sent` (exactly-once keys) and `chat_settings` (issue 6)."""
+    """Create `subscriptions`, `reminders_sent` (at-most-once keys) and `chat_settings` (issue 6)."""
     db["subscriptions"].create(SUBSCRIPTION_COLUMNS, pk=("chat_id", "reminder_id"), if_not_exists=True,
                                not_null={"enabled", "created_at", "updated_at"}, defaults={"enabled": 1})
     db["subscriptions"].create_index(["reminder_id"], if_not_exists=True)

@@ -1,4 +1,4 @@
-"""Reminder subscriptions, per-chat settings and the exactly-once ledger of sends (`reminders_sent`).
+"""Reminder subscriptions, per-chat settings and the at-most-once ledger of sends (`reminders_sent`).
 
 Delivery is **at most once** per (chat, reminder, occurrence): `claim()` commits a `pending` row *before*
 the message is sent, and that row blocks every later claim of the same occurrence, in this process or after

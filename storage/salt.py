@@ -8,6 +8,8 @@ import os
 import secrets
 from pathlib import Path
 
+from common.settings import env
+
 from .db import is_memory_path
 
 log = logging.getLogger("zhibu.storage")
@@ -22,9 +24,9 @@ def load_salt(db_path: str | os.PathLike | None) -> bytes:
     An in-memory database gets a random salt per process. If the salt file cannot be created (a read-only
     folder), a per-process salt is used with a warning: ids stay private, only hashes change across restarts.
     """
-    env = os.environ.get("ZHIBU_SALT")
-    if env:
-        return env.encode("utf-8")
+    configured = env("ZHIBU_SALT")
+    if configured:
+        return configured.encode("utf-8")
     if is_memory_path(db_path):
         return _process_salt
     salt_file = Path(f"{os.fspath(db_path)}.salt")

@@ -13,7 +13,16 @@ from common.yamlload import MAX_DEPTH, parse_yaml
 from handlers.content.admin import StaleCandidate, UploadRefused, target_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_content_admin import NEW_ENTRY, NEW_FILE, fresh  # noqa: E402,F401  (the fixture)
+from test_content_admin import NEW_ENTRY, NEW_FILE, Setup, copy_content, load  # noqa: E402
+
+
+@pytest.fixture
+def live(tmp_path):
+    """A private copy of the shipped content, loaded and live, with a baseline version recorded."""
+    root = copy_content(tmp_path / "root")
+    setup = Setup(root, load(root))
+    setup.admin.record_baseline()
+    return setup
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -48,8 +57,8 @@ def test_upload_names_that_cannot_be_placed(name, message):
         target_for(name, b"", Path("."))
 
 
-def test_a_candidate_built_before_another_publish_is_refused(fresh):
-    s = fresh
+def test_a_candidate_built_before_another_publish_is_refused(live):
+    s = live
     a = s.admin.candidate({NEW_FILE: NEW_ENTRY})
     b = s.admin.candidate({"knowledge/synonyms.yaml": b"version: 1\ngroups: []\n"})
     assert a.ok and b.ok
@@ -60,8 +69,8 @@ def test_a_candidate_built_before_another_publish_is_refused(fresh):
     assert s.assistant.content is b.content
 
 
-def test_a_candidate_is_refused_after_the_files_changed_on_disk(fresh):
-    s = fresh
+def test_a_candidate_is_refused_after_the_files_changed_on_disk(live):
+    s = live
     a = s.admin.candidate({NEW_FILE: NEW_ENTRY})
     path = s.root / "knowledge" / "dues.yaml"
     path.write_bytes(path.read_bytes() + b"\n# edited by hand\n")
@@ -70,8 +79,8 @@ def test_a_candidate_is_refused_after_the_files_changed_on_disk(fresh):
     assert path.read_bytes().endswith(b"# edited by hand\n")
 
 
-def test_rebuilt_on_the_new_version_it_publishes(fresh):
-    s = fresh
+def test_rebuilt_on_the_new_version_it_publishes(live):
+    s = live
     s.admin.publish(s.admin.candidate({"knowledge/synonyms.yaml": b"version: 1\ngroups: []\n"}))
     again = s.admin.candidate({NEW_FILE: NEW_ENTRY})
     s.admin.publish(again)
@@ -82,8 +91,8 @@ def test_rebuilt_on_the_new_version_it_publishes(fresh):
     ("knowledge/synonyms.yaml", b"version: 1\ngroups: []\n", "同义词组删除 67"),
     ("knowledge/holidays.yaml", None, "节假日年份新增 1：2027"),
 ])
-def test_the_diff_sees_synonyms_and_holidays(fresh, path, data, line):
-    s = fresh
+def test_the_diff_sees_synonyms_and_holidays(live, path, data, line):
+    s = live
     if data is None:
         data = (s.root / path).read_bytes() + (
             "  2027:\n    source: 测试用通知（虚构）\n    holidays:\n      - {name: 元旦, from: 2027-01-01}\n").encode()

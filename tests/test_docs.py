@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot import parser
+from common.settings import ENV_VARS
 from knowledge.schema import ENTRY_FIELDS
 from rules.vocabulary import FACTS, TOPICS
 
@@ -31,3 +32,16 @@ def test_every_cli_command_is_in_the_readme():
 @pytest.mark.parametrize("field", list(ENTRY_FIELDS))
 def test_every_entry_field_is_documented(field):
     assert f"| `{field}` |" in (DOCS / "knowledge-format.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(ENV_VARS))
+def test_every_environment_variable_is_in_the_readme_and_env_example(name):
+    assert f"`{name}`" in README
+    assert f"\n{name}=" in (DOCS.parent / ".env.example").read_text(encoding="utf-8")
+
+
+def test_the_readme_documents_no_variable_the_bot_does_not_read():
+    import re
+    documented = set(re.findall(r"\| `((?:ZHIBU|TELEGRAM)_[A-Z_]+)`", README))
+    documented |= set(re.findall(r"`, `((?:ZHIBU|TELEGRAM)_[A-Z_]+)` \|", README))
+    assert documented <= set(ENV_VARS)

@@ -11,7 +11,7 @@ from telegram.error import ChatMigrated
 
 import storage
 from handlers.core.pipeline import Assistant
-from handlers.settings import Settings
+from common.settings import Settings
 from handlers.telegram.reminders import ReminderService
 from reminders.commands import months_until, reminder_id, send_time, term_args
 

@@ -11,7 +11,7 @@ from telegram.error import ChatMigrated, Forbidden, RetryAfter
 
 import storage
 from handlers.core.pipeline import Assistant
-from handlers.settings import Settings
+from common.settings import Settings
 from handlers.telegram.reminders import ReminderService
 
 GROUP = -100123

@@ -54,14 +54,9 @@ def db(tmp_path_factory):
     return tmp_path_factory.mktemp("e2e") / "zhibu.db"
 
 
-# Every scripted conversation runs against one process and against two (ZHIBU_WORKERS=2: the primary polls
-# and routes, a worker process answers half of the private chats; chat ids below alternate in parity).
-PROCESSES = pytest.mark.parametrize("workers", [1, 2], ids=["1-process", "2-processes"])
-
-
-@pytest.fixture(scope="module", params=[1, 2], ids=["1-process", "2-processes"])
-def bot(request, api, db):
-    proc = start_bot(api, db, ZHIBU_WORKERS=str(request.param))
+@pytest.fixture(scope="module")
+def bot(api, db):
+    proc = start_bot(api, db)
     yield proc
     stop_bot(proc)
 
@@ -245,12 +240,11 @@ def test_malformed_token_exits_2_with_one_line():
     assert result.stderr.decode().strip().count("\n") == 0 and "malformed" in result.stderr.decode()
 
 
-@PROCESSES
-def test_graceful_shutdown_flushes_the_query_log(tmp_path, workers):
+def test_graceful_shutdown_flushes_the_query_log(tmp_path):
     db = tmp_path / "flush.db"
     with FakeBotAPI() as own_api:  # its own server: the module's bot must not take these updates
-        proc = start_bot(own_api, db, ZHIBU_WORKERS=str(workers))
-        chats = [Chat(own_api), Chat(own_api)]  # consecutive ids: one per process when there are two
+        proc = start_bot(own_api, db)
+        chats = [Chat(own_api), Chat(own_api)]
         for text in ("入党年龄", "预备期多长", "今天天气怎么样"):
             for chat in chats:
                 chat.ask(text)
@@ -335,11 +329,10 @@ def copy_content(root: Path) -> Path:
     return root
 
 
-@PROCESSES
-def test_admin_upload_publish_broken_upload_refusals_and_rollback(tmp_path, workers):
+def test_admin_upload_publish_broken_upload_refusals_and_rollback(tmp_path):
     root = copy_content(tmp_path / "content")
     with FakeBotAPI() as own_api:
-        proc = start_bot(own_api, tmp_path / "admin.db", ZHIBU_CONTENT_ROOT=str(root), ZHIBU_WORKERS=str(workers))
+        proc = start_bot(own_api, tmp_path / "admin.db", ZHIBU_CONTENT_ROOT=str(root))
         try:
             admin = Chat(own_api, user_id=ADMIN)
             admin.id = ADMIN

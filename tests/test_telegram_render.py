@@ -1,12 +1,11 @@
 """HTML rendering, splitting and keyboards for Telegram; settings validation."""
 
 import html
-import os
 
 import pytest
 
 from handlers.core.pipeline import Inbound, Reply, Suggestion
-from handlers.settings import SettingsError, load_settings
+from common.settings import SettingsError, load_settings
 from handlers.telegram.render import MAX_MESSAGE, html_parts, reply_keyboard, split_text, to_html
 
 
@@ -53,9 +52,6 @@ def test_decline_offers_did_you_mean_buttons():
     ({"ZHIBU_ADMIN_IDS": "12,abc"}, "ZHIBU_ADMIN_IDS: 'abc' is not a Telegram user id"),
     ({"ZHIBU_TZ": "Mars/Base"}, "ZHIBU_TZ='Mars/Base' is not a known time zone"),
     ({"ZHIBU_RATE_PER_SECOND": "-1"}, "ZHIBU_RATE_PER_SECOND must be ≥ 0"),
-    ({"ZHIBU_WORKERS": "0"}, "ZHIBU_WORKERS='0': expected a number of processes from 1 to 64, or auto"),
-    ({"ZHIBU_WORKERS": "two"}, "ZHIBU_WORKERS='two'"),
-    ({"ZHIBU_WORKERS": "65"}, "ZHIBU_WORKERS='65'"),
 ])
 def test_bad_settings_give_one_clear_line(env, message):
     with pytest.raises(SettingsError, match=message.replace("(", r"\(")):
@@ -65,31 +61,3 @@ def test_bad_settings_give_one_clear_line(env, message):
 def test_settings_parse():
     s = load_settings({"TELEGRAM_BOT_TOKEN": "123456:ABCDEFGHIJ", "ZHIBU_ADMIN_IDS": "1, 2", "ZHIBU_TZ": "Asia/Shanghai"})
     assert s.admin_ids == {1, 2} and s.is_admin(2) and not s.is_admin(3) and not s.is_admin(None)
-    assert s.workers == 1
-
-
-@pytest.mark.parametrize("raw, expected", [("", 1), ("1", 1), ("3", 3), (" 2 ", 2), ("auto", os.cpu_count() or 1),
-                                           ("AUTO", os.cpu_count() or 1)])
-def test_workers_setting(raw, expected):
-    assert load_settings({"ZHIBU_WORKERS": raw}).workers == expected
-
-
-def test_each_process_gets_its_share_of_the_rate_cap():
-    from handlers.telegram.workers import per_process
-    s = load_settings({"ZHIBU_WORKERS": "3", "ZHIBU_RATE_PER_SECOND": "30"})
-    assert per_process(s).rate_per_second == 10 and per_process(s).workers == 3
-    assert per_process(load_settings({"ZHIBU_WORKERS": "3", "ZHIBU_RATE_PER_SECOND": "0"})).rate_per_second == 0
-
-
-@pytest.mark.parametrize("reply", [
-    Reply("answer", "x", query_id="q" * 32, related=(Suggestion("admission.sponsors", "入党介绍人<b>"),)),
-    Reply("decline", "x", fallback=True, suggestions=(Suggestion("a.b", "甲" * 40), Suggestion("c.d", "乙"))),
-    Reply("situation", "x", query_id="q1"),
-    Reply("decline", "x", fallback=True),
-    Reply("answer", "x", related=(Suggestion("x" * 70, "too long for callback data"),)),
-])
-def test_the_json_keyboard_the_answer_path_sends_is_the_ptb_keyboard(reply):
-    import json
-    from handlers.telegram.render import reply_keyboard_json
-    markup, sent = reply_keyboard(reply), reply_keyboard_json(reply)
-    assert (json.loads(sent) if sent else None) == (markup.to_dict() if markup else None)

@@ -1,4 +1,6 @@
-"""Admin commands over the query log: stats, gaps, export, purge (the same figures feed Telegram /stats)."""
+"""Admin commands over the query log: stats, gaps, export, purge (the same figures feed Telegram /stats).
+
+storage (and sqlite_utils under it) is imported inside the commands: building the parser must not load it."""
 
 from __future__ import annotations
 
@@ -6,16 +8,21 @@ import json
 import sys
 from datetime import date, datetime, timezone
 
-import storage
-from handlers.content.content import Content
+from typing import TYPE_CHECKING
+
 from knowledge.normalize import normalize_text
+
+if TYPE_CHECKING:
+    from handlers.content.content import Content
 
 
 def nearest_entry(content: Content):
     """The `nearest` callable the gap report needs: question -> (entry id, title) or None."""
+
     def nearest(text: str):
         ranked = content.matcher.rank(normalize_text(text), limit=1)
         return (ranked[0].entry_id, ranked[0].title) if ranked else None
+
     return nearest
 
 
@@ -24,6 +31,8 @@ def _now() -> datetime:
 
 
 def stats_report(db, content: Content | None, days: int | None) -> tuple[dict, str]:
+    import storage
+
     figures = storage.stats(db, days, _now())
     text = storage.format_stats(figures)
     clusters = storage.gap_clusters(db, nearest_entry(content) if content else None, days, now=_now(), limit=5)
@@ -34,6 +43,8 @@ def stats_report(db, content: Content | None, days: int | None) -> tuple[dict, s
 
 
 def cmd_stats(args, content: Content | None) -> int:
+    import storage
+
     db = storage.open_db(storage.default_db_path())
     figures, text = stats_report(db, content, args.days)
     print(json.dumps(figures, ensure_ascii=False, default=str, indent=2) if args.json else text)
@@ -41,6 +52,8 @@ def cmd_stats(args, content: Content | None) -> int:
 
 
 def cmd_gaps(args, content: Content | None) -> int:
+    import storage
+
     db = storage.open_db(storage.default_db_path())
     clusters = storage.gap_clusters(db, nearest_entry(content) if content else None, args.days, now=_now())
     print(storage.format_gaps(clusters) if clusters else "没有未回答的问题。")
@@ -48,6 +61,8 @@ def cmd_gaps(args, content: Content | None) -> int:
 
 
 def cmd_export(args, content: Content | None) -> int:
+    import storage
+
     try:
         since = date.fromisoformat(args.since)
     except ValueError:
@@ -60,6 +75,8 @@ def cmd_export(args, content: Content | None) -> int:
 
 
 def cmd_purge(args, content: Content | None) -> int:
+    import storage
+
     if args.older_than < 0:
         print("--older-than expects a number of days ≥ 0", file=sys.stderr)
         return 2
@@ -69,6 +86,8 @@ def cmd_purge(args, content: Content | None) -> int:
 
 
 def cmd_versions(args, content: Content | None) -> int:
+    import storage
+
     db = storage.open_db(storage.default_db_path())
     versions = storage.list_versions(db, args.limit)
     if not versions:
@@ -79,9 +98,11 @@ def cmd_versions(args, content: Content | None) -> int:
 
 
 def cmd_rollback(args, content: Content | None) -> int:
+    import storage
     from handlers.content.admin import ContentAdmin
-    from handlers.settings import content_root
+    from common.settings import content_root
     from handlers.core.pipeline import Assistant
+
     if content is None:
         print("the current content is invalid; fix it or restore files by hand", file=sys.stderr)
         return 1
@@ -100,7 +121,9 @@ def cmd_rollback(args, content: Content | None) -> int:
 
 def add_commands(sub, wrap) -> None:
     """Register the admin subcommands; `wrap(fn)` supplies the loaded content."""
-    stats = sub.add_parser("stats", help="query-log figures: per day, top entries/policies, declined, latency, feedback")
+    stats = sub.add_parser(
+        "stats", help="query-log figures: per day, top entries/policies, declined, latency, feedback"
+    )
     stats.add_argument("--days", type=int, default=None, help="only the last N days")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=wrap(cmd_stats))

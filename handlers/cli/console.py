@@ -4,38 +4,36 @@ from __future__ import annotations
 
 from typing import Callable, TextIO
 
-from handlers.core.pipeline import Assistant, Inbound, Pending, Reply
+from handlers.core.conversation import Conversation, State
+from handlers.core.pipeline import Assistant, Inbound, Reply
 from handlers.core.render import numbered
 from knowledge.normalize import in_script
 
-GREETING = ("支部助手（控制台）已就绪。直接输入问题，例如“预备期从哪天算”；"
-            "输入数字查看建议的条目，输入 exit 退出。")
+GREETING = "支部助手（控制台）已就绪。直接输入问题，例如“预备期从哪天算”；输入数字查看建议的条目，输入 exit 退出。"
 EXIT_WORDS = {"exit", "quit", "q", "退出", "再见"}
+CANCEL_WORDS = {"/cancel", "取消"}
 
 
 class ConsoleChat:
-    """Reads lines, answers them, and remembers numbered choices and pending situation checks."""
+    """Reads lines and answers them through the conversation core, keeping the one conversation's State."""
 
     def __init__(self, assistant: Assistant, write: Callable[[str], None], channel: str = "console"):
-        self.assistant = assistant
+        self.conversation = Conversation(assistant)
         self.write = write
         self.channel = channel
-        self.choices: list[str] = []
-        self.pending: Pending | None = None
+        self.state = State()
 
-    def handle(self, line: str) -> Reply:
-        text = line.strip()
-        if text.isascii() and text.isdigit() and 1 <= int(text) <= len(self.choices) and self.pending is None:
-            reply = self.assistant.entry_reply(self.choices[int(text) - 1])
-        else:
-            reply = self.assistant.respond(Inbound(text, channel=self.channel), self.pending)
-        self.pending = reply.pending
-        offered = reply.suggestions or reply.related
-        if offered:
-            self.choices = [s.entry_id for s in offered]
+    def handle(self, line: str) -> Reply | None:
+        if line.strip().lower() in CANCEL_WORDS:
+            self.state = self.conversation.cancel(self.state)
+            self.write("已退出检查。可以继续提问。")
+            return None
+        reply, self.state = self.conversation.respond(Inbound(line.strip(), channel=self.channel), self.state)
         self.write(reply.text)
         if reply.related and not reply.suggestions:
-            self.write(in_script("相关条目（输入数字查看）：\n", reply.script) + numbered([s.title for s in reply.related]))
+            self.write(
+                in_script("相关条目（输入数字查看）：\n", reply.script) + numbered([s.title for s in reply.related])
+            )
         return reply
 
     def loop(self, stream: TextIO) -> int:

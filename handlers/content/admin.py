@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.problems import Problem
-from handlers.content.build_worker import Builder, shared_builder
+from handlers.content.build import build
 from handlers.content.content import Content
 from handlers.content.diff import diff_contents
 from handlers.core.pipeline import Assistant, Inbound
@@ -144,11 +144,10 @@ class ContentAdmin:
     last logged questions from it.
     """
 
-    def __init__(self, root: Path, assistant: Assistant, db=None, builder: Builder | None = None):
+    def __init__(self, root: Path, assistant: Assistant, db=None):
         self.root = root
         self.assistant = assistant
         self.db = db
-        self.builder = builder or shared_builder()  # candidates are built in a worker process
         self._owner = threading.get_ident()
         self._local = threading.local()  # one storage connection per worker thread
         self._open_another = None
@@ -173,13 +172,6 @@ class ContentAdmin:
         while len(keep) > MAX_RETIRED:
             keep.pop(0)[1].close()
         self._retired = keep
-
-    def warm_up(self) -> None:
-        """Have the build worker build the running files now (in the background), so /reload finds it ready."""
-        try:
-            self.builder.warm_up(read_tree(self.root))
-        except Exception:  # noqa: BLE001  (a warm-up is an optimisation only)
-            log.exception("build worker warm-up failed")
 
     def _store(self, fn, *args, **kwargs):
         """Storage faults never stop an admin action: log and carry on."""
@@ -220,13 +212,13 @@ class ContentAdmin:
         files = {} if whole_tree else dict(on_disk)
         files.update(overrides or {})
         candidate = Candidate(files, base=_base(live, on_disk))
-        built = self.builder.build(files, live.version)  # load, self-test, golden cases, lint, diff: in the worker
+        built = build(files)  # load, self-test, golden cases, lint
         candidate.errors, candidate.warnings = built.errors, built.warnings
-        content = built.content()          # only the rulesets are compiled here
+        content = built.content
         if content is None:
             return candidate
         candidate.content = content
-        candidate.diff = built.diff if built.diff is not None else diff_contents(live, content)
+        candidate.diff = diff_contents(live, content)
         if replay_last:
             questions = self.questions(replay_last)
             candidate.replayed = len(questions)

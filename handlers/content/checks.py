@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from common.problems import split_severity
 from handlers.content.content import load_content
-from handlers.content.build_worker import validate
+from handlers.content.build import validate
 from reminders.workdays import coverage_warnings
 
 

@@ -37,17 +37,14 @@ def _compare(old: dict, new: dict, label: str, key=_strip) -> list[str]:
 
 
 def _policies(version) -> tuple:
-    """The policies of a Content (through its engine) or of a build_worker.Built."""
-    if hasattr(version, "engine"):
-        return version.engine.policies.policies if version.engine else ()
-    return version.policies.policies if version.policies else ()
+    """The policies of a Content (through its engine)."""
+    return version.engine.policies.policies if version.engine else ()
 
 
 def diff_contents(old, new) -> list[str]:
     """Entries, policies and reminders added, changed or removed (ignoring moved line numbers).
 
-    `old` and `new` are Contents or build_worker.Built results: anything with kb and reminders, and an
-    engine or policies."""
+    `old` and `new` are Contents."""
     lines = _compare({e.id: e for e in old.kb.entries}, {e.id: e for e in new.kb.entries}, "条目")
     old_pol, new_pol = ({p.id: p for p in _policies(v)} for v in (old, new))
     lines += _compare(old_pol, new_pol, "政策", key=lambda p: _strip(p, drop=("cases",)))

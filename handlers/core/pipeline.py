@@ -16,15 +16,15 @@ from datetime import date
 from handlers.core import render
 from handlers.content.content import Content
 from handlers.core.smalltalk import EMPTY_PROMPT, REPLIES, smalltalk_kind
-from knowledge.normalize import detect_script, fold, in_script, normalize_text
+from knowledge.normalize import detect_script, fold, in_script, normalize_folded
 import rules.extract as facts_from_text
 from rules.vocabulary import TOPIC_LABELS
 
 log = logging.getLogger("zhibu.pipeline")
 
-MAX_CHARS = 500          # longer messages are read up to here
-MEMO_SIZE = 4096         # distinct recent questions whose replies are kept, per content version
-SUGGEST_MIN = 0.08       # raw score below which an entry is not even suggested
+MAX_CHARS = 500  # longer messages are read up to here
+MEMO_SIZE = 4096  # distinct recent questions whose replies are kept, per content version
+SUGGEST_MIN = 0.08  # raw score below which an entry is not even suggested
 
 
 @dataclass(frozen=True)
@@ -46,18 +46,20 @@ class Suggestion:
 
 @dataclass(frozen=True)
 class Pending:
-    """A situation check waiting for more facts: the topic and the facts known so far."""
+    """A situation check waiting for more facts: the topic, the facts known so far, and the one fact asked
+    for next with its prompt (one question at a time, so a bare answer like "20" has one place to go)."""
 
     topic: str
     facts: dict = field(default_factory=dict)
     asked: tuple[str, ...] = ()
+    prompt: str = ""
 
 
 @dataclass(frozen=True)
 class Reply:
     """Everything a channel needs to answer, plus what the query log records."""
 
-    kind: str                      # answer | situation | ask | decline | smalltalk | empty | invalid
+    kind: str  # answer | situation | ask | decline | smalltalk | empty | invalid
     text: str
     script: str = "simplified"
     entry_id: str | None = None
@@ -75,10 +77,15 @@ class Reply:
     def to_json(self, question: str) -> dict:
         """The CLI contract of `bot.py ask --json`."""
         return {
-            "question": question, "answer": self.text, "entry_id": self.entry_id,
-            "score": round(self.score, 4), "fallback": self.fallback,
+            "question": question,
+            "answer": self.text,
+            "entry_id": self.entry_id,
+            "score": round(self.score, 4),
+            "fallback": self.fallback,
             "suggestions": [{"entry_id": s.entry_id, "title": s.title} for s in self.suggestions],
-            "verdicts": list(self.verdicts), "script": self.script, "source": self.source,
+            "verdicts": list(self.verdicts),
+            "script": self.script,
+            "source": self.source,
             "latency_ms": round(self.latency_ms, 3),
         }
 
@@ -90,9 +97,9 @@ class Assistant:
         self._content = content
         self.querylog = querylog
         self.today = today
-        self.memo_size = memo_size   # 0: every question runs the whole pipeline (benchmarks of the pipeline)
-        self._memo = (None, None)    # (content, its memoized _answer)
-        self.on_swap = None          # callable(new content), e.g. to hand it to the other processes
+        self.memo_size = memo_size  # 0: every question runs the whole pipeline (benchmarks of the pipeline)
+        self._memo = (None, None)  # (content, its memoized _answer)
+        self.on_swap = None  # callable(new content), e.g. to hand it to the other processes
 
     @property
     def content(self) -> Content:
@@ -149,58 +156,82 @@ class Assistant:
         content = self._content
         if content.engine is None or topic not in TOPIC_LABELS:
             return Reply("decline", in_script("没有这个检查项目。", script), script=script, fallback=True)
-        missing = content.engine.missing_facts(topic, {})
-        lines = [f"开始检查：{TOPIC_LABELS[topic]}。请回答下面的问题（直接回复，发送 /cancel 退出）："]
-        lines += [f"· {prompt}" for _, prompt in missing]
-        return Reply("ask", in_script("\n".join(lines), script), script=script,
-                     pending=Pending(topic, {}, tuple(name for name, _ in missing)))
+        pending = _next_question(topic, {}, content.engine.missing_facts(topic, {}))
+        lines = [f"开始检查：{TOPIC_LABELS[topic]}。请逐项回答（直接回复，发送 /cancel 退出）：", f"· {pending.prompt}"]
+        return Reply("ask", in_script("\n".join(lines), script), script=script, pending=pending)
 
     # -- steps ---------------------------------------------------------------------------------
 
     def _answer(self, content: Content, text: str, pending: Pending | None) -> Reply:
-        if not text.strip():
-            return Reply("empty", EMPTY_PROMPT, fallback=True)
+        """One message; with a pending check the form reads it first, and is kept unless it ends or the
+        message opens another situation."""
         text = text[:MAX_CHARS]
         script = detect_script(text)
-        normalized = normalize_text(text)
+        folded = fold(text)  # once per message: the fact extractor reads this, the matcher its normalized form
+        normalized = normalize_folded(folded) if text.strip() else ""
         if not normalized:
+            if pending is not None:  # an emoji or a blank line: the question still stands
+                return _reask(pending, script, understood=False)
             return Reply("empty", in_script(EMPTY_PROMPT, script), script=script, fallback=True)
         kind = smalltalk_kind(normalized)
         if kind:
-            return Reply("smalltalk", in_script(REPLIES[kind], script), script=script, normalized=normalized)
-        situation = self._situation(content, text, normalized, script, pending)
+            return Reply(
+                "smalltalk", in_script(REPLIES[kind], script), script=script, normalized=normalized, pending=pending
+            )
+        situation = self._situation(content, folded, normalized, script, pending)
         if situation is not None:
             return situation
-        return self._lookup(content, normalized, script)
+        answer = self._lookup(content, normalized, script)
+        if pending is None:
+            return answer
+        if answer.kind == "answer":  # a knowledge question in passing: answer it, and the form goes on
+            note = in_script(f"\n\n（{TOPIC_LABELS[pending.topic]}检查仍在进行。{pending.prompt}）", script)
+            return replace(answer, text=answer.text + note, related=(), pending=pending)
+        return _reask(pending, script, understood=False, normalized=normalized)
 
-    def _situation(self, content: Content, text: str, normalized: str, script: str,
-                   pending: Pending | None) -> Reply | None:
+    def _situation(
+        self, content: Content, folded: str, normalized: str, script: str, pending: Pending | None
+    ) -> Reply | None:
         if content.engine is None:
             return None
-        extraction = facts_from_text.extract(fold(text), self.today())
+        extraction = facts_from_text.extract(folded, self.today())
         topic, facts = extraction.topic, dict(extraction.facts)
         continued = bool(pending and topic in (None, pending.topic))
         if continued:
-            facts = {**pending.facts, **facts, **facts_from_text.fill_asked(pending.asked, fold(text), facts, today=self.today())}
+            facts = {
+                **pending.facts,
+                **facts,
+                **facts_from_text.fill_asked(pending.asked, folded, facts, today=self.today()),
+            }
             topic = pending.topic
+        keep = pending if continued else None  # bad facts in a form's answer: the form stays open
         if extraction.problems:  # absurd or contradictory facts: say so, give no verdict
             body = "这些情况看起来不太对，请核对后再问：\n" + "\n".join(f"· {p}" for p in extraction.problems)
-            return Reply("invalid", in_script(body, script), script=script, fallback=True, normalized=normalized)
-        if topic is None:
+            return Reply(
+                "invalid", in_script(body, script), script=script, fallback=True, normalized=normalized, pending=keep
+            )
+        if topic is None or (continued and facts == pending.facts):  # nothing in it for the form
             return None
         try:
             verdicts = content.engine.evaluate(topic, facts, self.today())
         except ValueError as exc:
             body = f"这些情况看起来不太对，请核对后再问：\n{exc}"
-            return Reply("invalid", in_script(body, script), script=script, fallback=True, normalized=normalized)
+            return Reply(
+                "invalid", in_script(body, script), script=script, fallback=True, normalized=normalized, pending=keep
+            )
         if not verdicts:
             missing = content.engine.missing_facts(topic, facts)
+            if not missing and continued:  # evaluable policies gave nothing: ask what the others need
+                missing = content.engine.missing_facts(topic, facts, untried=True)
             if not missing:
-                return None
+                if not continued:
+                    return None
+                lines = [facts_from_text.echo(facts), "根据这些情况，没有找到需要核对的规定。"]
+                return Reply("situation", in_script("\n".join(lines), script), script=script, normalized=normalized)
+            nxt = _next_question(topic, facts, missing)
             lines = [facts_from_text.echo(facts)] if facts else []
-            lines += ["还需要了解以下情况（回复即可）："] + [f"· {prompt}" for _, prompt in missing]
-            return Reply("ask", in_script("\n".join(lines), script), script=script, normalized=normalized,
-                         pending=Pending(topic, facts, tuple(name for name, _ in missing)))
+            lines += ["还需要了解（回复即可）：", f"· {nxt.prompt}"]
+            return Reply("ask", in_script("\n".join(lines), script), script=script, normalized=normalized, pending=nxt)
         return self._verdict_reply(content, verdicts, facts, "" if continued else normalized, script)
 
     def _verdict_reply(self, content, verdicts, facts, normalized, script) -> Reply:
@@ -212,8 +243,17 @@ class Assistant:
             lines.append(f"相关规定：{ranked[0].title}")
         dicts = tuple(json.loads(json.dumps(v.to_dict(), ensure_ascii=False, default=str)) for v in verdicts)
         entry_id = related[0].entry_id if related else None
-        return Reply("situation", in_script("\n".join(lines), script), script=script, score=1.0, entry_id=entry_id,
-                     verdicts=dicts, source=verdicts[0].source, related=related, normalized=normalized)
+        return Reply(
+            "situation",
+            in_script("\n".join(lines), script),
+            script=script,
+            score=1.0,
+            entry_id=entry_id,
+            verdicts=dicts,
+            source=verdicts[0].source,
+            related=related,
+            normalized=normalized,
+        )
 
     def _lookup(self, content: Content, normalized: str, script: str) -> Reply:
         hint = content.kb.scope.outside_hint(normalized)
@@ -221,28 +261,70 @@ class Assistant:
         if not hint and ranked and ranked[0].accepted:
             top = ranked[0]
             return self._entry_reply(content, content.kb.by_id[top.entry_id], top.confidence, script, normalized)
-        suggestions = () if hint else tuple(
-            Suggestion(m.entry_id, in_script(m.title, script)) for m in ranked[:3] if m.raw >= SUGGEST_MIN)
+        suggestions = (
+            ()
+            if hint
+            else tuple(Suggestion(m.entry_id, in_script(m.title, script)) for m in ranked[:3] if m.raw >= SUGGEST_MIN)
+        )
         text = render.decline_text([s.title for s in suggestions], hint)
         score = ranked[0].confidence if ranked else 0.0
-        return Reply("decline", in_script(text, script), script=script, score=score, fallback=True,
-                     suggestions=suggestions, normalized=normalized)
+        return Reply(
+            "decline",
+            in_script(text, script),
+            script=script,
+            score=score,
+            fallback=True,
+            suggestions=suggestions,
+            normalized=normalized,
+        )
 
     def _entry_reply(self, content, entry, score, script, normalized) -> Reply:
-        related = tuple(Suggestion(r, in_script(content.kb.by_id[r].title, script))
-                        for r in entry.related if r in content.kb.by_id)
-        return Reply("answer", in_script(render.entry_text(entry), script), script=script, entry_id=entry.id,
-                     score=score, related=related, source=entry.source, normalized=normalized)
+        related = tuple(
+            Suggestion(r, in_script(content.kb.by_id[r].title, script)) for r in entry.related if r in content.kb.by_id
+        )
+        return Reply(
+            "answer",
+            in_script(render.entry_text(entry), script),
+            script=script,
+            entry_id=entry.id,
+            score=score,
+            related=related,
+            source=entry.source,
+            normalized=normalized,
+        )
 
     def _log(self, content: Content, inbound: Inbound, reply: Reply, latency_ms: float) -> str | None:
         if self.querylog is None:
             return None
         try:
             return self.querylog.log(
-                channel=inbound.channel, chat_id=inbound.chat_id, chat_type=inbound.chat_type,
-                user_id=inbound.user_id, text=inbound.text[:4000], normalized=reply.normalized,
-                script=reply.script, entry_id=reply.entry_id, score=reply.score, fallback=reply.fallback,
-                verdicts=list(reply.verdicts), latency_ms=latency_ms, kb_version=content.version)
+                channel=inbound.channel,
+                chat_id=inbound.chat_id,
+                chat_type=inbound.chat_type,
+                user_id=inbound.user_id,
+                text=inbound.text[:4000],
+                normalized=reply.normalized,
+                script=reply.script,
+                entry_id=reply.entry_id,
+                score=reply.score,
+                fallback=reply.fallback,
+                verdicts=list(reply.verdicts),
+                latency_ms=latency_ms,
+                kb_version=content.version,
+            )
         except Exception:  # the log must never stop an answer
             log.exception("query log failed")
             return None
+
+
+def _next_question(topic: str, facts: dict, missing: list[tuple[str, str]]) -> Pending:
+    """The form's next step: the first missing fact and its prompt."""
+    name, prompt = missing[0] if missing else ("", "")
+    return Pending(topic, facts, (name,) if name else (), prompt)
+
+
+def _reask(pending: Pending, script: str, understood: bool, normalized: str = "") -> Reply:
+    """The form's question again, after a message that did not answer it."""
+    lead = "" if understood else "没能从这条消息里读出需要的情况。"
+    text = f"{lead}请回答：{pending.prompt}\n（发送 /cancel 退出检查）"
+    return Reply("ask", in_script(text, script), script=script, fallback=True, normalized=normalized, pending=pending)

@@ -1,7 +1,7 @@
 """Admin updates in Telegram: /reload, YAML upload with replay and 发布/取消, /versions, /rollback, /kb.
 
 Every action checks ZHIBU_ADMIN_IDS and is written to the audit table, refusals included. The work itself
-is handlers/content_admin.py: the running version stays live until a candidate passes every check.
+is handlers/content/admin.py: the running version stays live until a candidate passes every check.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ MAX_LISTED = 30
 
 async def _off_loop(fn, *args):
     """Validation and reloads are CPU work: run them in a thread so answers keep flowing meanwhile."""
-    return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+    return await asyncio.to_thread(fn, *args)
 
 
 def _svc(context):

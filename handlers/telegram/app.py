@@ -10,32 +10,30 @@ import asyncio
 import html
 import logging
 import re
-import warnings
 from dataclasses import dataclass
 
 from telegram import (BotCommand, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity,
                       ReplyKeyboardRemove, Update)
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.request import HTTPXRequest
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler,
                           ContextTypes, Defaults, MessageHandler, filters)
 
 from handlers.telegram import admin as telegram_admin
 from handlers.telegram import browse
+from handlers.core.conversation import Conversation, State
 from handlers.core.pipeline import Assistant, Inbound, Pending, Reply
-from handlers.settings import Settings
+from common.settings import Settings
 from handlers.core.smalltalk import EXAMPLES, HELP_TEXT
 from handlers.telegram.reminders import TICK_SECONDS, seconds_of
-from handlers.telegram.render import choice_keyboard, html_parts, reply_keyboard_json
-from handlers.telegram.http import AiohttpRequest
+from handlers.telegram.render import choice_keyboard, html_parts, reply_keyboard
 from handlers.telegram.tolerant import TolerantBot
 from knowledge.normalize import fold
 from knowledge.schema import CATEGORIES
 from rules.vocabulary import FACTS
 
 log = logging.getLogger("zhibu.telegram")
-# reply_html sends through Bot.do_api_request on purpose (see there); PTB's advice to use send_message is noise.
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.send_message'")
 
 COMMANDS = (("start", "开始使用"), ("help", "我能回答什么"), ("topics", "按类别浏览"), ("steps", "入党流程（25步）"),
             ("check", "检查具体情况"), ("cancel", "退出当前检查"), ("remind", "群提醒（群管理员）"),
@@ -46,6 +44,7 @@ WELCOME = ("您好，我是支部助手！我可以回答党支部工作的程�
            "也可以帮您核对具体情况，例如人数够不够、哪天转正、党费交多少。\n直接发文字提问即可，或点下面的例子：")
 NOT_TEXT_HINT = "我只能看懂文字。请用一句话描述您的问题，例如“预备期从哪天算”。"
 APOLOGY = "抱歉，处理您的消息时出了点问题，请稍后再试。"
+CONCURRENT_UPDATES = 8  # updates handled at once: a slow send (flood wait) must not hold up other chats
 ADMINS_ONLY = "这个命令只对管理员开放。"
 STATS_PRIVATE_ONLY = "统计里有群成员提过的问题，为保护隐私，请在与我的私聊中使用 /stats。"
 
@@ -62,6 +61,9 @@ class Services:
     admin: object | None = None       # handlers.content.admin.ContentAdmin
     watch: bool = False               # ZHIBU_WATCH=1: reload on YAML changes
 
+    def __post_init__(self) -> None:
+        self.conversation = Conversation(self.assistant)
+
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
     return context.application.bot_data["zhibu"]
@@ -69,39 +71,32 @@ def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
 
 # -- sending -------------------------------------------------------------------------------------------
 
-async def send_reply(message: Message, reply: Reply, context, quote: bool) -> None:
-    """Send a pipeline Reply as HTML parts; the keyboard rides on the last part."""
+async def send_reply(message: Message, reply: Reply, context, quote: bool, mention=None) -> None:
+    """Send a pipeline Reply as HTML parts; the keyboard rides on the last part. `mention` (a User): the
+    reply opens by naming them, so in a group a form's prompt is addressed to the member who started it
+    (and ForceReply(selective) shows its reply field to them only)."""
     parts = html_parts(reply.text)
-    markup = reply_keyboard_json(reply, feedback=services(context).querylog is not None)
+    if mention is not None:
+        parts[0] = f"{mention.mention_html()} {parts[0]}"
+    markup = reply_keyboard(reply, feedback=services(context).querylog is not None)
     if reply.pending is not None:
         markup = _ask_markup(reply.pending, message.chat.type)
     for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        await _with_retries(lambda: reply_html(context.bot, message, part, markup if last else None,
-                                               quote=quote and i == 0))
-
-
-async def reply_html(bot, message: Message, text: str, markup=None, *, quote: bool = False) -> dict:
-    """sendMessage in the asker's chat (and forum topic), returning Telegram's JSON as it came.
-
-    Message.reply_text would parse the sent Message back into PTB objects, which nobody here reads: that
-    parsing was 18% of the event loop's time under load (make bench). Same request, same rate limiter."""
-    params = {"chat_id": message.chat_id, "text": text, "parse_mode": ParseMode.HTML}
-    if markup is not None:
-        params["reply_markup"] = markup
-    if quote:
-        params["reply_parameters"] = f'{{"message_id":{int(message.message_id)},"allow_sending_without_reply":true}}'
-    if message.is_topic_message and message.message_thread_id is not None:
-        params["message_thread_id"] = message.message_thread_id
-    if message.business_connection_id:
-        params["business_connection_id"] = message.business_connection_id
-    return await bot.do_api_request("send_message", api_kwargs=params)
+        keyboard = markup if i == len(parts) - 1 else None
+        await _with_retries(lambda part=part, keyboard=keyboard, first=i == 0:
+                            message.reply_text(part, reply_markup=keyboard, do_quote=quote and first))
 
 
 SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 FLOOD_WAIT_LIMIT = 120.0  # seconds of Telegram's flood control one answer waits out, beyond the rate limiter's
-# PTB's wording for failures below HTTP (no answer from Telegram), as opposed to an error Telegram returned.
-TRANSPORT_ERRORS = ("aiohttp.", "httpx.", "Unknown error in HTTP implementation")
+
+
+def telegram_answered(exc: NetworkError) -> bool:
+    """Whether Telegram itself returned this error (an HTTP status), so the message was not delivered.
+
+    PTB raises a transport failure (no answer: a broken connection, a refused one) `from` the HTTP library's
+    exception, and an error status Telegram answered with on its own (or from its JSON parsing error)."""
+    return exc.__cause__ is None or isinstance(exc.__cause__, TelegramError)
 
 
 async def _with_retries(send):
@@ -123,7 +118,7 @@ async def _with_retries(send):
             log.warning("flood control: retrying the send in %.0f s", wait)
             await asyncio.sleep(wait)
         except NetworkError as exc:
-            if str(exc).startswith(TRANSPORT_ERRORS) or attempts >= len(SEND_RETRY_DELAYS):
+            if not telegram_answered(exc) or attempts >= len(SEND_RETRY_DELAYS):
                 raise  # a broken connection: Telegram may have the message, and a retry could duplicate it
             delay = SEND_RETRY_DELAYS[attempts]
             attempts += 1
@@ -139,35 +134,33 @@ def _ask_markup(pending: Pending, chat_type: str):
     return ForceReply(selective=True) if chat_type != ChatType.PRIVATE else None
 
 
-def _offered_store(context) -> dict:
-    """Per user: the entry ids last offered in each chat, so a reply of "1" opens the first."""
-    return context.user_data.setdefault("offered", {}) if context.user_data is not None else {}
+def _states(context) -> dict:
+    """The conversation States of the user behind this update, one per chat: a conversation is keyed by
+    (chat, user), so in a group each member has their own check and their own numbered choices."""
+    if context.user_data is None:
+        return {}
+    return context.user_data.setdefault("conversations", {})
 
 
-def _pending_store(context, chat_id: int) -> dict:
-    return context.user_data.setdefault("pending", {}) if context.user_data is not None else {}
+def _state(context, chat_id: int) -> State | None:
+    return _states(context).get(chat_id)
+
+
+def _keep(context, chat_id: int, state: State) -> None:
+    states = _states(context)
+    if state.pending is None and not state.offered:
+        states.pop(chat_id, None)
+    else:
+        states[chat_id] = state
 
 
 async def answer_text(message: Message, text: str, context, quote: bool) -> None:
-    """Run one question through the pipeline (carrying any pending situation check) and reply."""
+    """Run one message through the conversation core with this (chat, user)'s state, and reply."""
     svc = services(context)
-    offered = _offered_store(context)
-    choices = offered.get(message.chat_id, [])
-    number = text.strip()
     inbound = Inbound(text, channel="telegram", chat_id=message.chat_id, chat_type=message.chat.type,
                       user_id=message.from_user.id if message.from_user else None)
-    if number.isascii() and number.isdigit() and 1 <= int(number) <= len(choices):  # "回复数字即可查看"
-        reply = svc.assistant.entry_reply(choices[int(number) - 1], inbound=inbound)
-        if reply is not None:
-            await send_reply(message, reply, context, quote)
-            return
-    store = _pending_store(context, message.chat_id)
-    reply = svc.assistant.respond(inbound, store.get(message.chat_id))
-    if reply.pending is not None:
-        store[message.chat_id] = reply.pending
-    else:
-        store.pop(message.chat_id, None)
-    offered[message.chat_id] = [s.entry_id for s in (reply.suggestions or reply.related)]
+    reply, state = svc.conversation.respond(inbound, _state(context, message.chat_id))
+    _keep(context, message.chat_id, state)  # before the send: the next message must see it
     await send_reply(message, reply, context, quote)
 
 
@@ -199,7 +192,7 @@ async def cmd_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def cmd_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    _pending_store(context, message.chat_id).pop(message.chat_id, None)
+    _keep(context, message.chat_id, services(context).conversation.cancel(_state(context, message.chat_id)))
     await message.reply_text("已退出检查。可以继续提问。", reply_markup=ReplyKeyboardRemove(selective=True))
 
 
@@ -303,14 +296,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     if kind == "e":
-        entry = content.kb.by_id.get(rest)
         user = update.effective_user
-        reply = svc.assistant.entry_reply(rest, inbound=Inbound(
+        entry = content.kb.by_id.get(rest)
+        reply, state = svc.conversation.open_entry(rest, _state(context, message.chat_id), inbound=Inbound(
             entry.title if entry else rest, channel="telegram", chat_id=message.chat_id,
-            chat_type=message.chat.type, user_id=user.id if user else None))
+            chat_type=message.chat.type, user_id=user.id if user else None))  # logged, with 👍/👎
         if reply is None:
             await message.reply_text("这个条目已不存在，请重新提问。")
         else:
+            _keep(context, message.chat_id, state)
             await send_reply(message, reply, context, quote=False)
     elif kind == "q" and rest.isascii() and rest.isdigit() and int(rest) < len(EXAMPLES):
         await answer_text(message, EXAMPLES[int(rest)], context, quote=False)
@@ -328,10 +322,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text, markup = browse.steps_view(content, int(rest))
         await _edit(message, html_parts(text)[0], markup)
     elif kind == "ck":
-        reply = svc.assistant.start_check(rest)
-        if reply.pending is not None:
-            _pending_store(context, message.chat_id)[message.chat_id] = reply.pending
-        await send_reply(message, reply, context, quote=False)
+        reply, state = svc.conversation.start_check(rest, _state(context, message.chat_id))
+        _keep(context, message.chat_id, state)
+        mention = query.from_user if message.chat.type != ChatType.PRIVATE else None
+        await send_reply(message, reply, context, quote=False, mention=mention)
 
 
 _QUERY_ID = re.compile(r"[0-9a-f]{32}")  # the query log's ids (uuid4 hex)
@@ -402,22 +396,19 @@ async def post_shutdown(application: Application) -> None:
         svc.querylog.close()  # flush queued rows on a graceful shutdown
 
 
-def build_application(svc: Services, polling: bool = True) -> Application:
-    """Pure wiring: the Application with its handlers, defaults and rate limiter. `polling=False`: no Updater
-    (updates arrive through update_queue from handlers.telegram.workers)."""
+def build_application(svc: Services) -> Application:
+    """Pure wiring: one Application with PTB's default transport, its rate limiter and job queue."""
     settings = svc.settings
     urls = {k: v for k, v in (("base_url", settings.api_base_url), ("base_file_url", settings.api_base_file_url)) if v}
-    # The bot is made here (not by the builder) to be a TolerantBot: one unparseable update must not stop polling.
+    # The bot is made here (not by the builder) to be a TolerantBot: one unparseable update must not stop
+    # polling. Its transports are the ones ApplicationBuilder would make.
     bot = TolerantBot(settings.token, defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz),
                       rate_limiter=AIORateLimiter(overall_max_rate=settings.rate_per_second,
                                                   group_max_rate=settings.group_rate_per_minute, max_retries=3),
-                      # aiohttp instead of PTB's httpx transport: the same contract, a third of the cost per request
-                      request=AiohttpRequest(connection_pool_size=8, pool_timeout=30),
-                      get_updates_request=AiohttpRequest(connection_pool_size=1), **urls)
-    builder = (ApplicationBuilder().bot(bot).concurrent_updates(8)
+                      request=HTTPXRequest(connection_pool_size=256),
+                      get_updates_request=HTTPXRequest(connection_pool_size=1), **urls)
+    builder = (ApplicationBuilder().bot(bot).concurrent_updates(CONCURRENT_UPDATES)
                .post_init(post_init).post_shutdown(post_shutdown))
-    if not polling:
-        builder = builder.updater(None)
     app = builder.build()
     app.bot_data["zhibu"] = svc
     for name, callback in (("start", cmd_start), ("help", cmd_help), ("topics", cmd_topics), ("steps", cmd_steps),

@@ -86,7 +86,7 @@ class ReminderService:
 
     async def _send(self, bot, chat_id: int, reminder_id: str, due_at: datetime, text: str,
                     event_key: str | None = None) -> int:
-        for attempt in range(SEND_ATTEMPTS):
+        for _attempt in range(SEND_ATTEMPTS):
             try:
                 message = await bot.send_message(chat_id, html.escape(text))
                 storage.mark_sent(self.db, chat_id, reminder_id, due_at, message.message_id)

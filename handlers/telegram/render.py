@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
@@ -72,16 +71,6 @@ def reply_keyboard(reply: Reply, feedback: bool = True) -> InlineKeyboardMarkup 
     rows = keyboard_rows(reply, feedback)
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
                                  for row in rows]) if rows else None
-
-
-def reply_keyboard_json(reply: Reply, feedback: bool = True) -> str | None:
-    """keyboard_rows as the reply_markup JSON Telegram reads. The answer path sends this string directly:
-    building PTB objects only to serialize them again was a tenth of the event loop's time under load."""
-    rows = keyboard_rows(reply, feedback)
-    if not rows:
-        return None
-    return json.dumps({"inline_keyboard": [[{"text": label, "callback_data": data} for label, data in row]
-                                           for row in rows]}, ensure_ascii=False, separators=(",", ":"))
 
 
 def choice_keyboard(options: tuple[str, ...]) -> ReplyKeyboardMarkup:

@@ -13,7 +13,6 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
 
 import storage
 from handlers.telegram.app import APOLOGY
@@ -65,7 +64,7 @@ def test_bot_api_errors_and_slow_responses(api, make_bot, tmp_path):
         api.clear_faults()
         # The fault is over: what is still retrying gets `settle` seconds to finish, then fresh questions
         # must be answered normally.
-        done = lambda: len(answered(api, chats, since)) == len(chats)  # noqa: E731
+        done = lambda chats=chats, since=since: len(answered(api, chats, since)) == len(chats)  # noqa: E731
         if kind == "fail":  # nothing is in flight at the fake: stop once the bot has gone quiet
             wait_settled(api, done, timeout=settle, quiet=2.5)
         else:  # delayed requests only show up when they complete

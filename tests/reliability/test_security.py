@@ -15,7 +15,7 @@ from fake_bot_api import FakeBotAPI
 from handlers.telegram.admin import REFUSED
 from handlers.telegram.app import ADMINS_ONLY, NOT_TEXT_HINT
 from handlers.telegram.reminders import REFUSAL
-from reliability_support import ADMIN, BotProcess, Chat, copy_content, record, sends, wait_until
+from reliability_support import ADMIN, BotProcess, Chat, copy_content, record, wait_until
 
 GROUP_A = -1_004_000_000_001
 GROUP_B = -1_004_000_000_002
