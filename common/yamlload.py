@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import re
+
 import yaml
 
 from common.problems import InvalidData, Problem, format_path
@@ -17,6 +19,17 @@ from common.problems import InvalidData, Problem, format_path
 MAX_BYTES = 1_000_000
 MAX_ALIASES = 100
 MAX_NODES = 200_000
+MAX_DEPTH = 50        # real files nest about 6 levels; PyYAML's composer recurses, so 10,000 levels would crash it
+MAX_REPORTED = 10     # located control characters listed per file
+
+# What the YAML spec (and so PyYAML's reader) refuses: C0 controls except tab and line breaks, DEL, C1
+# controls except NEL, surrogates, U+FFFE/U+FFFF.
+_NOT_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+_CHARACTER_NAMES = {
+    "\x00": "a NUL byte (U+0000)",
+    "\x0b": "a vertical tab (U+000B, what Word writes for a manual line break): replace it with a line break",
+    "\x0c": "a form feed (U+000C, a page break): delete it",
+}
 
 
 @dataclass
@@ -58,6 +71,8 @@ class _TooManyAliases(Exception):
 
 
 def _convert(loader, node: yaml.Node, path: tuple, out: Loaded, budget: list[int], seen: dict | None = None) -> object:
+    if len(path) > MAX_DEPTH:
+        raise InvalidData([_too_deep(out.file, node.start_mark.line + 1)])
     if seen is not None:
         # Fast path (libyaml composes without counting aliases): a node met again is an alias use.
         key = id(node)
@@ -86,7 +101,10 @@ def _convert(loader, node: yaml.Node, path: tuple, out: Loaded, budget: list[int
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_convert(loader, item, path + (i,), out, budget, seen) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError) as exc:  # a timestamp such as 2030-02-30: PyYAML raises a bare error
+        raise InvalidData([out.problem(path, f"'{node.value}' is not a valid {node.tag.rsplit(':', 1)[-1]}: {exc}")]) from None
 
 
 def parse_yaml(raw: bytes, file: str) -> Loaded:
@@ -103,6 +121,9 @@ def parse_yaml(raw: bytes, file: str) -> Loaded:
         text = text[1:]
     if not text.strip():
         raise InvalidData([Problem(file, 1, "", "file is empty")])
+    bad = _control_characters(text, file)
+    if bad:
+        raise InvalidData(bad)
     fast = _parse_fast(text, file)
     if fast is not None:
         return fast
@@ -119,9 +140,56 @@ def parse_yaml(raw: bytes, file: str) -> Loaded:
         raise InvalidData([Problem(file, line, "", f"YAML syntax error: {message}")]) from None
     except yaml.YAMLError as exc:
         raise InvalidData([Problem(file, 0, "", f"YAML error: {exc}")]) from None
+    except RecursionError:
+        # PyYAML composes nested collections recursively: locate the first value nested too deep instead.
+        raise InvalidData([_too_deep(file, _deep_line(text))]) from None
     finally:
         loader.dispose()
     return out
+
+
+def _too_deep(file: str, line: int) -> Problem:
+    return Problem(file, line, "", f"nested more than {MAX_DEPTH} levels deep")
+
+
+def _deep_line(text: str) -> int:
+    """The line where nesting first exceeds MAX_DEPTH, from the event stream (PyYAML's parser does not recurse)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return 1
+
+
+def _control_characters(text: str, file: str) -> list[Problem]:
+    """Every line (up to MAX_REPORTED) holding a character YAML refuses, with its column and what it is."""
+    problems: list[Problem] = []
+    line, line_start, counted = 1, 0, 0
+    for match in _NOT_PRINTABLE.finditer(text):
+        pos = match.start()
+        if pos < line_start:  # another one on a line already reported
+            continue
+        line += text.count("\n", counted, pos)
+        line_start = text.rfind("\n", 0, pos) + 1
+        counted = pos
+        if len(problems) == MAX_REPORTED:
+            problems.append(Problem(file, line, "", "more lines with control characters follow"))
+            break
+        char = match.group()
+        what = _CHARACTER_NAMES.get(char, f"the control character U+{ord(char):04X}")
+        problems.append(Problem(file, line, "", f"column {pos - line_start + 1}: {what}; YAML files cannot contain it"))
+        end = text.find("\n", pos)
+        line_start = len(text) if end < 0 else end + 1  # skip the rest of this line
+        line += 1 if end >= 0 else 0
+        counted = line_start
+    return problems
 
 
 def _parse_fast(text: str, file: str) -> Loaded | None:

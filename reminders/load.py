@@ -8,7 +8,7 @@ which computes occurrences from them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from common.problems import InvalidData, Problem
@@ -34,6 +34,7 @@ from reminders.schedule import (
     parse_weekday,
     placeholders_in,
 )
+from reminders.workdays import HolidayCalendar, load_holidays
 
 REMINDERS_FILE = "reminders.yaml"
 TOP_FIELDS = ("version", "reminders", "term_end")
@@ -62,6 +63,7 @@ class ReminderSet:
     reminders: tuple[Reminder, ...]
     term: TermReminder | None = None
     file: str = ""
+    holidays: HolidayCalendar | None = field(default=None, compare=False, repr=False)
     by_id: dict[str, Reminder | TermReminder] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -93,9 +95,17 @@ def load_reminders(folder: Path, root: Path | None = None) -> tuple[ReminderSet 
     except InvalidData as exc:
         return None, exc.problems
     reminders = parse_reminders(doc, problems)
+    calendar, holiday_problems = load_holidays(folder, root)
+    problems += holiday_problems
     if any(p.severity == "error" for p in problems):
         return None, problems
-    return reminders, problems
+    return with_holidays(reminders, calendar), problems
+
+
+def with_holidays(reminders: ReminderSet, calendar: HolidayCalendar | None) -> ReminderSet:
+    """The set with knowledge/holidays.yaml attached to it and to every reminder (their workday source)."""
+    return ReminderSet(reminders.version, tuple(replace(r, calendar=calendar) for r in reminders.reminders),
+                       reminders.term, reminders.file, calendar)
 
 
 def _quote(names) -> str:

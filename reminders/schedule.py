@@ -5,13 +5,14 @@ Nothing here reads the clock: every "now" is passed in, and every moment is time
 The path from a schedule to a send moment, for every kind:
 
 1. the schedule gives a *nominal* date (cron: a nominal date and time);
-2. ``on_holiday`` may move it to the next or previous PRC workday (chinese_calendar: public holidays are
-   days off, 调休 weekend workdays are workdays); that is the **event date** the text talks about;
+2. ``on_holiday`` may move it to the next or previous PRC workday (knowledge/holidays.yaml, else
+   chinese_calendar: public holidays are days off, 调休 weekend workdays are workdays); that is the
+   **event date** the text talks about;
 3. ``lead_days`` calendar days before the event date, at the send time (the reminder's ``time``, or the
    subscription's override) in the chat's zone, is the **due** moment.
 
 chinese_calendar covers a fixed range of years (2004–2026 in 1.11) and raises NotImplementedError outside
-it; there the shift falls back to "Saturday and Sunday are the only days off", logs a warning once per year
+it; for a year holidays.yaml does not list either, the shift falls back to "Saturday and Sunday are the only days off", logs a warning once per year
 and marks the occurrence ``calendar_fallback=True``.
 """
 
@@ -28,7 +29,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from reminders.cron import CronSpec, max_days_in_month, parse_cron  # noqa: F401  (CronSpec, parse_cron re-exported)
 from reminders.text import (  # noqa: F401  (re-exported)
     PLACEHOLDERS, QUARTER_CN, TERM_PLACEHOLDERS, WEEKDAY_CN, chinese_date, placeholders_in, render_text)
-from reminders.workdays import HOLIDAY_MODES, shift_for_holiday, workday_status  # noqa: F401  (re-exported)
+from reminders.workdays import (  # noqa: F401  (re-exported)
+    HOLIDAY_MODES, HolidayCalendar, shift_for_holiday, workday_status)
 
 log = logging.getLogger("zhibu.reminders")
 
@@ -127,6 +129,8 @@ class Reminder:
     tags: tuple[str, ...] = ()
     source: str | None = None
     line: int = 0
+    #: knowledge/holidays.yaml, attached by the loader: its years override chinese_calendar.
+    calendar: HolidayCalendar | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -324,7 +328,7 @@ def iter_occurrences(reminder: Reminder, after: datetime, tz: tzinfo,
     start = after.astimezone(tz).date() - lead - timedelta(days=_SHIFT_MARGIN_DAYS)
     last = after
     for nominal in nominal_dates(reminder.schedule, start):
-        event, fallback = shift_for_holiday(nominal, reminder.on_holiday)
+        event, fallback = shift_for_holiday(nominal, reminder.on_holiday, reminder.calendar)
         for at in times:
             due = _localize(event - lead, at, tz)
             if due <= last:

@@ -241,6 +241,8 @@ class QueryLog:
                 if queries:
                     conn["queries"].insert_all(queries, ignore=True, batch_size=1000)
                 if feedback:
+                    feedback = _of_known_queries(conn, feedback)
+                if feedback:
                     conn["feedback"].insert_all(feedback, batch_size=1000)
         except Exception as exc:
             if not self.failing:
@@ -273,3 +275,15 @@ class QueryLog:
     @property
     def _target(self) -> str:
         return self.path or "the in-memory database"
+
+
+def _of_known_queries(conn: Database, feedback: list[dict]) -> list[dict]:
+    """Only votes on answers the bot logged: a 👍 button carries the query id in its callback data, which
+    anyone can forge (fb:+:anything), and /stats must not count those."""
+    ids = list({row["query_id"] for row in feedback})
+    known: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        known.update(r[0] for r in conn.execute(f"select id from queries where id in ({marks})", chunk))
+    return [row for row in feedback if row["query_id"] in known]

@@ -53,6 +53,7 @@ class Candidate:
     changes: list[Change] = field(default_factory=list)
     replayed: int = 0
     token: str = field(default_factory=lambda: secrets.token_hex(6))
+    base: str = ""  # the live version and the files on disk it was built on (publish compares and swaps)
 
     @property
     def ok(self) -> bool:
@@ -61,6 +62,11 @@ class Candidate:
     @property
     def digest(self) -> str:
         return tree_digest(self.files)
+
+
+class StaleCandidate(ValueError):
+    """Publishing refused: another version went live after this candidate was built on the one before it.
+    The message is for the admin (Chinese)."""
 
 
 def tree_digest(files: dict[str, bytes]) -> str:
@@ -92,15 +98,24 @@ def replay(old: Content, new: Content, questions: list[str], today) -> list[Chan
     return changes
 
 
-def target_for(filename: str, data: bytes, root: Path) -> str | None:
-    """Where an uploaded file belongs: an existing file of that name, or by its top-level key."""
-    name = Path(filename).name
-    if not name.endswith((".yaml", ".yml")) or name.startswith("."):
-        return None
-    name = name[:-4] + ".yaml" if name.endswith(".yml") else name
+class UploadRefused(ValueError):
+    """An uploaded file's name cannot be placed; the message is for the admin (Chinese)."""
+
+
+def target_for(filename: str, data: bytes, root: Path) -> str:
+    """Where an uploaded file belongs: an existing file of that name (case-insensitively, so DUES.YAML is
+    knowledge/dues.yaml), or by its top-level key. UploadRefused for a name that is not a plain YAML file."""
+    name = Path(filename.replace("\\", "/")).name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or ext.lower() not in ("yaml", "yml") or not stem:
+        raise UploadRefused(f"文件名 {name} 不是 .yaml 文件，未处理。")
+    if name.startswith("."):
+        raise UploadRefused(f"文件名 {name} 以“.”开头（隐藏文件），未处理。请去掉开头的“.”后重新上传。")
+    name = stem + ".yaml"
     for folder in CONTENT_DIRS:
-        if (root / folder / name).exists():
-            return f"{folder}/{name}"
+        for existing in sorted((root / folder).glob("*.yaml")):
+            if existing.name.lower() == name.lower():
+                return f"{folder}/{existing.name}"
     head = data[:4000].decode("utf-8", errors="ignore")
     if "\npolicies:" in "\n" + head:
         return f"rules/{name}"
@@ -192,10 +207,11 @@ class ContentAdmin:
     def candidate(self, overrides: dict[str, bytes] | None = None, replay_last: int = REPLAY_DEFAULT,
                   whole_tree: bool = False) -> Candidate:
         """Load the current tree plus overrides (or exactly `overrides` when whole_tree) and validate it fully."""
-        files = {} if whole_tree else read_tree(self.root)
-        files.update(overrides or {})
-        candidate = Candidate(files)
+        on_disk = read_tree(self.root)
         live = self.assistant.content
+        files = {} if whole_tree else dict(on_disk)
+        files.update(overrides or {})
+        candidate = Candidate(files, base=_base(live, on_disk))
         built = build(files)  # load, self-test, golden cases, lint
         candidate.errors, candidate.warnings = built.errors, built.warnings
         content = built.content
@@ -230,6 +246,7 @@ class ContentAdmin:
             self.audit("rollback", False, f"no version {version_id}", admin)
             return None, "没有可回滚的版本。" if version_id is None else f"没有版本 {version_id}。"
         candidate = self.candidate({k: v.encode("utf-8") for k, v in files.items()}, replay_last=0, whole_tree=True)
+        candidate.base = ""  # a rollback names the exact version wanted, whatever is live now
         if candidate.ok:
             self.publish(candidate, admin, action="rollback", note=f"回滚到版本 {version_id}")
         else:
@@ -246,6 +263,14 @@ class ContentAdmin:
 
     def _publish(self, candidate: Candidate, admin: str | None, action: str, note: str) -> Content:
         current = read_tree(self.root)
+        live = self.assistant.content
+        if candidate.base and candidate.base != _base(live, current):
+            # Compare and swap: the candidate holds every file as it was when it was built, so publishing it
+            # now would silently undo whatever was published (or edited on disk) since.
+            self.audit(action, False, f"stale: built on {candidate.base.split('/')[0]}, live {live.version}", admin)
+            raise StaleCandidate(f"未发布：这个版本是在 {candidate.base.split('/')[0]} 的基础上校验的，"
+                                 f"之后已有新版本 {live.version} 生效（或文件在磁盘上被修改）。直接发布会覆盖那次修改。"
+                                 "请重新上传文件，在最新版本上重新校验后再发布。")
         for rel, data in candidate.files.items():
             if current.get(rel) != data:
                 atomic_write(self.root / rel, data)
@@ -256,6 +281,10 @@ class ContentAdmin:
         self._store("record_version", _texts(candidate.files), candidate.digest, action, summary, admin)
         self.audit(action, True, summary, admin)
         return candidate.content
+
+
+def _base(live: Content, on_disk: dict[str, bytes]) -> str:
+    return f"{live.version}/{tree_digest(on_disk)}"
 
 
 def _texts(files: dict[str, bytes]) -> dict[str, str]:

@@ -75,8 +75,9 @@ def load_content(root: Path, with_rules: bool = True, run_cases: bool = True) ->
         if engine:
             engine.close()
         return None, problems
-    if (root / "knowledge" / "reminders.yaml").exists():
-        digest.update((root / "knowledge" / "reminders.yaml").read_bytes())
+    for special in ("reminders.yaml", "holidays.yaml"):
+        if (root / "knowledge" / special).exists():
+            digest.update(special.encode() + b"\0" + (root / "knowledge" / special).read_bytes())
     return Content(kb, Matcher(kb), engine, digest.hexdigest()[:12], reminders), problems
 
 

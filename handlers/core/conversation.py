@@ -57,17 +57,19 @@ class Conversation:
         if state.pending is None:
             choice = _number(inbound.text, state.offered)
             if choice is not None:
-                reply = self.assistant.entry_reply(state.offered[choice - 1])
+                reply = self.assistant.entry_reply(state.offered[choice - 1], inbound=inbound)  # logged
                 if reply is not None:
                     return reply, _after(reply)
         reply = self.assistant.respond(inbound, state.pending)
         return reply, _after(reply)
 
-    def open_entry(self, entry_id: str, state: State | None = None) -> tuple[Reply | None, State]:
+    def open_entry(
+        self, entry_id: str, state: State | None = None, inbound: Inbound | None = None
+    ) -> tuple[Reply | None, State]:
         """A did-you-mean or related button: the entry's answer (None if it no longer exists). A check in
-        progress stays open."""
+        progress stays open. With `inbound` (who pressed it, where) the answer is logged like any other."""
         state = state or NEW
-        reply = self.assistant.entry_reply(entry_id)
+        reply = self.assistant.entry_reply(entry_id, inbound=inbound)
         if reply is None or state.pending is not None:
             return reply, state
         return reply, _after(reply)

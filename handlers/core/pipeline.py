@@ -135,13 +135,21 @@ class Assistant:
             self._memo = (content, answer)
         return answer
 
-    def entry_reply(self, entry_id: str, script: str = "simplified") -> Reply | None:
-        """The answer of one entry (a did-you-mean or related button, or a number typed in the console)."""
+    def entry_reply(self, entry_id: str, script: str = "simplified", inbound: Inbound | None = None) -> Reply | None:
+        """The answer of one entry (a did-you-mean or related button, or a number typed for a suggestion).
+
+        With `inbound` (what the user typed or pressed) the exchange is logged like any answer, so it is
+        counted in /stats and its reply carries a query id for the 👍/👎 buttons."""
+        started = time.perf_counter()
         content = self._content
         entry = content.kb.by_id.get(entry_id)
         if entry is None:
             return None
-        return self._entry_reply(content, entry, 1.0, script, normalized="")
+        reply = self._entry_reply(content, entry, 1.0, script, normalized="")
+        if inbound is None:
+            return reply
+        latency_ms = (time.perf_counter() - started) * 1000
+        return replace(reply, latency_ms=latency_ms, query_id=self._log(content, inbound, reply, latency_ms))
 
     def start_check(self, topic: str, script: str = "simplified") -> Reply:
         """Open the guided situation form for a topic: ask for the facts its policies need."""

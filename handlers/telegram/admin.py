@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from handlers.content.admin import MAX_UPLOAD, Candidate, ContentAdmin, target_for
+from handlers.content.admin import MAX_UPLOAD, Candidate, ContentAdmin, StaleCandidate, UploadRefused, target_for
 from handlers.telegram.render import html_parts
 
 log = logging.getLogger("zhibu.admin")
@@ -37,6 +37,14 @@ def _admin_hash(svc, user_id):
     return svc.querylog.hash_user(user_id) if svc.querylog is not None else None
 
 
+def where(chat) -> str:
+    """Where a refused action came from, for the audit: a private chat's id is the user's Telegram id, which
+    is stored only hashed (in the audit's admin column), so it is not written here."""
+    if chat is None:
+        return "chat ?"
+    return "private chat" if chat.type == ChatType.PRIVATE else f"{chat.type} chat {chat.id}"
+
+
 async def _send(message, text: str, markup=None) -> None:
     parts = html_parts(text)
     for i, part in enumerate(parts):
@@ -48,7 +56,7 @@ async def _authorized(update: Update, context, action: str) -> bool:
     user = update.effective_user
     if user is not None and svc.settings.is_admin(user.id):
         return True
-    svc.admin.audit(f"refused:{action}", False, f"chat {update.effective_chat.id if update.effective_chat else '?'}",
+    svc.admin.audit(f"refused:{action}", False, where(update.effective_chat),
                     _admin_hash(svc, user.id if user else None))
     target = update.effective_message or (update.callback_query.message if update.callback_query else None)
     if target is not None:
@@ -111,7 +119,7 @@ async def cmd_rollback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     svc = _svc(context)
     args = context.args or []
-    if args and not (args[0].isascii() and args[0].isdigit()):
+    if len(args) > 1 or (args and not (args[0].isascii() and args[0].isdigit())):
         await update.effective_message.reply_text("用法：/rollback [版本号]（不写则回到上一个版本）")
         return
     candidate, label = await _off_loop(svc.admin.rollback, int(args[0]) if args else None,
@@ -147,7 +155,12 @@ async def on_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         svc.admin.audit("upload", False, f"{name}: {len(data)} bytes", admin)
         await message.reply_text("文件超过 1 MB，未处理。")
         return
-    target = target_for(name, data, svc.admin.root)
+    try:
+        target = target_for(name, data, svc.admin.root)
+    except UploadRefused as exc:
+        svc.admin.audit("upload", False, f"{name}: {exc}", admin)
+        await message.reply_text(html.escape(str(exc)))
+        return
     candidate = await _off_loop(svc.admin.candidate, {target: data})
     svc.admin.audit("upload", candidate.ok, f"{target}: " + ("；".join(candidate.diff) if candidate.ok
                                                               else f"{len(candidate.errors)} errors"), admin)
@@ -178,7 +191,12 @@ async def on_publish_button(update: Update, context, kind: str, token: str) -> N
         svc.admin.audit("cancel", True, token, admin)
         await query.message.edit_text("已取消，未发布。")
         return
-    await _off_loop(svc.admin.publish, candidate, admin)
+    try:
+        await _off_loop(svc.admin.publish, candidate, admin)
+    except StaleCandidate as exc:
+        candidate.content.close()
+        await query.message.edit_text(html.escape(str(exc)))
+        return
     await query.message.edit_text(html.escape("已发布，新版本已生效：\n" + "\n".join(candidate.diff)))
 
 
@@ -188,7 +206,11 @@ async def watch_files(admin: ContentAdmin, root: Path) -> None:
     async for changes in awatch(root / "knowledge", root / "rules"):
         if not any(str(path).endswith((".yaml", ".yml")) for _, path in changes):
             continue
-        candidate = await _off_loop(admin.reload)
+        try:
+            candidate = await _off_loop(admin.reload)
+        except Exception:  # noqa: BLE001  (one bad save must not end the watcher: the next one must reload)
+            log.exception("watcher: reload failed, old version stays live")
+            continue
         if candidate.ok:
             log.warning("watcher: reloaded: %s", "；".join(candidate.diff))
         else:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 from dataclasses import dataclass
 
 from telegram import (BotCommand, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity,
                       ReplyKeyboardRemove, Update)
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.request import HTTPXRequest
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler,
                           ContextTypes, Defaults, MessageHandler, filters)
 
@@ -26,7 +28,9 @@ from common.settings import Settings
 from handlers.core.smalltalk import EXAMPLES, HELP_TEXT
 from handlers.telegram.reminders import TICK_SECONDS, seconds_of
 from handlers.telegram.render import choice_keyboard, html_parts, reply_keyboard
+from handlers.telegram.tolerant import TolerantBot
 from knowledge.normalize import fold
+from knowledge.schema import CATEGORIES
 from rules.vocabulary import FACTS
 
 log = logging.getLogger("zhibu.telegram")
@@ -45,6 +49,7 @@ APOLOGY = "抱歉，处理您的消息时出了点问题，请稍后再试。"
 # few updates a second, and one flood wait would hold up every chat.
 CONCURRENT_UPDATES = 8
 ADMINS_ONLY = "这个命令只对管理员开放。"
+STATS_PRIVATE_ONLY = "统计里有群成员提过的问题，为保护隐私，请在与我的私聊中使用 /stats。"
 
 
 @dataclass
@@ -200,6 +205,9 @@ async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not svc.settings.is_admin(user.id if user else None):
         await update.effective_message.reply_text(ADMINS_ONLY)
         return
+    if update.effective_chat is not None and update.effective_chat.type != ChatType.PRIVATE:
+        await update.effective_message.reply_text(STATS_PRIVATE_ONLY)  # it lists members' own questions
+        return
     text = svc.stats_text() if svc.stats_text else "查询日志未启用。"
     for part in html_parts(text):
         await update.effective_message.reply_text(part)
@@ -257,7 +265,7 @@ async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await telegram_admin.on_upload(update, context)
         return
     if message.document is not None and svc.admin is not None:
-        svc.admin.audit("refused:upload", False, f"chat {message.chat_id}",
+        svc.admin.audit("refused:upload", False, telegram_admin.where(message.chat),
                         svc.querylog.hash_user(message.from_user.id) if svc.querylog else None)
     await message.reply_text(NOT_TEXT_HINT)
 
@@ -272,8 +280,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     kind, _, rest = data.partition(":")
     message = query.message
     if kind == "rm" and svc.reminders is not None:
-        await query.answer()
-        await svc.reminders.on_toggle(update, context, rest)
+        await svc.reminders.on_toggle(update, context, rest)  # answers the query itself (a toast if refused)
         return
     if kind in ("pub", "can"):
         await query.answer()
@@ -281,6 +288,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if kind == "fb":
         sign, _, query_id = rest.partition(":")
+        if sign not in "+-" or not sign or not _QUERY_ID.fullmatch(query_id):
+            await query.answer()  # hand-made callback data: a quiet no-op, nothing counted
+            return
         if svc.querylog is not None:
             svc.querylog.feedback(query_id, 1 if sign == "+" else -1)
         await query.answer("谢谢反馈！")
@@ -289,7 +299,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     if kind == "e":
-        reply, state = svc.conversation.open_entry(rest, _state(context, message.chat_id))
+        user = update.effective_user
+        entry = content.kb.by_id.get(rest)
+        reply, state = svc.conversation.open_entry(rest, _state(context, message.chat_id), inbound=Inbound(
+            entry.title if entry else rest, channel="telegram", chat_id=message.chat_id,
+            chat_type=message.chat.type, user_id=user.id if user else None))  # logged, with 👍/👎
         if reply is None:
             await message.reply_text("这个条目已不存在，请重新提问。")
         else:
@@ -299,10 +313,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await answer_text(message, EXAMPLES[int(rest)], context, quote=False)
     elif kind == "c":
         index, _, page = rest.partition(":")
+        if index != "-1" and not (_small_number(index) is not None and int(index) < len(CATEGORIES)
+                                  and _small_number(page or "0") is not None):
+            return  # hand-made callback data (c:abc): a quiet no-op
         text, markup = (browse.categories_view(content) if index == "-1"
                         else browse.category_view(content, int(index), int(page or 0)))
         await _edit(message, html.escape(text), markup)
     elif kind == "st":
+        if _small_number(rest) is None:
+            return  # st:1e3 and the like: a quiet no-op
         text, markup = browse.steps_view(content, int(rest))
         await _edit(message, html_parts(text)[0], markup)
     elif kind == "ck":
@@ -312,12 +331,24 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_reply(message, reply, context, quote=False, mention=mention)
 
 
+_QUERY_ID = re.compile(r"[0-9a-f]{32}")  # the query log's ids (uuid4 hex)
+
+
+def _small_number(text: str) -> int | None:
+    """A page or stage number from callback data: ASCII digits only, at most 3 (no '1e3', '٣', '-5')."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else None
+
+
 async def _edit(message: Message, text: str, markup) -> None:
+    """Edit a browsing message in place; if Telegram no longer lets the bot edit it (too old, deleted, or
+    not the bot's), send the page as a new message instead of failing."""
     try:
         await message.edit_text(text, reply_markup=markup)
     except BadRequest as exc:  # "message is not modified" when a button is pressed twice
-        if "not modified" not in str(exc).lower():
-            raise
+        if "not modified" in str(exc).lower():
+            return
+        log.info("could not edit message %s (%s): sending the page anew", message.message_id, exc)
+        await message.reply_text(text, reply_markup=markup)
 
 
 # -- lifecycle -----------------------------------------------------------------------------------------
@@ -329,9 +360,20 @@ async def reminder_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("sent %d reminders", sent)
 
 
+def describe(update: object) -> str:
+    """What the error log may say about an update: its id, kind and chat type, never who sent it or what
+    they wrote (user ids are stored hashed everywhere else; the log must not undo that)."""
+    if not isinstance(update, Update):
+        return type(update).__name__
+    kind = next((name for name in ("message", "edited_message", "callback_query", "channel_post",
+                                   "my_chat_member", "chat_member", "inline_query") if getattr(update, name, None)),
+                "other")
+    chat = update.effective_chat.type if update.effective_chat else "no chat"
+    return f"update {update.update_id} ({kind}, {chat})"
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    summary = update.to_dict() if isinstance(update, Update) else repr(update)
-    log.error("error while handling an update: %s", summary, exc_info=context.error)
+    log.error("error while handling %s", describe(update), exc_info=context.error)
     if isinstance(context.error, TimedOut):
         return  # the reply may well have been delivered: an apology on top would confuse
     if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
@@ -360,16 +402,16 @@ async def post_shutdown(application: Application) -> None:
 def build_application(svc: Services) -> Application:
     """Pure wiring: one Application with PTB's default transport, its rate limiter and job queue."""
     settings = svc.settings
-    builder = (ApplicationBuilder().token(settings.token)
-               .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-               .rate_limiter(AIORateLimiter(overall_max_rate=settings.rate_per_second,
-                                            group_max_rate=settings.group_rate_per_minute, max_retries=3))
-               .concurrent_updates(CONCURRENT_UPDATES)
+    urls = {k: v for k, v in (("base_url", settings.api_base_url), ("base_file_url", settings.api_base_file_url)) if v}
+    # The bot is made here (not by the builder) to be a TolerantBot: one unparseable update must not stop
+    # polling. Its transports are the ones ApplicationBuilder would make.
+    bot = TolerantBot(settings.token, defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz),
+                      rate_limiter=AIORateLimiter(overall_max_rate=settings.rate_per_second,
+                                                  group_max_rate=settings.group_rate_per_minute, max_retries=3),
+                      request=HTTPXRequest(connection_pool_size=256),
+                      get_updates_request=HTTPXRequest(connection_pool_size=1), **urls)
+    builder = (ApplicationBuilder().bot(bot).concurrent_updates(CONCURRENT_UPDATES)
                .post_init(post_init).post_shutdown(post_shutdown))
-    if settings.api_base_url:
-        builder = builder.base_url(settings.api_base_url)
-    if settings.api_base_file_url:
-        builder = builder.base_file_url(settings.api_base_file_url)
     app = builder.build()
     app.bot_data["zhibu"] = svc
     for name, callback in (("start", cmd_start), ("help", cmd_help), ("topics", cmd_topics), ("steps", cmd_steps),
@@ -380,11 +422,13 @@ def build_application(svc: Services) -> Application:
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & fresh, on_group_text))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.UpdateType.EDITED
                                    & (filters.Sticker.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO
-                                      | filters.VIDEO | filters.Document.ALL | filters.LOCATION | filters.CONTACT),
+                                      | filters.VIDEO | filters.Document.ALL | filters.LOCATION | filters.CONTACT
+                                      | filters.VIDEO_NOTE | filters.Dice.ALL | filters.ANIMATION | filters.POLL),
                                    on_not_text))
     if svc.reminders is not None:
         app.add_handler(CommandHandler("remind", svc.reminders.cmd_remind, filters=~filters.UpdateType.EDITED))
         app.add_handler(CommandHandler("term", svc.reminders.cmd_term, filters=~filters.UpdateType.EDITED))
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, svc.reminders.on_migrate))
         app.job_queue.run_repeating(reminder_tick, interval=TICK_SECONDS, first=1, name="reminders")
     if svc.admin is not None:
         for name, callback in (("reload", telegram_admin.cmd_reload), ("kb", telegram_admin.cmd_kb),

@@ -20,8 +20,9 @@ from telegram.error import ChatMigrated, Forbidden, NetworkError, RetryAfter, Te
 from telegram.ext import ContextTypes
 
 import storage
-from reminders.planner import next_send, plan_deliveries, preview
-from reminders.schedule import TERM_REMINDER_ID, parse_hhmm, parse_term_args, parse_tz, resolve_tz
+from reminders.commands import local_date, months_until, reminder_id, send_time, term_args, time_zone
+from reminders.planner import next_send, plan_deliveries
+from reminders.schedule import TERM_REMINDER_ID, render_text, resolve_tz
 
 log = logging.getLogger("zhibu.reminders")
 
@@ -80,9 +81,11 @@ class ReminderService:
                                  event_key=delivery.event_key):
                 return 0  # already sent (or claimed) by an earlier tick or process
             text = ("【补发】" if delivery.catch_up else "") + delivery.text
-            return await self._send(bot, delivery.chat_id, delivery.reminder_id, delivery.due_at, text)
+            return await self._send(bot, delivery.chat_id, delivery.reminder_id, delivery.due_at, text,
+                                    delivery.event_key)
 
-    async def _send(self, bot, chat_id: int, reminder_id: str, due_at: datetime, text: str) -> int:
+    async def _send(self, bot, chat_id: int, reminder_id: str, due_at: datetime, text: str,
+                    event_key: str | None = None) -> int:
         for _attempt in range(SEND_ATTEMPTS):
             try:
                 message = await bot.send_message(chat_id, html.escape(text))
@@ -92,8 +95,13 @@ class ReminderService:
                 await asyncio.sleep(seconds_of(exc.retry_after))
             except ChatMigrated as exc:
                 log.warning("chat %s migrated to %s: moving its reminders", chat_id, exc.new_chat_id)
+                # Claim the occurrence under the new id first: if the new chat was subscribed too (its admin
+                # subscribed again after the upgrade), it has its own claim and this send would be a second.
+                first = storage.claim(self.db, exc.new_chat_id, reminder_id, due_at, event_key=event_key)
                 storage.migrate_chat(self.db, chat_id, exc.new_chat_id)
                 chat_id = exc.new_chat_id
+                if not first:
+                    return 0
             except Forbidden as exc:
                 log.warning("bot removed or blocked in chat %s: disabling its reminders (%s)", chat_id, exc)
                 storage.disable_chat(self.db, chat_id, f"forbidden: {exc}")
@@ -107,6 +115,25 @@ class ReminderService:
         storage.mark_failed(self.db, chat_id, reminder_id, due_at, "rate limited too long")
         return 0
 
+    async def on_migrate(self, update: Update, context) -> None:
+        """A group became a supergroup: Telegram posts migrate_to_chat_id in the old chat and
+        migrate_from_chat_id in the new one. Move subscriptions, settings and history at once (both service
+        messages may arrive; the move is idempotent), so the new chat keeps them and nothing is sent twice."""
+        message = update.effective_message
+        if message.migrate_to_chat_id:
+            old, new = message.chat_id, message.migrate_to_chat_id
+        elif message.migrate_from_chat_id:
+            old, new = message.migrate_from_chat_id, message.chat_id
+        else:
+            return
+        try:
+            moved = storage.migrate_chat(self.db, old, new)
+        except sqlite3.Error:
+            log.exception("could not move the reminders of chat %s to %s", old, new)
+            return
+        if any(moved.values()):
+            log.warning("chat %s became %s: moved its reminders %s", old, new, moved)
+
     def chat_settings(self, chat_id: int):
         """The chat's settings, its zone defaulting to ZHIBU_TZ."""
         return _with_default_tz(storage.chat_settings(self.db, chat_id), self.settings.tz)
@@ -114,8 +141,13 @@ class ReminderService:
     # -- commands --------------------------------------------------------------------------------------
 
     async def allowed(self, update: Update, context) -> bool:
-        """Group admins (getChatMember) and bot admins; anyone in their own private chat."""
+        """Group admins (getChatMember; an anonymous admin posts as the group itself) and bot admins; anyone
+        in their own private chat."""
         chat, user = update.effective_chat, update.effective_user
+        message = update.message
+        if message is not None and message.sender_chat is not None and chat is not None \
+                and message.sender_chat.id == chat.id:
+            return True  # GroupAnonymousBot with sender_chat = this group: only its admins can post so
         if user is None:
             return False
         if chat.type == ChatType.PRIVATE or self.settings.is_admin(user.id):
@@ -157,7 +189,7 @@ class ReminderService:
         if not await self.allowed(update, context):
             await message.reply_text(REFUSAL)
             return
-        action = args[0].lower() if args else "list"
+        action = reminder_id(args[0]) if args else "list"
         chat_id = message.chat_id
         try:
             text, markup = self._command(action, args[1:], chat_id)
@@ -175,28 +207,32 @@ class ReminderService:
         if action == "tz":
             if not args:
                 raise ValueError("请给出时区，例如 /remind tz Asia/Shanghai")
-            zone = parse_tz(args[0])
+            zone = time_zone(args[0])
             storage.set_chat_tz(self.db, chat_id, str(zone))
             return f"本群提醒时区已设为 {zone}。", None
         if action not in ("on", "off", "test") or not args:
             raise ValueError("没有这个操作。")
-        rid = args[0]
+        rid = reminder_id(args[0])
         if reminders is None or reminders.get(rid) is None:
             raise ValueError(f"没有提醒“{rid}”。可用的提醒：{'、'.join(reminders.ids) if reminders else '无'}")
         if action == "on":
-            send_time = parse_hhmm(args[1]) if len(args) > 1 else None
+            at = send_time(args[1]) if len(args) > 1 else None
             if rid == TERM_REMINDER_ID and storage.chat_settings(self.db, chat_id).term_start is None:
                 raise ValueError("换届提醒需要先用 /term 设置本届任期开始日期。")
-            storage.subscribe(self.db, chat_id, rid, send_time)
+            storage.subscribe(self.db, chat_id, rid, at)
             title = reminders.get(rid).title
-            return f"已订阅“{title}”" + (f"，每次 {send_time.strftime('%H:%M')} 发送。" if send_time else "。"), None
+            return f"已订阅“{title}”" + (f"，每次 {at.strftime('%H:%M')} 发送。" if at else "。"), None
         if action == "off":
             changed = storage.unsubscribe(self.db, chat_id, rid)
             return ("已退订。" if changed else "本群没有订阅这个提醒。"), None
-        text = preview(reminders, rid, self.chat_settings(chat_id), self.clock())
-        if text is None:
+        settings, now = self.chat_settings(chat_id), self.clock()
+        occ = next_send(reminders, rid, settings, now)
+        if occ is None:
             raise ValueError("这个提醒还不能试发（换届提醒需要先用 /term 设置任期）。")
-        return "【测试】" + text, "send"
+        if occ.months_before is not None:  # 距今约N个月 counts from today, not from the next send
+            today = local_date(now, resolve_tz(settings.tz if settings else None))
+            occ = dataclasses.replace(occ, months_before=months_until(today, occ.event_date))
+        return "【测试】" + render_text(reminders.get(rid), occ), "send"
 
     async def cmd_term(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
@@ -210,10 +246,9 @@ class ReminderService:
             await message.reply_text(REFUSAL)
             return
         try:
-            start, org_type = parse_term_args(list(context.args or []))
+            start, org_type = term_args(list(context.args or []))
         except ValueError as exc:
-            await message.reply_text(html.escape(f"没能识别日期或单位类型（{exc}）。\n用法：/term YYYY-MM-DD [村|社区|机关|企业|学校]，"
-                                                 "例如 /term 2024-03-15 村"))
+            await message.reply_text(html.escape(str(exc)))
             return
         storage.set_term(self.db, message.chat_id, start, org_type)
         storage.subscribe(self.db, message.chat_id, TERM_REMINDER_ID)
@@ -230,8 +265,9 @@ class ReminderService:
     async def _on_toggle(self, update: Update, context, rest: str) -> None:
         query = update.callback_query
         if not await self.allowed(update, context):
-            await query.message.reply_text(REFUSAL)
+            await query.answer(REFUSAL, show_alert=True)  # to the presser only, not into the group
             return
+        await query.answer()
         action, _, rid = rest.partition(":")
         try:
             self._command(action, [rid], query.message.chat_id)
