@@ -5,7 +5,7 @@ from __future__ import annotations
 from knowledge.schema import Entry
 
 OUTCOME_LABELS = {"pass": "✅ 符合", "fail": "❌ 不符合", "warn": "⚠️ 需要注意", "info": "ℹ️ 计算结果"}
-UNVERIFIED_NOTE = "⚠️ 此条尚待核实，请以上级党组织的解释为准。"   # policies only, until they cite the registry
+UNVERIFIED_NOTE = "⚠️ 此条尚待核实，请以上级党组织的解释为准。"  # policies only, until they cite the registry
 LOCAL_NOTE = "ℹ️ 这是地方或基层做法，具体以所在地/上级党组织规定为准。"
 DECLINE = "抱歉，这个问题我没有把握回答，不想给您不准确的答案。"
 OUT_OF_SCOPE = (

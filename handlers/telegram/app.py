@@ -30,7 +30,6 @@ from handlers.telegram.reminders import TICK_SECONDS, seconds_of
 from handlers.telegram.render import choice_keyboard, html_parts, reply_keyboard
 from handlers.telegram.tolerant import TolerantBot
 from knowledge.normalize import fold
-from knowledge.schema import CATEGORIES
 from rules.vocabulary import FACTS
 
 log = logging.getLogger("zhibu.telegram")
@@ -313,7 +312,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await answer_text(message, EXAMPLES[int(rest)], context, quote=False)
     elif kind == "c":
         index, _, page = rest.partition(":")
-        if index != "-1" and not (_small_number(index) is not None and int(index) < len(CATEGORIES)
+        if index != "-1" and not (_small_number(index) is not None and int(index) < len(content.kb.categories.names)
                                   and _small_number(page or "0") is not None):
             return  # hand-made callback data (c:abc): a quiet no-op
         text, markup = (browse.categories_view(content) if index == "-1"
