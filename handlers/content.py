@@ -68,7 +68,7 @@ def load_content(root: Path, with_rules: bool = True, run_cases: bool = True) ->
         policies, rule_problems = load_policies(root / "rules", run_cases=run_cases, root=root)
         problems += rule_problems
         if policies is not None and kb is not None and not _errors(problems):
-            for path in sorted((root / "rules").glob("*.yaml")):
+            for path in sorted((root / "rules").glob("*.yaml")) + sorted((root / "rules" / "vocabulary").glob("*.yaml")):
                 digest.update(path.name.encode() + b"\0" + path.read_bytes())
             engine = new_engine(policies)
     if kb is None or _errors(problems):

@@ -18,7 +18,6 @@ from handlers.content import Content
 from handlers.smalltalk import EMPTY_PROMPT, REPLIES, smalltalk_kind
 from knowledge.normalize import detect_script, fold, in_script, normalize_text
 import rules.extract as facts_from_text
-from rules.vocabulary import TOPIC_LABELS
 
 log = logging.getLogger("zhibu.pipeline")
 
@@ -139,10 +138,11 @@ class Assistant:
     def start_check(self, topic: str, script: str = "simplified") -> Reply:
         """Open the guided situation form for a topic: ask for the facts its policies need."""
         content = self._content
-        if content.engine is None or topic not in TOPIC_LABELS:
+        labels = content.engine.vocab.topic_labels if content.engine is not None else {}
+        if topic not in labels:
             return Reply("decline", in_script("没有这个检查项目。", script), script=script, fallback=True)
         missing = content.engine.missing_facts(topic, {})
-        lines = [f"开始检查：{TOPIC_LABELS[topic]}。请回答下面的问题（直接回复，发送 /cancel 退出）："]
+        lines = [f"开始检查：{labels[topic]}。请回答下面的问题（直接回复，发送 /cancel 退出）："]
         lines += [f"· {prompt}" for _, prompt in missing]
         return Reply("ask", in_script("\n".join(lines), script), script=script,
                      pending=Pending(topic, {}, tuple(name for name, _ in missing)))
@@ -169,11 +169,12 @@ class Assistant:
                    pending: Pending | None) -> Reply | None:
         if content.engine is None:
             return None
-        extraction = facts_from_text.extract(fold(text), self.today())
+        vocab = content.engine.vocab
+        extraction = facts_from_text.extract(fold(text), self.today(), vocab)
         topic, facts = extraction.topic, dict(extraction.facts)
         continued = bool(pending and topic in (None, pending.topic))
         if continued:
-            facts = {**pending.facts, **facts, **facts_from_text.fill_asked(pending.asked, fold(text), facts, today=self.today())}
+            facts = {**pending.facts, **facts, **facts_from_text.fill_asked(pending.asked, fold(text), facts, today=self.today(), vocab=vocab)}
             topic = pending.topic
         if extraction.problems:  # absurd or contradictory facts: say so, give no verdict
             body = "这些情况看起来不太对，请核对后再问：\n" + "\n".join(f"· {p}" for p in extraction.problems)
@@ -189,14 +190,14 @@ class Assistant:
             missing = content.engine.missing_facts(topic, facts)
             if not missing:
                 return None
-            lines = [facts_from_text.echo(facts)] if facts else []
+            lines = [facts_from_text.echo(facts, vocab)] if facts else []
             lines += ["还需要了解以下情况（回复即可）："] + [f"· {prompt}" for _, prompt in missing]
             return Reply("ask", in_script("\n".join(lines), script), script=script, normalized=normalized,
                          pending=Pending(topic, facts, tuple(name for name, _ in missing)))
         return self._verdict_reply(content, verdicts, facts, "" if continued else normalized, script)
 
     def _verdict_reply(self, content, verdicts, facts, normalized, script) -> Reply:
-        lines = [facts_from_text.echo(facts)] + [render.verdict_text(v) for v in verdicts]
+        lines = [facts_from_text.echo(facts, content.engine.vocab)] + [render.verdict_text(v) for v in verdicts]
         related = ()
         ranked = content.matcher.rank(normalized, limit=1) if normalized else []  # not for a bare follow-up
         if ranked and ranked[0].accepted:

@@ -28,7 +28,7 @@ from handlers.telegram_reminders import TICK_SECONDS, seconds_of
 from handlers.telegram_render import choice_keyboard, html_parts, reply_keyboard_json
 from handlers.telegram_http import AiohttpRequest
 from knowledge.normalize import fold
-from rules.vocabulary import FACTS
+from rules.vocab import default_vocabulary
 
 log = logging.getLogger("zhibu.telegram")
 # reply_html sends through Bot.do_api_request on purpose (see there); PTB's advice to use send_message is noise.
@@ -129,8 +129,9 @@ async def _with_retries(send):
 
 def _ask_markup(pending: Pending, chat_type: str):
     unknown = [n for n in pending.asked if n not in pending.facts]
-    if len(unknown) == 1 and FACTS[unknown[0]].type in ("bool", "choice"):
-        fact = FACTS[unknown[0]]
+    facts = default_vocabulary().facts
+    if len(unknown) == 1 and unknown[0] in facts and facts[unknown[0]].type in ("bool", "choice"):
+        fact = facts[unknown[0]]
         return choice_keyboard(("是", "否") if fact.type == "bool" else fact.choices)
     return ForceReply(selective=True) if chat_type != ChatType.PRIVATE else None
 

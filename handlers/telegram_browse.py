@@ -8,7 +8,7 @@ from handlers.content import Content
 from handlers.render import entry_text
 from handlers.telegram_render import button_label
 from knowledge.schema import CATEGORIES
-from rules.vocabulary import TOPIC_LABELS
+from rules.vocab import default_vocabulary
 
 STAGES = ("admission.stage1_application", "admission.stage2_activist", "admission.stage3_candidate",
           "admission.stage4_admission", "admission.stage5_probation")
@@ -55,7 +55,7 @@ def steps_view(content: Content, stage: int) -> tuple[str, InlineKeyboardMarkup 
 
 
 def check_topics_view() -> tuple[str, InlineKeyboardMarkup]:
-    topics = list(TOPIC_LABELS.items())
+    topics = list(default_vocabulary().topic_labels.items())
     rows = [[InlineKeyboardButton(label, callback_data=f"ck:{topic}") for topic, label in topics[i:i + 2]]
             for i in range(0, len(topics), 2)]
     return "请选择要检查的事项：", InlineKeyboardMarkup(rows)

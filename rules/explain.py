@@ -13,7 +13,6 @@ from fractions import Fraction
 
 from rules.compute import evaluate, fmt_number, fmt_value, plain
 from rules.policy import TODAY, Condition, Expr, Policy, Ref, Verdict
-from rules.vocabulary import FACTS
 
 SYMBOLS = {"lt": "<", "lte": "≤", "gt": ">", "gte": "≥", "eq": "=", "ne": "≠"}
 NEGATED = {"lt": "≥", "lte": ">", "gt": "≤", "gte": "<", "eq": "≠", "ne": "="}
@@ -27,15 +26,15 @@ _DATE_STEP = {"add_days": "天", "add_months": "个月", "add_years": "年"}
 def label(policy: Policy, name: str) -> str:
     if name == TODAY:
         return "今天"
-    if name in FACTS:
-        return FACTS[name].label
+    if name in policy.vocab_facts:
+        return policy.vocab_facts[name].label
     c = policy.computed(name)
     return (c.label or name) if c else name
 
 
 def unit(policy: Policy, name: str) -> str:
-    if name in FACTS:
-        return FACTS[name].unit
+    if name in policy.vocab_facts:
+        return policy.vocab_facts[name].unit
     c = policy.computed(name)
     return c.unit if c else ""
 
@@ -129,7 +128,7 @@ def why_not(policy: Policy, env: dict) -> tuple[str, ...]:
     """The conditions that did not hold (or the facts still missing)."""
     missing = [n for n in policy.need_names if n not in env]
     if missing:
-        return tuple(f"缺少：{FACTS[n].label}" for n in missing)
+        return tuple(f"缺少：{label(policy, n)}" for n in missing)
     return tuple(reason(policy, c, env, negate=True) for c in policy.when if not condition_holds(c, env))
 
 
@@ -202,8 +201,8 @@ def arithmetic(policy: Policy, env: dict) -> tuple[str, ...]:
 # ---------------------------------------------------------------- the smallest flip
 
 def _is_int(policy: Policy, name: str, value: object) -> bool:
-    if name in FACTS:
-        return FACTS[name].type == "int"
+    if name in policy.vocab_facts:
+        return policy.vocab_facts[name].type == "int"
     return isinstance(value, int) or (isinstance(value, Fraction) and value.denominator == 1)
 
 

@@ -10,7 +10,10 @@ from hypothesis import strategies as st
 
 from common.numerals import numerals_to_digits
 from rules.extract import Extraction, echo, extract, fill_asked, parse_facts
-from rules.vocabulary import FACTS, TOPICS
+from rules.vocab import default_vocabulary
+
+FACTS = default_vocabulary().facts
+TOPICS = {name: t.facts for name, t in default_vocabulary().topics.items()}
 
 TODAY = date(2026, 11, 23)
 

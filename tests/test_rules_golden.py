@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from rules import Engine, load_policies
-from rules.vocabulary import TOPICS
+from rules.vocab import default_vocabulary
+
+TOPICS = default_vocabulary().topics
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
 POLICIES, PROBLEMS = load_policies(RULES, run_cases=False)

@@ -20,7 +20,9 @@ from fake_bot_api import render_html
 from handlers.pipeline import Assistant, Inbound
 from handlers.telegram_app import APOLOGY
 from handlers.telegram_render import html_parts, reply_keyboard
-from rules.vocabulary import TOPIC_LABELS
+from rules.vocab import default_vocabulary
+
+TOPIC_LABELS = default_vocabulary().topic_labels
 from reliability_strategies import MESSAGES
 from storage import QueryLog
 
