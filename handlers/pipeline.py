@@ -18,6 +18,7 @@ from handlers.content import Content
 from handlers.smalltalk import EMPTY_PROMPT, REPLIES, smalltalk_kind
 from knowledge.normalize import detect_script, fold, in_script, normalize_text
 import rules.extract as facts_from_text
+from rules.focus import order_by_focus
 
 log = logging.getLogger("zhibu.pipeline")
 
@@ -186,6 +187,7 @@ class Assistant:
         except ValueError as exc:
             body = f"这些情况看起来不太对，请核对后再问：\n{exc}"
             return Reply("invalid", in_script(body, script), script=script, fallback=True, normalized=normalized)
+        verdicts, asked = order_by_focus(vocab, topic, fold(text), verdicts)
         if not verdicts:
             missing = content.engine.missing_facts(topic, facts)
             if not missing:
@@ -194,10 +196,13 @@ class Assistant:
             lines += ["还需要了解以下情况（回复即可）："] + [f"· {prompt}" for _, prompt in missing]
             return Reply("ask", in_script("\n".join(lines), script), script=script, normalized=normalized,
                          pending=Pending(topic, facts, tuple(name for name, _ in missing)))
-        return self._verdict_reply(content, verdicts, facts, "" if continued else normalized, script)
+        return self._verdict_reply(content, verdicts, facts, "" if continued else normalized, script, asked)
 
-    def _verdict_reply(self, content, verdicts, facts, normalized, script) -> Reply:
-        lines = [facts_from_text.echo(facts, content.engine.vocab)] + [render.verdict_text(v) for v in verdicts]
+    def _verdict_reply(self, content, verdicts, facts, normalized, script, asked: int = 0) -> Reply:
+        texts = [render.verdict_text(v) for v in verdicts]
+        if 0 < asked < len(texts):      # the answer to the question asked, then the other findings
+            texts.insert(asked, "其他情况：")
+        lines = [facts_from_text.echo(facts, content.engine.vocab)] + texts
         related = ()
         ranked = content.matcher.rank(normalized, limit=1) if normalized else []  # not for a bare follow-up
         if ranked and ranked[0].accepted:

@@ -21,6 +21,8 @@ OPERATORS: dict[str, tuple[tuple[str, ...], str]] = {
     "add_days": (("date", "number"), "date"),
     "add_months": (("date", "number"), "date"),
     "add_years": (("date", "number"), "date"),
+    "period_start": (("date", "number"), "date"),
+    "period_end": (("date", "number"), "date"),
     "days_between": (("date", "date"), "number"),
     "months_between": (("date", "date"), "number"),
     "add": (("number", "number"), "number"),
@@ -36,7 +38,7 @@ OPERATORS: dict[str, tuple[tuple[str, ...], str]] = {
     "min": (("number", "number"), "number"),
     "max": (("number", "number"), "number"),
 }
-WHOLE_NUMBER_ARGS = {"add_days": 1, "add_months": 1, "add_years": 1}
+WHOLE_NUMBER_ARGS = {"add_days": 1, "add_months": 1, "add_years": 1, "period_start": 1, "period_end": 1}
 
 
 
@@ -125,6 +127,19 @@ def months_between(a: dt.date, b: dt.date) -> int:
     return months
 
 
+def period_start(d: dt.date, months: int) -> dt.date:
+    """The first day of the calendar period of `months` months that holds d: a month (1), a quarter
+    (3), a half year (6) or a year (12). '每季度' means each calendar quarter, not 3 months after the last."""
+    if months not in (1, 2, 3, 4, 6, 12):
+        raise ComputeError(f"a calendar period is 1, 2, 3, 4, 6 or 12 months, not {months}")
+    return dt.date(d.year, (d.month - 1) // months * months + 1, 1)
+
+
+def period_end(d: dt.date, months: int) -> dt.date:
+    """The last day of that calendar period."""
+    return add_months(period_start(d, months), months) - dt.timedelta(days=1)
+
+
 def _round_cents(x: Fraction) -> Fraction:
     return Fraction(math.floor(x * 100 + Fraction(1, 2)), 100)
 
@@ -138,6 +153,10 @@ def apply(op: str, args: list) -> object:
             return add_months(args[0], _whole(args[1]))
         if op == "add_years":
             return add_months(args[0], 12 * _whole(args[1]))
+        if op == "period_start":
+            return period_start(args[0], _whole(args[1]))
+        if op == "period_end":
+            return period_end(args[0], _whole(args[1]))
         if op == "days_between":
             return Fraction((args[1] - args[0]).days)
         if op == "months_between":

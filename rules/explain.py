@@ -165,7 +165,14 @@ def describe(expr: Expr, env: dict) -> str:
     if op in _INFIX:
         line = f"{_infix(expr, env, pre)} = {result}"
     elif op in _DATE_STEP:
-        line = f"{_infix(args[0], env, pre)} + {_infix(args[1], env, pre)}{_DATE_STEP[op]} = {result}"
+        step = _infix(args[1], env, pre)
+        sign, step = ("−", step[1:]) if step.startswith("-") else ("+", step)
+        line = f"{_infix(args[0], env, pre)} {sign} {step}{_DATE_STEP[op]} = {result}"
+    elif op in ("period_start", "period_end"):
+        months = int(_frac(_value(args[1], env)))
+        period = {1: "月", 3: "季度", 6: "半年", 12: "年"}.get(months, f"{months}个月")
+        edge = "第一天" if op == "period_start" else "最后一天"
+        line = f"{_infix(args[0], env, pre)}所在{period}（按日历{period}）的{edge}：{result}"
     elif op in ("days_between", "months_between"):
         step = "天" if op == "days_between" else "个月"
         line = f"从{_infix(args[0], env, pre)}到{_infix(args[1], env, pre)}：{result} {step}"

@@ -81,7 +81,10 @@ def extract_role_counts(scan: Scan) -> None:
         return
     for pattern in (after, before):
         number_first = pattern is after
-        for m in list(pattern.finditer(scan.text)):
+        pos = 0
+        # searched again after each mask: once 4个正式党员 is read, 3个预备党员 right after it is a match
+        while (m := pattern.search(scan.text, pos)) is not None:
+            pos = m.end()
             lead = scan.text[max(0, m.start() - 4):m.start()]
             if not number_first:
                 lead += m["fill"]
