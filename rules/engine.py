@@ -37,6 +37,14 @@ from rules.vocab import default_vocabulary
 _LOCK = threading.Lock()
 
 
+def _fold(text: str) -> str:
+    """Traditional to simplified, as the bot does before extraction (OpenCC; loaded only for text cases)."""
+    import unicodedata
+
+    import opencc
+    return opencc.OpenCC("t2s.json").convert(unicodedata.normalize("NFKC", text).lower())
+
+
 class _AsCase:
     """A text case seen as a structured case once its facts are read."""
 
@@ -54,8 +62,11 @@ class _QuietHost(Host):
 class Engine:
     """Evaluates situations against a PolicySet through durable_rules."""
 
-    def __init__(self, policies: PolicySet, version: str = "v1"):
+    def __init__(self, policies: PolicySet, version: str = "v1", fold=None):
+        """`fold(text)`: how the bot prepares a message for the extractor (script folding), used by the
+        free-text golden cases; by default NFKC, lower case and simplified script."""
         self.policies = policies
+        self.fold = fold or _fold
         self.vocab = policies.vocab or default_vocabulary()
         self.version = str(version)
         self._topics: dict[str, tuple[Policy, ...]] = {t: policies.for_topic(t) for t in policies.topics}
@@ -181,7 +192,7 @@ class Engine:
         """None when the free-text case, read by the extractor, gets the expected verdict of this policy."""
         from rules.extract import extract     # the extractor is only needed to check text cases
         today = case.today or dt.date.today()
-        found = extract(case.text, today, self.vocab)
+        found = extract(self.fold(case.text), today, self.vocab)
         if found.problems:
             if case.expect == "rejected":
                 return None

@@ -434,7 +434,7 @@ def read_file(doc: Loaded, first_seen: dict[str, str], vocab: Vocabulary | None 
     return policies, problems
 
 
-def load_policies(directory: Path, run_cases: bool = True, root: Path | None = None
+def load_policies(directory: Path, run_cases: bool = True, root: Path | None = None, fold=None
                   ) -> tuple[PolicySet | None, list[Problem]]:
     """Load and validate every `*.yaml` in `directory`; (None, problems) when anything is wrong.
 
@@ -475,7 +475,7 @@ def load_policies(directory: Path, run_cases: bool = True, root: Path | None = N
             versions[doc.file] = doc.data["version"]
     if run_cases and valid:
         from rules.engine import Engine   # the engine runs the golden cases; imported late to keep load light
-        engine = Engine(PolicySet(tuple(valid), dict(versions), vocab), version="check")
+        engine = Engine(PolicySet(tuple(valid), dict(versions), vocab), version="check", fold=fold)
         try:
             problems.extend(engine.run_golden_cases())
         finally:

@@ -117,7 +117,7 @@ BROKEN = [
      "or the name of a number (a fact, a computed value or today), found text '三'"),
     ("unknown compute operator", "{sub: [3, full_members]}", "{minus: [3, full_members]}",
      "8: policies[0].compute.shortfall.minus: unknown operator 'minus' (did you mean 'sub'?); use one of add_days, add_months, add_years, "
-     "days_between, months_between, add, sub, mul, div, ratio, percent, ceil, floor, half_plus_one, more_than, "
+     "period_start, period_end, days_between, months_between, add, sub, mul, div, ratio, percent, ceil, floor, half_plus_one, more_than, "
      "min, max"),
     ("compute argument type", "{sub: [3, full_members]}", "{add_years: [3, full_members]}",
      "8: policies[0].compute.shortfall.add_years[0]: add_years expects a date as argument 1, found number 3"),

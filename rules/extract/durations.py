@@ -12,7 +12,7 @@ from rules.extract.common import Scan, clause_bounds, nearest_keyword, neighbour
 from rules.extract.dates import add_months
 
 _DURATION = re.compile(
-    r"(?<![\d.])(?:(\d+(?:\.\d+)?)\s*(个半月|个多月|个月|年半|多年|年(?!级|代|度)|个星期|星期|周|天|学时|课时|个小时|小时)"
+    r"(?<![\d.])(?:(\d+(?:\.\d+)?)\s*(个半月|个多月|个月|年半|多年|年(?!级|代|度)|个星期|星期|周|天|个学时|学时|个课时|课时|个小时|小时)"
     r"|半(个月|年))")
 
 _MONTH_UNITS = {"个月": 1, "个多月": 1, "个半月": 1, "年": 12, "多年": 12, "年半": 12}
