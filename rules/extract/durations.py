@@ -13,7 +13,7 @@ from rules.extract.dates import add_months
 
 _DURATION = re.compile(
     r"(?<![\d.])(?:(\d+(?:\.\d+)?)\s*(个半月|个多月|个月|年半|多年|年(?!级|代|度)|个星期|星期|周|天|个学时|学时|个课时|课时|个小时|小时)"
-    r"|半(个月|年))")
+    r"|半(个月|年)|(下个?月)(?=就|要|将|准备|前|底|内|之内|以内|调|离|毕业))")  # 下个月就要调走: within a month
 
 _MONTH_UNITS = {"个月": 1, "个多月": 1, "个半月": 1, "年": 12, "多年": 12, "年半": 12}
 _DAY_UNITS = {"天": 1, "周": 7, "星期": 7, "个星期": 7}
@@ -27,6 +27,8 @@ class Duration:
 
 
 def _duration(m: re.Match[str]) -> Duration:
+    if m[4]:  # 下个月 (on its way to happen): one month
+        return Duration(m.start(), m.end(), "months", 1)
     if m[3]:  # 半年 / 半个月
         return Duration(m.start(), m.end(), "months", 6 if m[3] == "年" else 0.5)
     number, unit = float(m[1]), m[2]
