@@ -35,8 +35,8 @@ def test_every_matching_rule_fires_highest_priority_first(engine):
                                             "safety_incident": True, "secretary_vacant": False}, TODAY)
     assert ids(verdicts) == ["weak_org.committees_disunited", "weak_org.social_unrest", "weak_org.safety_incident"]
     verdicts = engine.evaluate("branch_formation", {"full_members": 2, "org_type": "村"}, TODAY)
-    assert ids(verdicts) == ["branch_formation.too_few_full_members", "branch_formation.village_too_few"]
-    assert [v.priority for v in verdicts] == [90, 85]
+    assert ids(verdicts) == ["branch_formation.village_too_few", "branch_formation.too_few_full_members"]
+    assert [v.priority for v in verdicts] == [95, 90]     # a village's own rule first
 
 
 def test_more_yes_votes_than_present_voters_is_rejected_in_every_topic(engine):
