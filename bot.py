@@ -23,9 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
-from handlers.checks import run_check  # noqa: E402
-from handlers.content import load_content  # noqa: E402
-from handlers.pipeline import Assistant, Inbound  # noqa: E402
+from handlers.content.checks import run_check  # noqa: E402
+from handlers.content.content import load_content  # noqa: E402
+from handlers.core.pipeline import Assistant, Inbound  # noqa: E402
 from handlers.runtime import freeze_heap, open_querylog, setup_logging, use_fast_event_loop  # noqa: E402
 from handlers.settings import content_root, env_flag  # noqa: E402
 
@@ -88,7 +88,7 @@ def ask_batch(assistant: Assistant, path: str) -> int:
 
 
 def cmd_chat(args) -> int:
-    from handlers.console import run_console
+    from handlers.cli.console import run_console
     return run_console(build_assistant(log_queries=not getattr(args, "no_log", False)), sys.stdin, sys.stdout)
 
 
@@ -108,8 +108,8 @@ def run_telegram(settings, args) -> int:
     """Long polling by default; --webhook URL --port N uses PTB's built-in webhook server."""
     from telegram import Update
 
-    from handlers import admin_cli
-    from handlers.telegram_app import Services, build_application
+    from handlers.cli import admin as admin_cli
+    from handlers.telegram.app import Services, build_application
     import storage
     querylog = open_querylog()
     assistant = Assistant(load_or_exit(), querylog)
@@ -117,8 +117,8 @@ def run_telegram(settings, args) -> int:
     def stats_text() -> str:
         return admin_cli.stats_report(storage.open_db(storage.default_db_path()), assistant.content, 30)[1]
 
-    from handlers.telegram_reminders import ReminderService
-    from knowledge.planner import grace_from_hours
+    from handlers.telegram.reminders import ReminderService
+    from reminders.planner import grace_from_hours
     try:
         grace = grace_from_hours(os.environ.get("ZHIBU_REMINDER_GRACE_HOURS"))
     except ValueError as exc:
@@ -128,7 +128,7 @@ def run_telegram(settings, args) -> int:
     reminders = ReminderService(storage.open_db(storage.default_db_path(), busy_timeout_ms=500), assistant, settings,
                                 grace)
 
-    from handlers.content_admin import ContentAdmin
+    from handlers.content.admin import ContentAdmin
     db = storage.open_db(storage.default_db_path())
     admin = ContentAdmin(CONTENT_ROOT, assistant, db)
     watch = env_flag("ZHIBU_WATCH")
@@ -138,7 +138,7 @@ def run_telegram(settings, args) -> int:
     sharded = settings.workers > 1 and not webhook
     if settings.workers > 1 and webhook:
         log.warning("ZHIBU_WORKERS applies to long polling; the webhook server runs in one process")
-    from handlers.telegram_workers import per_process, run_primary
+    from handlers.telegram.workers import per_process, run_primary
     app = build_application(Services(assistant, per_process(settings) if sharded else settings, querylog,
                                      stats_text, reminders, admin, watch), polling=not sharded)
     from telegram.error import InvalidToken
@@ -195,7 +195,7 @@ def cmd_evaluate(args) -> int:
         _print_json({"topic": topic, "facts": facts, "verdicts": [v.to_dict() for v in verdicts],
                      "missing": [{"fact": f, "prompt": p} for f, p in missing]})
     else:
-        from handlers.render import verdict_text
+        from handlers.core.render import verdict_text
         print(facts_from_text.echo(facts))
         for v in verdicts:
             print(verdict_text(v))
@@ -229,7 +229,7 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
     evaluate.add_argument("facts", nargs="+")
     evaluate.set_defaults(func=cmd_evaluate)
-    from handlers import admin_cli
+    from handlers.cli import admin as admin_cli
     admin_cli.add_commands(sub, lambda fn: (lambda args: fn(args, load_content(CONTENT_ROOT)[0])))
     return p
 

@@ -10,8 +10,8 @@ import yaml
 
 from benchmarks.common import ROOT, median_of, percentile, timed
 
-from handlers.content import load_content  # noqa: E402
-from handlers.pipeline import MEMO_SIZE, Assistant, Inbound  # noqa: E402
+from handlers.content.content import load_content  # noqa: E402
+from handlers.core.pipeline import MEMO_SIZE, Assistant, Inbound  # noqa: E402
 from knowledge.load import KnowledgeBase  # noqa: E402
 from knowledge.match import Matcher  # noqa: E402
 from knowledge.normalize import normalize_text  # noqa: E402

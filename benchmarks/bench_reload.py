@@ -25,11 +25,11 @@ import yaml
 
 from benchmarks.common import ROOT, percentile
 
-import handlers.build_worker as build_worker  # noqa: E402
-import handlers.content_admin as content_admin  # noqa: E402
-from handlers.build_worker import Builder  # noqa: E402
-from handlers.content import load_content  # noqa: E402
-from handlers.pipeline import Assistant, Inbound  # noqa: E402
+import handlers.content.build_worker as build_worker  # noqa: E402
+import handlers.content.admin as content_admin  # noqa: E402
+from handlers.content.build_worker import Builder  # noqa: E402
+from handlers.content.content import load_content  # noqa: E402
+from handlers.core.pipeline import Assistant, Inbound  # noqa: E402
 
 CASES = yaml.safe_load((ROOT / "tests" / "data" / "paraphrases.yaml").read_text(encoding="utf-8"))["cases"]
 TARGET_SHIPPED_S = 0.3

@@ -17,10 +17,10 @@ from fake_bot_api import FakeBotAPI  # noqa: E402
 from telegram.ext import AIORateLimiter, ExtBot  # noqa: E402
 
 import storage  # noqa: E402
-from handlers.content import load_content  # noqa: E402
-from handlers.pipeline import Assistant  # noqa: E402
+from handlers.content.content import load_content  # noqa: E402
+from handlers.core.pipeline import Assistant  # noqa: E402
 from handlers.settings import Settings  # noqa: E402
-from handlers.telegram_reminders import ReminderService  # noqa: E402
+from handlers.telegram.reminders import ReminderService  # noqa: E402
 
 SUBSCRIBED = datetime(2026, 10, 20, tzinfo=timezone.utc)
 DUE = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)  # theme_day, Monday 2 Nov 09:00 Asia/Shanghai

@@ -28,8 +28,8 @@ def judge(reply, case: dict) -> bool:
 
 
 def evaluate() -> tuple[int, list[tuple[dict, object]]]:
-    from handlers.content import load_content
-    from handlers.pipeline import Assistant, Inbound
+    from handlers.content.content import load_content
+    from handlers.core.pipeline import Assistant, Inbound
     today, cases = load_set()
     content, problems = load_content(ROOT)
     assert content is not None, problems

@@ -218,7 +218,7 @@ def _upsert_settings(db: Database, chat_id: int, values: dict, now: datetime | N
 
 
 def set_chat_tz(db: Database, chat_id: int, tz: str | None, *, now: datetime | None = None) -> ChatSettings:
-    """Record the chat's IANA zone (validate it first, e.g. knowledge.schedule.parse_tz); None = default."""
+    """Record the chat's IANA zone (validate it first, e.g. reminders.schedule.parse_tz); None = default."""
     with _write(db):
         _upsert_settings(db, chat_id, {"tz": tz}, now)
     return chat_settings(db, chat_id)

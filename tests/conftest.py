@@ -11,8 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from handlers.content import load_content  # noqa: E402
-from handlers.pipeline import Assistant  # noqa: E402
+from handlers.content.content import load_content  # noqa: E402
+from handlers.core.pipeline import Assistant  # noqa: E402
 
 TODAY = date(2026, 11, 23)
 

@@ -9,9 +9,9 @@ from datetime import date
 from pathlib import Path
 
 import storage
-from handlers.content import load_content
-from handlers.content_admin import ContentAdmin, target_for
-from handlers.pipeline import Assistant, Inbound
+from handlers.content.content import load_content
+from handlers.content.admin import ContentAdmin, target_for
+from handlers.core.pipeline import Assistant, Inbound
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 23)

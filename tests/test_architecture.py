@@ -1,4 +1,4 @@
-"""One direction of flow: bot.py -> handlers -> {knowledge, rules, storage} -> common; checked with ast."""
+"""One direction of flow: bot.py -> handlers -> {knowledge, reminders, rules, storage} -> common; checked with ast."""
 
 import ast
 from pathlib import Path
@@ -6,12 +6,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("common", "knowledge", "rules", "storage", "handlers")
+PACKAGES = ("common", "knowledge", "reminders", "rules", "storage", "handlers")
 FORBIDDEN = {
     "common": {"knowledge", "rules", "storage", "handlers", "telegram", "durable", "sqlite_utils"},
-    "knowledge": {"rules", "storage", "handlers", "telegram", "durable", "sqlite_utils"},
-    "rules": {"knowledge", "storage", "handlers", "telegram", "sqlite_utils"},
-    "storage": {"knowledge", "rules", "handlers", "telegram", "durable"},
+    "knowledge": {"reminders", "rules", "storage", "handlers", "telegram", "durable", "sqlite_utils"},
+    "reminders": {"rules", "storage", "handlers", "telegram", "durable", "sqlite_utils"},
+    "rules": {"knowledge", "reminders", "storage", "handlers", "telegram", "sqlite_utils"},
+    "storage": {"knowledge", "reminders", "rules", "handlers", "telegram", "durable"},
     "handlers": {"sqlite_utils", "durable"},
 }
 
@@ -27,16 +28,16 @@ def imported_roots(path: Path) -> set[str]:
     return roots
 
 
-MODULES = [p for pkg in PACKAGES for p in sorted((ROOT / pkg).glob("*.py"))]
+MODULES = [p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))]
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_imports_follow_the_flow(path):
-    package = path.parent.name
+    package = path.relative_to(ROOT).parts[0]
     bad = imported_roots(path) & FORBIDDEN[package]
     if package == "rules" and path.name == "engine.py":
         bad -= {"durable"}
-    if package == "handlers" and not path.name.startswith("telegram"):
+    if package == "handlers" and "telegram" not in path.relative_to(ROOT).parts[:2]:
         bad |= imported_roots(path) & {"telegram"}
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 

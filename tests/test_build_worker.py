@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from handlers.build_worker import Builder, build
-from handlers.content import load_content
-from handlers.content_admin import MAX_RETIRED, ContentAdmin, read_tree
-from handlers.pipeline import Assistant, Inbound
+from handlers.content.build_worker import Builder, build
+from handlers.content.content import load_content
+from handlers.content.admin import MAX_RETIRED, ContentAdmin, read_tree
+from handlers.core.pipeline import Assistant, Inbound
 from knowledge import load as knowledge_load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,7 +151,7 @@ def test_the_worker_exits_when_the_bot_is_killed(tmp_path):
     script.write_text(
         "import sys, time\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "from handlers.build_worker import Builder\n"
+        "from handlers.content.build_worker import Builder\n"
         "if __name__ == '__main__':\n"
         "    builder = Builder(in_process=False)\n"
         "    pool = builder._worker()\n"
@@ -178,7 +178,7 @@ def test_the_worker_exits_when_the_bot_is_killed(tmp_path):
 
 
 def test_a_worker_that_cannot_start_falls_back_to_building_here(tree, monkeypatch):
-    import handlers.build_worker as build_worker
+    import handlers.content.build_worker as build_worker
 
     def refuse(*args, **kwargs):
         raise OSError("no semaphores here")

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 import storage
-from handlers.content import load_content
-from handlers.content_admin import ContentAdmin, read_tree
-from handlers.pipeline import Assistant, Inbound
+from handlers.content.content import load_content
+from handlers.content.admin import ContentAdmin, read_tree
+from handlers.core.pipeline import Assistant, Inbound
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 23)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot import parser
-from handlers.telegram_app import COMMANDS
+from handlers.telegram.app import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from handlers.content import self_test
+from handlers.content.content import self_test
 from knowledge.normalize import normalize_text
 
 PARAPHRASES = yaml.safe_load((Path(__file__).parent / "data" / "paraphrases.yaml").read_text(encoding="utf-8"))["cases"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from handlers.pipeline import Inbound
+from handlers.core.pipeline import Inbound
 
 
 def ask(assistant, text):
@@ -121,7 +121,7 @@ def test_the_memo_belongs_to_one_content_version(assistant, content, monkeypatch
 
 def test_the_memo_is_keyed_by_the_day(content):
     from datetime import date
-    from handlers.pipeline import Assistant
+    from handlers.core.pipeline import Assistant
     today = [date(2026, 3, 1)]
     assistant = Assistant(content, today=lambda: today[0])
     question = "我是2025年3月1日成为预备党员的，什么时候可以转正"
@@ -133,7 +133,7 @@ def test_the_memo_is_keyed_by_the_day(content):
 
 
 def test_follow_ups_to_a_pending_check_are_never_memoized(assistant, monkeypatch):
-    from handlers.pipeline import Pending
+    from handlers.core.pipeline import Pending
     pending = Pending("branch_formation", {}, ("full_members",))
     calls = []
     original = assistant._answer
@@ -144,7 +144,7 @@ def test_follow_ups_to_a_pending_check_are_never_memoized(assistant, monkeypatch
 
 
 def test_swap_tells_the_listener_and_survives_its_failure(content, caplog):
-    from handlers.pipeline import Assistant
+    from handlers.core.pipeline import Assistant
     assistant = Assistant(content)
     seen = []
     assistant.on_swap = seen.append

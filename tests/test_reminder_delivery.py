@@ -10,9 +10,9 @@ import pytest
 from telegram.error import ChatMigrated, Forbidden, RetryAfter
 
 import storage
-from handlers.pipeline import Assistant
+from handlers.core.pipeline import Assistant
 from handlers.settings import Settings
-from handlers.telegram_reminders import ReminderService
+from handlers.telegram.reminders import ReminderService
 
 GROUP = -100123
 # theme_day: monthly on the 1st at 09:00 Asia/Shanghai, next workday on holidays.

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from knowledge.reminders import load_reminders
-from knowledge.schedule import (
+from reminders.load import load_reminders
+from reminders.schedule import (
     TERM_REMINDER_ID,
     MonthlyDay,
     MonthlyWeekday,

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from knowledge.planner import Delivery, grace_from_hours, next_send, plan_deliveries, preview, upcoming
-from knowledge.reminders import ReminderSet
-from knowledge.schedule import (
+from reminders.planner import Delivery, grace_from_hours, next_send, plan_deliveries, preview, upcoming
+from reminders.load import ReminderSet
+from reminders.schedule import (
     Cron,
     MonthlyDay,
     MonthlyWeekday,

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from handlers import shards
+from handlers.telegram import shards
 
 ADMIN = 4242
 

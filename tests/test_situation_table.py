@@ -2,7 +2,7 @@
 
 import pytest
 
-from handlers.pipeline import Inbound
+from handlers.core.pipeline import Inbound
 
 # (message, the headline rule, its outcome, texts the reply must contain, texts it must not contain)
 TABLE = [

@@ -2,7 +2,7 @@
 
 import pytest
 
-from handlers.pipeline import Inbound, Pending
+from handlers.core.pipeline import Inbound, Pending
 
 CASES = [
     # (question, a rule that must fire, its outcome, a figure the reply must contain)

@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_bot_api import FakeBotAPI  # noqa: E402
-from handlers.telegram_app import APOLOGY  # noqa: E402
+from handlers.telegram.app import APOLOGY  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = 4242

@@ -1,4 +1,4 @@
-"""handlers.telegram_http.AiohttpRequest keeps PTB's transport contract, driven through telegram.Bot against the
+"""handlers.telegram.http.AiohttpRequest keeps PTB's transport contract, driven through telegram.Bot against the
 local Bot API stand-in: what reaches the server, how its errors map, and what happens below HTTP."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from fake_bot_api import FakeBotAPI, UploadedFile
-from handlers.telegram_app import TRANSPORT_ERRORS
-from handlers.telegram_http import AiohttpRequest
+from handlers.telegram.app import TRANSPORT_ERRORS
+from handlers.telegram.http import AiohttpRequest
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -147,7 +147,7 @@ async def test_a_proxy_from_the_environment_is_used(monkeypatch):
 
 
 def test_tls_is_verified_against_certifi_like_httpx():
-    from handlers.telegram_http import _tls_context
+    from handlers.telegram.http import _tls_context
     context = _tls_context()
     assert context.verify_mode.name == "CERT_REQUIRED" and context.check_hostname
     assert len(context.get_ca_certs()) > 50  # certifi's bundle of root CAs is loaded

@@ -5,9 +5,9 @@ import os
 
 import pytest
 
-from handlers.pipeline import Inbound, Reply, Suggestion
+from handlers.core.pipeline import Inbound, Reply, Suggestion
 from handlers.settings import SettingsError, load_settings
-from handlers.telegram_render import MAX_MESSAGE, html_parts, reply_keyboard, split_text, to_html
+from handlers.telegram.render import MAX_MESSAGE, html_parts, reply_keyboard, split_text, to_html
 
 
 def test_user_text_is_escaped_and_title_bolded():
@@ -75,7 +75,7 @@ def test_workers_setting(raw, expected):
 
 
 def test_each_process_gets_its_share_of_the_rate_cap():
-    from handlers.telegram_workers import per_process
+    from handlers.telegram.workers import per_process
     s = load_settings({"ZHIBU_WORKERS": "3", "ZHIBU_RATE_PER_SECOND": "30"})
     assert per_process(s).rate_per_second == 10 and per_process(s).workers == 3
     assert per_process(load_settings({"ZHIBU_WORKERS": "3", "ZHIBU_RATE_PER_SECOND": "0"})).rate_per_second == 0
@@ -90,6 +90,6 @@ def test_each_process_gets_its_share_of_the_rate_cap():
 ])
 def test_the_json_keyboard_the_answer_path_sends_is_the_ptb_keyboard(reply):
     import json
-    from handlers.telegram_render import reply_keyboard_json
+    from handlers.telegram.render import reply_keyboard_json
     markup, sent = reply_keyboard(reply), reply_keyboard_json(reply)
     assert (json.loads(sent) if sent else None) == (markup.to_dict() if markup else None)

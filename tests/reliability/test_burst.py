@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from handlers.telegram_app import APOLOGY
+from handlers.telegram.app import APOLOGY
 from reliability_support import SIZES, count_rows, record, sends, wait_until
 
 # Each goes through the pipeline (no 帮助/流程/检查 keyword) and is answered in one message.

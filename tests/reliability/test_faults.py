@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import storage
-from handlers.telegram_app import APOLOGY
-from handlers.telegram_reminders import SEND_CONCURRENCY
+from handlers.telegram.app import APOLOGY
+from handlers.telegram.reminders import SEND_CONCURRENCY
 from reliability_support import (ADMIN, FULL, SIZES, Chat, copy_content, count_rows, record, sends, wait_settled,
                                  wait_until)
 

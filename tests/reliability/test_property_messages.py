@@ -17,14 +17,14 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 
 from reliability_support import FULL, SIZES, BotProcess, Chat, FakeBotAPI, record, sends, wait_settled
 from fake_bot_api import render_html
-from handlers.pipeline import Assistant, Inbound
-from handlers.telegram_app import APOLOGY
-from handlers.telegram_render import html_parts, reply_keyboard
+from handlers.core.pipeline import Assistant, Inbound
+from handlers.telegram.app import APOLOGY
+from handlers.telegram.render import html_parts, reply_keyboard
 from rules.vocab import default_vocabulary
-
-TOPIC_LABELS = default_vocabulary().topic_labels
 from reliability_strategies import MESSAGES
 from storage import QueryLog
+
+TOPIC_LABELS = default_vocabulary().topic_labels
 
 KINDS = {"answer", "situation", "ask", "decline", "smalltalk", "empty", "invalid"}
 TODAY = date(2026, 11, 23)

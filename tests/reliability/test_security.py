@@ -12,9 +12,9 @@ import pytest
 
 import storage
 from fake_bot_api import FakeBotAPI
-from handlers.telegram_admin import REFUSED
-from handlers.telegram_app import ADMINS_ONLY, NOT_TEXT_HINT
-from handlers.telegram_reminders import REFUSAL
+from handlers.telegram.admin import REFUSED
+from handlers.telegram.app import ADMINS_ONLY, NOT_TEXT_HINT
+from handlers.telegram.reminders import REFUSAL
 from reliability_support import ADMIN, BotProcess, Chat, copy_content, record, sends, wait_until
 
 GROUP_A = -1_004_000_000_001

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from knowledge.planner import plan_deliveries
-from knowledge.reminders import load_reminders
+from reminders.planner import plan_deliveries
+from reminders.load import load_reminders
 from storage import (
     CHAT_SETTINGS_COLUMNS,
     REMINDER_SENT_COLUMNS,

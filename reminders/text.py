@@ -6,8 +6,8 @@ import string
 from datetime import date
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # types only: knowledge.schedule imports this module
-    from knowledge.schedule import Occurrence, Reminder, TermReminder
+if TYPE_CHECKING:  # types only: reminders.schedule imports this module
+    from reminders.schedule import Occurrence, Reminder, TermReminder
 
 WEEKDAY_CN = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 QUARTER_CN = ("第一季度", "第二季度", "第三季度", "第四季度")

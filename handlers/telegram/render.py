@@ -7,7 +7,7 @@ import json
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
-from handlers.pipeline import Reply
+from handlers.core.pipeline import Reply
 
 MAX_MESSAGE = 4096
 SAFE_CHUNK = 4000  # escaped length per message, leaving room for the <b> of a title line

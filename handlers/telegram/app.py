@@ -19,14 +19,14 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler,
                           ContextTypes, Defaults, MessageHandler, filters)
 
-from handlers import telegram_admin
-from handlers import telegram_browse as browse
-from handlers.pipeline import Assistant, Inbound, Pending, Reply
+from handlers.telegram import admin as telegram_admin
+from handlers.telegram import browse
+from handlers.core.pipeline import Assistant, Inbound, Pending, Reply
 from handlers.settings import Settings
-from handlers.smalltalk import EXAMPLES, HELP_TEXT
-from handlers.telegram_reminders import TICK_SECONDS, seconds_of
-from handlers.telegram_render import choice_keyboard, html_parts, reply_keyboard_json
-from handlers.telegram_http import AiohttpRequest
+from handlers.core.smalltalk import EXAMPLES, HELP_TEXT
+from handlers.telegram.reminders import TICK_SECONDS, seconds_of
+from handlers.telegram.render import choice_keyboard, html_parts, reply_keyboard_json
+from handlers.telegram.http import AiohttpRequest
 from knowledge.normalize import fold
 from rules.vocab import default_vocabulary
 
@@ -54,8 +54,8 @@ class Services:
     settings: Settings
     querylog: object | None = None
     stats_text: object | None = None  # callable() -> str for /stats
-    reminders: object | None = None   # handlers.telegram_reminders.ReminderService
-    admin: object | None = None       # handlers.content_admin.ContentAdmin
+    reminders: object | None = None   # handlers.telegram.reminders.ReminderService
+    admin: object | None = None       # handlers.content.admin.ContentAdmin
     watch: bool = False               # ZHIBU_WATCH=1: reload on YAML changes
 
 
@@ -364,7 +364,7 @@ async def post_shutdown(application: Application) -> None:
 
 def build_application(svc: Services, polling: bool = True) -> Application:
     """Pure wiring: the Application with its handlers, defaults and rate limiter. `polling=False`: no Updater
-    (updates arrive through update_queue from handlers.telegram_workers)."""
+    (updates arrive through update_queue from handlers.telegram.workers)."""
     settings = svc.settings
     builder = (ApplicationBuilder().token(settings.token)
                .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))

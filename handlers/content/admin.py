@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.problems import Problem
-from handlers.build_worker import Builder, shared_builder
-from handlers.content import Content
-from handlers.content_diff import diff_contents
-from handlers.pipeline import Assistant, Inbound
+from handlers.content.build_worker import Builder, shared_builder
+from handlers.content.content import Content
+from handlers.content.diff import diff_contents
+from handlers.core.pipeline import Assistant, Inbound
 
 log = logging.getLogger("zhibu.admin")
 

@@ -14,8 +14,8 @@ from collections import deque
 
 from telegram import Update
 
-from handlers import shards
-from handlers.content_admin import MAX_RETIRED
+from handlers.telegram import shards
+from handlers.content.admin import MAX_RETIRED
 
 log = logging.getLogger("zhibu.workers")
 
@@ -39,10 +39,10 @@ def worker_main(sock: socket.socket, index: int, settings) -> None:
 
 
 async def _serve(sock: socket.socket, index: int, settings) -> None:
-    from handlers.pipeline import Assistant
+    from handlers.core.pipeline import Assistant
     from handlers.runtime import freeze_heap, open_querylog
-    from handlers.telegram_app import Services, build_application
-    from handlers.telegram_workers import per_process
+    from handlers.telegram.app import Services, build_application
+    from handlers.telegram.workers import per_process
 
     reader, writer = await asyncio.open_unix_connection(sock=sock)
     first = await shards.read_frame(reader)

@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.problems import Problem, split_severity
-from handlers.content import (SELF_TEST_DEPTH, Content, MemoRanker, example_questions, load_content, new_engine,
+from handlers.content.content import (SELF_TEST_DEPTH, Content, MemoRanker, example_questions, load_content, new_engine,
                               self_test)
-from handlers.content_diff import diff_contents
+from handlers.content.diff import diff_contents
 from handlers.settings import env_flag
 from knowledge.lint import lint_knowledge
 from knowledge.load import KnowledgeBase
 from knowledge.match import Matcher
-from knowledge.reminders import ReminderSet
+from reminders.load import ReminderSet
 from rules.lint import lint_policies
 from rules.policy import PolicySet
 

@@ -20,8 +20,8 @@ from telegram.error import ChatMigrated, Forbidden, NetworkError, RetryAfter, Te
 from telegram.ext import ContextTypes
 
 import storage
-from knowledge.planner import next_send, plan_deliveries, preview
-from knowledge.schedule import TERM_REMINDER_ID, parse_hhmm, parse_term_args, parse_tz, resolve_tz
+from reminders.planner import next_send, plan_deliveries, preview
+from reminders.schedule import TERM_REMINDER_ID, parse_hhmm, parse_term_args, parse_tz, resolve_tz
 
 log = logging.getLogger("zhibu.reminders")
 

@@ -4,7 +4,7 @@ One process's event loop tops out at 900-1,500 updates/s for repeated questions 
 ones on a 2-core machine (docs/benchmarks.md); the GIL keeps a second thread from helping. So the bot can run as N processes:
 
   - the **primary** (this process) polls getUpdates itself, reading Telegram's JSON without turning it
-    into PTB objects, and routes each update with handlers.shards.shard_of(): a private chat user's
+    into PTB objects, and routes each update with handlers.telegram.shards.shard_of(): a private chat user's
     updates always to the same process (their conversation state lives there); groups, admins, uploads
     and reminder commands to the primary, which alone runs the reminder clock and the build worker;
   - each **worker** is a spawned process running its own PTB Application (same handlers, rate limiter and
@@ -39,11 +39,11 @@ from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from handlers import shards
-from handlers.build_worker import Built
-from handlers.telegram_http import AiohttpRequest
-from handlers.telegram_reminders import seconds_of
-from handlers.telegram_worker_process import worker_main
+from handlers.telegram import shards
+from handlers.content.build_worker import Built
+from handlers.telegram.http import AiohttpRequest
+from handlers.telegram.reminders import seconds_of
+from handlers.telegram.worker_process import worker_main
 
 log = logging.getLogger("zhibu.workers")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from common.problems import split_severity
-from handlers.content import load_content
-from handlers.build_worker import validate
+from handlers.content.content import load_content
+from handlers.content.build_worker import validate
 
 
 def run_check(root: Path) -> tuple[bool, list[str]]:

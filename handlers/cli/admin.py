@@ -7,7 +7,7 @@ import sys
 from datetime import date, datetime, timezone
 
 import storage
-from handlers.content import Content
+from handlers.content.content import Content
 from knowledge.normalize import normalize_text
 
 
@@ -79,9 +79,9 @@ def cmd_versions(args, content: Content | None) -> int:
 
 
 def cmd_rollback(args, content: Content | None) -> int:
-    from handlers.content_admin import ContentAdmin
+    from handlers.content.admin import ContentAdmin
     from handlers.settings import content_root
-    from handlers.pipeline import Assistant
+    from handlers.core.pipeline import Assistant
     if content is None:
         print("the current content is invalid; fix it or restore files by hand", file=sys.stderr)
         return 1

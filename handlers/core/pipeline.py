@@ -13,9 +13,9 @@ from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from handlers import render
-from handlers.content import Content
-from handlers.smalltalk import EMPTY_PROMPT, REPLIES, smalltalk_kind
+from handlers.core import render
+from handlers.content.content import Content
+from handlers.core.smalltalk import EMPTY_PROMPT, REPLIES, smalltalk_kind
 from knowledge.normalize import detect_script, fold, in_script, normalize_text
 import rules.extract as facts_from_text
 from rules.focus import order_by_focus

@@ -17,7 +17,7 @@ from knowledge.load import KnowledgeBase, load_knowledge
 from knowledge.match import Matcher
 from knowledge.normalize import fold
 from knowledge.batch_rank import rank_many
-from knowledge.reminders import ReminderSet, load_reminders
+from reminders.load import ReminderSet, load_reminders
 from rules import Engine, load_policies
 
 _versions = itertools.count(1)

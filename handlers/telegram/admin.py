@@ -15,8 +15,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from handlers.content_admin import MAX_UPLOAD, Candidate, ContentAdmin, target_for
-from handlers.telegram_render import html_parts
+from handlers.content.admin import MAX_UPLOAD, Candidate, ContentAdmin, target_for
+from handlers.telegram.render import html_parts
 
 log = logging.getLogger("zhibu.admin")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from handlers.content import Content
-from handlers.render import entry_text
-from handlers.telegram_render import button_label
+from handlers.content.content import Content
+from handlers.core.render import entry_text
+from handlers.telegram.render import button_label
 from knowledge.schema import CATEGORIES
 from rules.vocab import default_vocabulary
 

@@ -8,7 +8,7 @@ Contract kept from HTTPXRequest, because the rest of the bot relies on it:
   - parameters go as one JSON object of string values (what form fields would carry), or as
     multipart/form-data when files are attached;
   - a timeout raises telegram.error.TimedOut; any failure below HTTP raises NetworkError whose text starts
-    with ``aiohttp.`` (handlers.telegram_app.TRANSPORT_ERRORS: such a send may have been delivered, so it
+    with ``aiohttp.`` (handlers.telegram.app.TRANSPORT_ERRORS: such a send may have been delivered, so it
     is never retried);
   - the token is never logged (aiohttp logs no URLs at INFO);
   - HTTP(S)_PROXY and NO_PROXY from the environment are honoured, as httpx honoured them.

@@ -1,7 +1,7 @@
 """Load and validate knowledge/reminders.yaml into frozen dataclasses (format: docs/reminders.md).
 
 Every problem is located as `knowledge/reminders.yaml:12: reminders[2].schedule.day: expected a day 1–31,
-got 40`. The dataclasses themselves (Reminder, the schedule kinds, TermReminder) live in knowledge.schedule,
+got 40`. The dataclasses themselves (Reminder, the schedule kinds, TermReminder) live in reminders.schedule,
 which computes occurrences from them.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from common.problems import InvalidData, Problem
 from common.yamlload import Loaded, load_yaml
-from knowledge.schedule import (
+from reminders.schedule import (
     HOLIDAY_MODES,
     KINDS,
     PLACEHOLDERS,

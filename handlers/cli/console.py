@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Callable, TextIO
 
-from handlers.pipeline import Assistant, Inbound, Pending, Reply
-from handlers.render import numbered
+from handlers.core.pipeline import Assistant, Inbound, Pending, Reply
+from handlers.core.render import numbered
 from knowledge.normalize import in_script
 
 GREETING = ("支部助手（控制台）已就绪。直接输入问题，例如“预备期从哪天算”；"

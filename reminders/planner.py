@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
-from knowledge.reminders import ReminderSet
-from knowledge.schedule import (
+from reminders.load import ReminderSet
+from reminders.schedule import (
     Occurrence,
     TermReminder,
     iter_occurrences,

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from knowledge.cron import CronSpec, max_days_in_month, parse_cron  # noqa: F401  (CronSpec, parse_cron re-exported)
-from knowledge.reminder_text import (  # noqa: F401  (re-exported)
+from reminders.cron import CronSpec, max_days_in_month, parse_cron  # noqa: F401  (CronSpec, parse_cron re-exported)
+from reminders.text import (  # noqa: F401  (re-exported)
     PLACEHOLDERS, QUARTER_CN, TERM_PLACEHOLDERS, WEEKDAY_CN, chinese_date, placeholders_in, render_text)
-from knowledge.workdays import HOLIDAY_MODES, shift_for_holiday, workday_status  # noqa: F401  (re-exported)
+from reminders.workdays import HOLIDAY_MODES, shift_for_holiday, workday_status  # noqa: F401  (re-exported)
 
 log = logging.getLogger("zhibu.reminders")
 
