@@ -114,7 +114,7 @@ def cross_problems(vocab: Vocabulary, facts: dict) -> list[str]:
     out: list[str] = []
     failed: set[str] = set()
     for check in vocab.checks:
-        if failed & set(check.names):
+        if any(name not in facts for name in check.names) or (failed and failed & set(check.names)):
             continue
         if check.when is not None:
             (a, value), (b, values) = check.when, check.forbid
@@ -122,7 +122,7 @@ def cross_problems(vocab: Vocabulary, facts: dict) -> list[str]:
                 out.append(check.message.format(value=facts[b]))
                 failed.update(check.names)
             continue
-        if any(name not in facts for name in check.names) or (check.unless and check.unless in facts):
+        if check.unless and check.unless in facts:
             continue
         parts = [facts[name] for name in check.facts]
         other = facts[check.other]

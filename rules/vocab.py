@@ -104,11 +104,11 @@ class Check:
     when: tuple[str, object] | None = None
     forbid: tuple[str, tuple] | None = None
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        if self.when:
-            return (self.when[0], self.forbid[0])
-        return self.facts + (self.other,)
+    names: tuple[str, ...] = field(default=(), compare=False)   # every fact the check reads (set below)
+
+    def __post_init__(self) -> None:
+        names = (self.when[0], self.forbid[0]) if self.when else self.facts + (self.other,)
+        object.__setattr__(self, "names", names)
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,13 @@ class Vocabulary:
     topics: dict[str, Topic]
     checks: tuple[Check, ...] = ()
     files: tuple[str, ...] = ()
+    _derived: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def derived(self, key: str, build):
+        """A structure the readers build from the vocabulary once (compiled patterns, keyword lists)."""
+        if key not in self._derived:
+            self._derived[key] = build(self)
+        return self._derived[key]
 
     @property
     def topic_labels(self) -> dict[str, str]:

@@ -40,11 +40,16 @@ def _read(scan: Scan, fact: Fact, m: re.Match[str], unless_before, unless_after)
     scan.mask(m.start(), m.end())
 
 
+def _pattern_facts(vocab) -> dict[bool, tuple[Fact, ...]]:
+    numeric = [f for f in vocab.facts.values() if f.yaml_type in _NUMERIC and "patterns" in f.read]
+    return {early: tuple(f for f in numeric if bool(f.read.get("early")) == early) for early in (False, True)}
+
+
 def extract_pattern_counts(scan: Scan, early: bool = False) -> None:
     """Numbers read by their facts' patterns; `early`: only the facts marked early (run before durations)."""
-    for fact in scan.vocab.facts.values():
+    for fact in scan.vocab.derived("pattern_facts", _pattern_facts)[early]:
         read = fact.read
-        if fact.yaml_type not in _NUMERIC or "patterns" not in read or bool(read.get("early")) != early:
+        if fact.name in scan.facts:
             continue
         if read.get("when") is not None and not read["when"].search(scan.text):
             continue
@@ -57,7 +62,11 @@ def extract_pattern_counts(scan: Scan, early: bool = False) -> None:
 
 
 def _role_patterns(scan: Scan) -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
-    roles = {word: fact.name for fact in scan.vocab.facts.values() for word in fact.read.get("role", ())}
+    return scan.vocab.derived("role_patterns", _build_role_patterns)
+
+
+def _build_role_patterns(vocab) -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
+    roles = {word: fact.name for fact in vocab.facts.values() for word in fact.read.get("role", ())}
     # longest first, so 正式党员 wins over 党员
     words = "|".join(sorted(map(re.escape, roles), key=len, reverse=True))
     after = re.compile(rf"(?<!党员)(?<![\d.])(?P<n>{_DIGITS}){MEASURE}{_QUAL}(?P<role>{words})(?!大会|代表|会|干部)")

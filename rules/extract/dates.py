@@ -167,8 +167,9 @@ def assign_dates(scan: Scan, original: str, mentions: list[DateMention]) -> None
 
 def date_keywords(scan: Scan) -> list[tuple[str, re.Pattern[str]]]:
     """(fact, keywords) of every date fact: which fact a date belongs to, by the keyword nearest to it."""
-    return [(f.name, f.read["keywords"]) for f in scan.vocab.facts.values()
-            if f.yaml_type == "date" and f.read.get("keywords") is not None]
+    return scan.vocab.derived("date_keywords", lambda vocab: [
+        (f.name, f.read["keywords"]) for f in vocab.facts.values()
+        if f.yaml_type == "date" and f.read.get("keywords") is not None])
 
 
 def _put_checked(scan: Scan, name: str, value: date) -> None:

@@ -58,14 +58,25 @@ def find_durations(scan: Scan) -> list[Duration]:
 
 def _keywords(scan: Scan, kind: str) -> list[tuple[str, re.Pattern[str]]]:
     """(fact, keywords) of the duration facts measured in this kind (months, days or hours)."""
-    return [(f.name, f.read["keywords"]) for f in scan.vocab.facts.values()
-            if f.yaml_type == "duration" and f.measure == kind and f.read.get("keywords") is not None]
+    return scan.vocab.derived("duration_keywords", _build_keywords).get(kind, [])
+
+
+def _build_keywords(vocab) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    out: dict[str, list] = {}
+    for f in vocab.facts.values():
+        if f.yaml_type == "duration" and f.read.get("keywords") is not None:
+            out.setdefault(f.measure, []).append((f.name, f.read["keywords"]))
+    return out
 
 
 def _default(scan: Scan, kind: str) -> str | None:
     """The duration fact of this kind read even without a keyword (24学时 is training hours)."""
     return next((f.name for f in scan.vocab.facts.values()
                  if f.yaml_type == "duration" and f.measure == kind and f.read.get("default")), None)
+
+
+def _gap_facts(vocab) -> tuple:
+    return tuple(f for f in vocab.facts.values() if f.read.get("gaps"))
 
 
 def assign_durations(scan: Scan, original: str, durations: list[Duration]) -> None:
@@ -84,8 +95,8 @@ def assign_durations(scan: Scan, original: str, durations: list[Duration]) -> No
 def extract_gaps(scan: Scan) -> None:
     """Read the split forms ('党员大会3个月没开了', '党费8个月没交') before the general pass: a date fact
     becomes today minus the duration, a duration fact the number of months."""
-    for fact in scan.vocab.facts.values():
-        for spec in fact.read.get("gaps", ()):
+    for fact in scan.vocab.derived("gap_facts", _gap_facts):
+        for spec in fact.read["gaps"]:
             for m in list(spec.regex.finditer(scan.text)):
                 inner = _DURATION.search(m[0])
                 if inner is None:

@@ -47,7 +47,7 @@ def _choice(fact: Fact, scan: Scan, text: str) -> str | None:
 
 def mask_phrases(scan: Scan) -> None:
     """Phrases read as a whole ('介绍人是预备党员') must not be read again as a count."""
-    for fact in scan.vocab.facts.values():
+    for fact in scan.vocab.derived("masked", lambda v: tuple(f for f in v.facts.values() if f.read.get("mask"))):
         if fact.read.get("mask"):
             for key in ("no_phrases", "yes_phrases"):
                 if fact.read.get(key) is not None:
@@ -57,16 +57,19 @@ def mask_phrases(scan: Scan) -> None:
 
 def extract_phrases(scan: Scan, text: str) -> None:
     """Yes/no facts first (they may imply a choice), then choices, in vocabulary order."""
-    for fact in scan.vocab.facts.values():
-        if fact.yaml_type == "yes-no" and fact.name not in scan.facts:
+    yes_no, choices = scan.vocab.derived("phrase_facts", lambda v: (
+        tuple(f for f in v.facts.values() if f.yaml_type == "yes-no"),
+        tuple(f for f in v.facts.values() if f.yaml_type == "choice")))
+    for fact in yes_no:
+        if fact.name not in scan.facts:
             value = _yes_no(fact, text)
             if value is not None:
                 scan.put(fact.name, value)
                 if value:
                     for name, implied in fact.read.get("implies_when_yes", {}).items():
                         scan.put(name, implied)
-    for fact in scan.vocab.facts.values():
-        if fact.yaml_type == "choice" and fact.name not in scan.facts:
+    for fact in choices:
+        if fact.name not in scan.facts:
             value = _choice(fact, scan, text)
             if value is not None:
                 scan.put(fact.name, value)
