@@ -30,8 +30,8 @@ from durable.engine import Host, MessageNotHandledException
 from common.problems import Problem
 from rules.compile import SEEN, compile_topic, computed_key, ruleset_name
 from rules.compute import coerce_facts, compute_values, engine_value
-from rules.explain import build_verdict, why_not
-from rules.policy import InvalidFacts, Policy, PolicySet, Verdict
+from rules.explain import build_verdict, condition_holds, why_not
+from rules.policy import InvalidFacts, Policy, PolicySet, Ref, Verdict
 from rules.vocab import default_vocabulary
 
 _LOCK = threading.Lock()
@@ -43,6 +43,20 @@ def _fold(text: str) -> str:
 
     import opencc
     return opencc.OpenCC("t2s.json").convert(unicodedata.normalize("NFKC", text).lower())
+
+
+def _still_possible(policy: Policy, facts: dict) -> bool:
+    """False when a condition comparing a known fact with a literal already fails."""
+    for cond in policy.when:
+        if cond.fact in facts and cond.fact not in policy.computed_names and cond.op != "exists" \
+                and not isinstance(cond.operand, Ref) \
+                and not any(isinstance(o, Ref) for o in (cond.operand if isinstance(cond.operand, tuple) else ())):
+            try:
+                if not condition_holds(cond, facts):
+                    return False
+            except (TypeError, KeyError):
+                continue
+    return True
 
 
 class _AsCase:
@@ -154,11 +168,13 @@ class Engine:
         """The facts to ask for when no policy of the topic can be evaluated yet, with their prompts."""
         self._check_topic(topic)
         present = {name for name, value in facts.items() if value is not None}
-        candidates = self._topics.get(topic, ())
+        # Policies a known fact already rules out (org_type 机关 for a 村 rule) cannot be answered by asking.
+        candidates = tuple(p for p in self._topics.get(topic, ()) if _still_possible(p, facts))
         if not candidates or any(set(p.need_names) <= present for p in candidates):
             return []
         order = {p.id: i for i, p in enumerate(candidates)}
-        best = min(candidates, key=lambda p: (sum(n not in present for n in p.need_names), -p.priority, order[p.id]))
+        best = min(candidates, key=lambda p: (sum(n not in present for n in p.need_names),
+                                             -len(present & set(p.need_names)), -p.priority, order[p.id]))
         return [(name, prompt) for name, prompt in best.needs if name not in present]
 
     def why_not(self, topic: str, facts: dict, rule_id: str, today: dt.date | None = None) -> tuple[str, ...]:

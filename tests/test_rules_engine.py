@@ -173,7 +173,12 @@ def test_absurd_facts_are_rejected_without_a_verdict(engine, topic, facts, probl
     ("election", {"seats": 5}, [("candidates", "请问委员候选人有几名？")]),
     ("required_visit", {"visit_event": "住院"}, [("person_kind", "请问对象是党员还是群众？")]),
     ("branch_formation", {"full_members": 2}, []),          # evaluable: nothing to ask
-    ("dues", {"member_kind": "在职", "monthly_income": None}, []),   # member_kind alone is evaluable
+    # 在职 rules out the fixed-amount policies (学生, 下岗失业, 低保), so the rate policies' facts are asked for
+    ("dues", {"member_kind": "在职", "monthly_income": None},
+     [("monthly_income", "请问税后月工资收入（相对固定的经常性部分）是多少元？"), ("retired", "请问是不是离退休党员？")]),
+    ("dues", {"member_kind": "学生"}, []),                            # a student's dues need nothing more
+    ("election", {"org_type": "机关", "term_start": dt.date(2022, 6, 1)},
+     [("org_level", "请问本届是党支部委员会、党总支委员会，还是基层党委？")]),
 ])
 def test_missing_facts_asks_for_exactly_what_is_missing(engine, topic, facts, expected):
     assert engine.missing_facts(topic, facts) == expected

@@ -79,3 +79,15 @@ def test_absurd_or_contradictory_facts_get_no_verdict(assistant, message, proble
     reply = assistant.respond(Inbound(message))
     assert reply.kind == "invalid" and not reply.verdicts, reply.text
     assert problem in reply.text
+
+
+def test_a_term_question_without_the_level_asks_for_it_and_then_answers(assistant):
+    """A known fact that rules a policy out (机关, not 村) no longer hides the question that matters."""
+    reply = assistant.respond(Inbound("我们机关2022年6月换届的，现在要换届吗"))
+    assert reply.kind == "ask" and "基层党委" in reply.text, reply.text
+    assert reply.pending.asked == ("org_level",)
+    answer = assistant.respond(Inbound("党委"), reply.pending)
+    assert answer.verdicts[0]["rule_id"] == "election.next_term_committee", answer.text
+    assert "2027年6月1日" in answer.text
+    answer = assistant.respond(Inbound("是党支部"), reply.pending)
+    assert answer.verdicts[0]["rule_id"] == "election.term_expired_other", answer.text
