@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 
 from benchmarks.common import ROOT
 
-SUITES = ("bench_startup", "bench_match", "bench_rules", "bench_storage", "bench_telegram", "bench_reminders",
-          "bench_reload")
+SUITES = ("bench_startup", "bench_match", "bench_rules", "bench_situations", "bench_storage", "bench_telegram",
+          "bench_reminders", "bench_reload")
 
 
 def machine() -> str:
@@ -78,8 +78,35 @@ def run_isolated(name: str) -> dict:
     return json.loads(line[len(MARK):])
 
 
+def replace_sections(names: list[str], sections_by_suite: dict[str, list[str]]) -> str:
+    """The current docs/benchmarks.md with only these suites' sections replaced (or appended)."""
+    path = ROOT / "docs" / "benchmarks.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    for name in names:
+        new = "\n".join(sections_by_suite[name]).rstrip() + "\n"
+        title = sections_by_suite[name][0]
+        if title in text:
+            start = text.index(title)
+            end = text.find("\n## ", start + len(title))
+            text = text[:start] + new + ("\n" + text[end + 1:] if end != -1 else "")
+        else:
+            text = text.rstrip() + "\n\n" + new
+    return text
+
+
 def main() -> int:
     started = time.perf_counter()
+    only = [name for name in sys.argv[1:] if name in SUITES]
+    if only:        # `python -m benchmarks bench_situations`: rerun some suites, keep the other sections
+        by_suite = {}
+        for name in only:
+            module = importlib.import_module(f"benchmarks.{name}")
+            print(f"running {name} …", file=sys.stderr, flush=True)
+            by_suite[name] = table(module.__doc__.strip().splitlines()[0], run_isolated(name))
+        text = replace_sections(only, by_suite)
+        (ROOT / "docs" / "benchmarks.md").write_text(text, encoding="utf-8")
+        print(text)
+        return 0
     sections, notes = [], []
     for name in SUITES:
         try:

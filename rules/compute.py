@@ -13,7 +13,6 @@ import re
 from fractions import Fraction
 
 from rules.policy import TODAY, Expr, InvalidFacts, Policy, Ref
-from rules.vocabulary import FACTS
 
 # Code-owned computed operators: name -> (argument types, result type). "number" args accept facts of
 # type int/float, numeric literals and numeric computed values; "date" args accept date facts, date
@@ -22,6 +21,8 @@ OPERATORS: dict[str, tuple[tuple[str, ...], str]] = {
     "add_days": (("date", "number"), "date"),
     "add_months": (("date", "number"), "date"),
     "add_years": (("date", "number"), "date"),
+    "period_start": (("date", "number"), "date"),
+    "period_end": (("date", "number"), "date"),
     "days_between": (("date", "date"), "number"),
     "months_between": (("date", "date"), "number"),
     "add": (("number", "number"), "number"),
@@ -37,12 +38,8 @@ OPERATORS: dict[str, tuple[tuple[str, ...], str]] = {
     "min": (("number", "number"), "number"),
     "max": (("number", "number"), "number"),
 }
-WHOLE_NUMBER_ARGS = {"add_days": 1, "add_months": 1, "add_years": 1}
+WHOLE_NUMBER_ARGS = {"add_days": 1, "add_months": 1, "add_years": 1, "period_start": 1, "period_end": 1}
 
-EARLIEST = dt.date(1921, 7, 1)
-_TRUE = {"true", "yes", "y", "1", "是", "对", "有"}
-_FALSE = {"false", "no", "n", "0", "否", "不是", "没有", "无"}
-_DATE_RE = re.compile(r"^\s*(\d{4})\s*(?:-|/|\.|年)\s*(\d{1,2})\s*(?:-|/|\.|月)\s*(\d{1,2})\s*日?\s*$")
 
 
 class ComputeError(ArithmeticError):
@@ -81,120 +78,13 @@ def fmt_value(x: object) -> str:
 
 # ---------------------------------------------------------------- facts in
 
-def _coerce_one(name: str, raw: object) -> object:
-    """Convert one raw value to the declared type; raise ValueError with a Chinese message."""
-    fact = FACTS[name]
-    label = fact.label
-    if fact.type in ("int", "float"):
-        if isinstance(raw, bool):
-            raise ValueError(f"{label}应为数字，收到“{raw}”")
-        if isinstance(raw, str):
-            try:
-                raw = float(raw.strip().replace(",", ""))
-            except ValueError:
-                raise ValueError(f"{label}应为数字，收到“{raw}”") from None
-        if not isinstance(raw, (int, float)) or (isinstance(raw, float) and not math.isfinite(raw)):
-            raise ValueError(f"{label}应为数字，收到“{raw}”")
-        if fact.type == "int":
-            if isinstance(raw, float) and not raw.is_integer():
-                raise ValueError(f"{label}应为整数，收到“{fmt_number(raw)}”")
-            return int(raw)
-        return float(raw)
-    if fact.type == "bool":
-        if isinstance(raw, bool):
-            return raw
-        text = str(raw).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ValueError(f"{label}应为“是”或“否”，收到“{raw}”")
-    if fact.type == "date":
-        if isinstance(raw, dt.datetime):
-            return raw.date()
-        if isinstance(raw, dt.date):
-            return raw
-        m = _DATE_RE.match(str(raw))
-        if not m:
-            raise ValueError(f"{label}应为日期（如 2025-03-01），收到“{raw}”")
-        try:
-            return dt.date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            raise ValueError(f"{label}“{raw}”不是有效日期（{m[1]}年{int(m[2])}月没有{int(m[3])}日）") from None
-    if fact.type == "choice":
-        text = str(raw).strip()
-        if text not in fact.choices:
-            raise ValueError(f"{label}应为{'、'.join(fact.choices)}之一，收到“{raw}”")
-        return text
-    raise ValueError(f"{label}的类型 {fact.type} 未知")  # pragma: no cover - vocabulary bug
+def coerce_facts(topic: str, facts: dict, today: dt.date, vocab=None) -> dict:
+    """Type every fact per the vocabulary and reject absurd or contradictory ones (InvalidFacts).
 
-
-def _range_problems(name: str, value: object, today: dt.date) -> list[str]:
-    fact = FACTS[name]
-    if fact.type in ("int", "float"):
-        unit = f" {fact.unit}" if fact.unit else ""
-        shown = f"{fact.label} {fmt_number(value)}{unit}"
-        if fact.minimum is not None and value < fact.minimum:
-            return [f"{shown}：不能为负数" if fact.minimum == 0
-                    else f"{shown}：不能小于 {fmt_number(fact.minimum)}{unit}"]
-        if fact.maximum is not None and value > fact.maximum:
-            return [f"{shown}：超出合理范围（最多 {fmt_number(fact.maximum)}{unit}），请核对"]
-    if fact.type == "date":
-        if value > today:
-            return [f"{fact.label} {fmt_date(value)} 晚于今天（{fmt_date(today)}），请核对"]
-        if value < EARLIEST:
-            return [f"{fact.label} {fmt_date(value)} 早于1921年7月，请核对"]
-    return []
-
-
-def _consistency_problems(topic: str, f: dict) -> list[str]:
-    out = []
-
-    def both(a: str, b: str) -> bool:
-        return a in f and b in f
-
-    if both("present_voters", "expected_voters") and f["present_voters"] > f["expected_voters"]:
-        out.append(f"实到会人数 {f['present_voters']} 人多于应到会人数 {f['expected_voters']} 人，请核对")
-    if both("yes_votes", "expected_voters") and f["yes_votes"] > f["expected_voters"]:
-        out.append(f"赞成票 {f['yes_votes']} 票多于应到会人数 {f['expected_voters']} 人，请核对")
-    if topic == "election" and both("yes_votes", "present_voters") and f["yes_votes"] > f["present_voters"]:
-        out.append(f"赞成票 {f['yes_votes']} 票多于实到会人数 {f['present_voters']} 人，请核对")
-    if both("full_members", "members_total"):
-        inside = f["full_members"] + f.get("probationary_members", 0)
-        if inside > f["members_total"]:
-            out.append(f"正式党员和预备党员共 {inside} 名，多于党员总数 {f['members_total']} 名，请核对")
-    if both("application_date", "activist_since") and f["activist_since"] < f["application_date"]:
-        out.append(f"确定为入党积极分子的日期 {fmt_date(f['activist_since'])} 早于递交申请书的日期 "
-                   f"{fmt_date(f['application_date'])}，请核对")
-    if both("retired", "member_kind"):
-        if f["retired"] and f["member_kind"] in ("在职", "学生"):
-            out.append(f"离退休党员与党员类别“{f['member_kind']}”矛盾，请核对")
-        if not f["retired"] and f["member_kind"] == "离退休":
-            out.append("党员类别为“离退休”，但又说不是离退休党员，请核对")
-    return out
-
-
-def coerce_facts(topic: str, facts: dict, today: dt.date) -> dict:
-    """Type every fact per the vocabulary and reject absurd or contradictory ones (InvalidFacts)."""
-    problems: list[str] = []
-    typed: dict = {}
-    for name, raw in facts.items():
-        if raw is None:
-            continue
-        if name not in FACTS:
-            problems.append(f"未知的事实“{name}”")
-            continue
-        try:
-            value = _coerce_one(name, raw)
-        except ValueError as exc:
-            problems.append(str(exc))
-            continue
-        found = _range_problems(name, value, today)
-        problems.extend(found)
-        if not found:
-            typed[name] = value
-    if not problems:
-        problems.extend(_consistency_problems(topic, typed))
+    The checks are rules.validate's, the same as for free text and `bot.py evaluate`."""
+    from rules.validate import validate
+    from rules.vocab import default_vocabulary
+    typed, problems = validate(vocab or default_vocabulary(), facts, today)
     if problems:
         raise InvalidFacts(problems)
     return typed
@@ -237,6 +127,19 @@ def months_between(a: dt.date, b: dt.date) -> int:
     return months
 
 
+def period_start(d: dt.date, months: int) -> dt.date:
+    """The first day of the calendar period of `months` months that holds d: a month (1), a quarter
+    (3), a half year (6) or a year (12). '每季度' means each calendar quarter, not 3 months after the last."""
+    if months not in (1, 2, 3, 4, 6, 12):
+        raise ComputeError(f"a calendar period is 1, 2, 3, 4, 6 or 12 months, not {months}")
+    return dt.date(d.year, (d.month - 1) // months * months + 1, 1)
+
+
+def period_end(d: dt.date, months: int) -> dt.date:
+    """The last day of that calendar period."""
+    return add_months(period_start(d, months), months) - dt.timedelta(days=1)
+
+
 def _round_cents(x: Fraction) -> Fraction:
     return Fraction(math.floor(x * 100 + Fraction(1, 2)), 100)
 
@@ -250,6 +153,10 @@ def apply(op: str, args: list) -> object:
             return add_months(args[0], _whole(args[1]))
         if op == "add_years":
             return add_months(args[0], 12 * _whole(args[1]))
+        if op == "period_start":
+            return period_start(args[0], _whole(args[1]))
+        if op == "period_end":
+            return period_end(args[0], _whole(args[1]))
         if op == "days_between":
             return Fraction((args[1] - args[0]).days)
         if op == "months_between":

@@ -30,11 +30,40 @@ from durable.engine import Host, MessageNotHandledException
 from common.problems import Problem
 from rules.compile import SEEN, compile_topic, computed_key, ruleset_name
 from rules.compute import coerce_facts, compute_values, engine_value
-from rules.explain import build_verdict, why_not
-from rules.policy import InvalidFacts, Policy, PolicySet, Verdict
-from rules.vocabulary import TOPICS
+from rules.explain import build_verdict, condition_holds, why_not
+from rules.policy import InvalidFacts, Policy, PolicySet, Ref, Verdict
+from rules.vocab import default_vocabulary
 
 _LOCK = threading.Lock()
+
+
+def _fold(text: str) -> str:
+    """Traditional to simplified, as the bot does before extraction (OpenCC; loaded only for text cases)."""
+    import unicodedata
+
+    import opencc
+    return opencc.OpenCC("t2s.json").convert(unicodedata.normalize("NFKC", text).lower())
+
+
+def _still_possible(policy: Policy, facts: dict) -> bool:
+    """False when a condition comparing a known fact with a literal already fails."""
+    for cond in policy.when:
+        if cond.fact in facts and cond.fact not in policy.computed_names and cond.op != "exists" \
+                and not isinstance(cond.operand, Ref) \
+                and not any(isinstance(o, Ref) for o in (cond.operand if isinstance(cond.operand, tuple) else ())):
+            try:
+                if not condition_holds(cond, facts):
+                    return False
+            except (TypeError, KeyError):
+                continue
+    return True
+
+
+class _AsCase:
+    """A text case seen as a structured case once its facts are read."""
+
+    def __init__(self, facts: dict, case):
+        self.facts, self.expect, self.today, self.says = facts, case.expect, case.today, case.says
 
 
 class _QuietHost(Host):
@@ -47,8 +76,12 @@ class _QuietHost(Host):
 class Engine:
     """Evaluates situations against a PolicySet through durable_rules."""
 
-    def __init__(self, policies: PolicySet, version: str = "v1"):
+    def __init__(self, policies: PolicySet, version: str = "v1", fold=None):
+        """`fold(text)`: how the bot prepares a message for the extractor (script folding), used by the
+        free-text golden cases; by default NFKC, lower case and simplified script."""
         self.policies = policies
+        self.fold = fold or _fold
+        self.vocab = policies.vocab or default_vocabulary()
         self.version = str(version)
         self._topics: dict[str, tuple[Policy, ...]] = {t: policies.for_topic(t) for t in policies.topics}
         self._names = {t: ruleset_name(self.version, t) for t in self._topics}
@@ -78,12 +111,12 @@ class Engine:
     def _check_topic(self, topic: str) -> None:
         if self._closed:
             raise RuntimeError("engine is closed")
-        if topic not in TOPICS:
-            raise InvalidFacts([f"未知的主题“{topic}”；可用的主题：{'、'.join(TOPICS)}"])
+        if topic not in self.vocab.topics:
+            raise InvalidFacts([f"未知的主题“{topic}”；可用的主题：{'、'.join(self.vocab.topics)}"])
 
     def prepare(self, topic: str, facts: dict, today: dt.date) -> tuple[dict, dict, dict]:
         """Typed facts, the computed values of each evaluable policy, and the single fact to assert."""
-        typed = coerce_facts(topic, facts, today)
+        typed = coerce_facts(topic, facts, today, self.vocab)
         fact = {"topic": topic, "today": today.toordinal()}
         fact.update({name: engine_value(value) for name, value in typed.items()})
         computed: dict[str, dict] = {}
@@ -138,12 +171,14 @@ class Engine:
         lacks, even when others could be evaluated."""
         self._check_topic(topic)
         present = {name for name, value in facts.items() if value is not None}
-        candidates = self._topics.get(topic, ())
+        # Policies a known fact already rules out (org_type 机关 for a 村 rule) cannot be answered by asking.
+        candidates = tuple(p for p in self._topics.get(topic, ()) if _still_possible(p, facts))
         open_ = [p for p in candidates if not set(p.need_names) <= present]
         if not open_ or (len(open_) < len(candidates) and not untried):
             return []
         order = {p.id: i for i, p in enumerate(candidates)}
-        best = min(open_, key=lambda p: (sum(n not in present for n in p.need_names), -p.priority, order[p.id]))
+        best = min(open_, key=lambda p: (sum(n not in present for n in p.need_names),
+                                         -len(present & set(p.need_names)), -p.priority, order[p.id]))
         return [(name, prompt) for name, prompt in best.needs if name not in present]
 
     def why_not(self, topic: str, facts: dict, rule_id: str, today: dt.date | None = None) -> tuple[str, ...]:
@@ -167,7 +202,30 @@ class Engine:
                 message = self.check_case(policy, case)
                 if message:
                     problems.append(Problem(case.file, case.line, case.path, message))
+            for text_case in policy.text_cases:
+                message = self.check_text_case(policy, text_case)
+                if message:
+                    problems.append(Problem(text_case.file, text_case.line, text_case.path, message))
         return problems
+
+    def check_text_case(self, policy: Policy, case) -> str | None:
+        """None when the free-text case, read by the extractor, gets the expected verdict of this policy."""
+        from rules.extract import extract     # the extractor is only needed to check text cases
+        today = case.today or dt.date.today()
+        found = extract(self.fold(case.text), today, self.vocab)
+        if found.problems:
+            if case.expect == "rejected":
+                return None
+            return (f"text case failed: expected {case.expect}, got rejected facts "
+                    f"({'；'.join(found.problems)}) from “{case.text}”")
+        if found.topic != policy.topic:
+            if case.expect == "none" and found.topic is None:
+                return None
+            return (f"text case failed: “{case.text}” is read as topic {found.topic or 'none'}, "
+                    f"not {policy.topic} (facts read: {found.facts})")
+        structured = type(case)("", case.expect, today, case.says, case.file, case.line, case.path)
+        message = self.check_case(policy, _AsCase(found.facts, structured))
+        return None if message is None else f"{message.replace('golden case', 'text case', 1)} (from “{case.text}”, facts read: {found.facts})"
 
     def check_case(self, policy: Policy, case) -> str | None:
         """None when the golden case holds, else what went wrong."""

@@ -13,7 +13,6 @@ from fractions import Fraction
 
 from rules.compute import evaluate, fmt_number, fmt_value, plain
 from rules.policy import TODAY, Condition, Expr, Policy, Ref, Verdict
-from rules.vocabulary import FACTS
 
 SYMBOLS = {"lt": "<", "lte": "≤", "gt": ">", "gte": "≥", "eq": "=", "ne": "≠"}
 NEGATED = {"lt": "≥", "lte": ">", "gt": "≤", "gte": "<", "eq": "≠", "ne": "="}
@@ -27,15 +26,15 @@ _DATE_STEP = {"add_days": "天", "add_months": "个月", "add_years": "年"}
 def label(policy: Policy, name: str) -> str:
     if name == TODAY:
         return "今天"
-    if name in FACTS:
-        return FACTS[name].label
+    if name in policy.vocab_facts:
+        return policy.vocab_facts[name].label
     c = policy.computed(name)
     return (c.label or name) if c else name
 
 
 def unit(policy: Policy, name: str) -> str:
-    if name in FACTS:
-        return FACTS[name].unit
+    if name in policy.vocab_facts:
+        return policy.vocab_facts[name].unit
     c = policy.computed(name)
     return c.unit if c else ""
 
@@ -129,7 +128,7 @@ def why_not(policy: Policy, env: dict) -> tuple[str, ...]:
     """The conditions that did not hold (or the facts still missing)."""
     missing = [n for n in policy.need_names if n not in env]
     if missing:
-        return tuple(f"缺少：{FACTS[n].label}" for n in missing)
+        return tuple(f"缺少：{label(policy, n)}" for n in missing)
     return tuple(reason(policy, c, env, negate=True) for c in policy.when if not condition_holds(c, env))
 
 
@@ -166,7 +165,14 @@ def describe(expr: Expr, env: dict) -> str:
     if op in _INFIX:
         line = f"{_infix(expr, env, pre)} = {result}"
     elif op in _DATE_STEP:
-        line = f"{_infix(args[0], env, pre)} + {_infix(args[1], env, pre)}{_DATE_STEP[op]} = {result}"
+        step = _infix(args[1], env, pre)
+        sign, step = ("−", step[1:]) if step.startswith("-") else ("+", step)
+        line = f"{_infix(args[0], env, pre)} {sign} {step}{_DATE_STEP[op]} = {result}"
+    elif op in ("period_start", "period_end"):
+        months = int(_frac(_value(args[1], env)))
+        period = {1: "月", 3: "季度", 6: "半年", 12: "年"}.get(months, f"{months}个月")
+        edge = "第一天" if op == "period_start" else "最后一天"
+        line = f"{_infix(args[0], env, pre)}所在{period}（按日历{period}）的{edge}：{result}"
     elif op in ("days_between", "months_between"):
         step = "天" if op == "days_between" else "个月"
         line = f"从{_infix(args[0], env, pre)}到{_infix(args[1], env, pre)}：{result} {step}"
@@ -202,8 +208,8 @@ def arithmetic(policy: Policy, env: dict) -> tuple[str, ...]:
 # ---------------------------------------------------------------- the smallest flip
 
 def _is_int(policy: Policy, name: str, value: object) -> bool:
-    if name in FACTS:
-        return FACTS[name].type == "int"
+    if name in policy.vocab_facts:
+        return policy.vocab_facts[name].type == "int"
     return isinstance(value, int) or (isinstance(value, Fraction) and value.denominator == 1)
 
 

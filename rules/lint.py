@@ -25,7 +25,6 @@ from typing import Iterable
 
 from common.problems import Problem
 from rules.policy import TODAY, Condition, Expr, Policy, PolicySet, Ref
-from rules.vocabulary import FACTS
 
 INF = math.inf
 NUMBER_TYPES = ("int", "float")
@@ -126,8 +125,8 @@ def _resolve(policy: Policy, value: object, depth: int = 0) -> object:
 
 def _scale(policy: Policy, name: str, operand: object) -> str:
     """int, float, date, bool or choice: the fact's type, or for a computed value its literal's kind."""
-    if name in FACTS and policy.computed(name) is None:
-        return FACTS[name].type
+    if name in policy.vocab_facts and policy.computed(name) is None:
+        return policy.vocab_facts[name].type
     sample = operand[0] if isinstance(operand, tuple) and operand else operand
     return "date" if isinstance(sample, dt.date) else "float"
 
@@ -150,7 +149,7 @@ def _condition(policy: Policy, cond: Condition) -> Constraint:
     scale = _scale(policy, cond.fact, cond.operand)
     operand = cond.operand
     if scale in ("bool", "choice"):
-        universe = (False, True) if scale == "bool" else FACTS[cond.fact].choices
+        universe = (False, True) if scale == "bool" else policy.vocab_facts[cond.fact].choices
         if cond.op == "in":
             return Constraint("set", values=frozenset(operand))
         if cond.op in ("eq", "ne"):
@@ -223,17 +222,17 @@ def _describe_range(name: str, c: Constraint, iv: Interval) -> str:
     return f"{name} of any value"
 
 
-def _describe(name: str, c: Constraint) -> str:
+def _describe(name: str, c: Constraint, facts: dict) -> str:
     if c.kind == "set":
-        universe = (False, True) if all(isinstance(v, bool) for v in c.values) else FACTS[name].choices
+        universe = (False, True) if all(isinstance(v, bool) for v in c.values) else facts[name].choices
         shown = [str(v).lower() if isinstance(v, bool) else str(v) for v in universe if v in c.values]
         return f"{name} = {shown[0]}" if len(shown) == 1 else f"{name} in {{{', '.join(shown)}}}"
     return " or ".join(_describe_range(name, c, iv) for iv in c.ranges)
 
 
-def _floor(name: str, c: Constraint) -> Constraint:
+def _floor(name: str, c: Constraint, facts: dict) -> Constraint:
     """Clip a fact's range at the fact's minimum (full_members < 3 reads as [0, 2])."""
-    fact = FACTS.get(name)
+    fact = facts.get(name)
     if c.kind != "range" or c.symbol is not None or fact is None or fact.minimum is None:
         return c
     ranges = _ranges(c.scale, (_meet(iv, Interval(lo=fact.minimum)) for iv in c.ranges))
@@ -266,7 +265,8 @@ def _overlap(a: _Reading, b: _Reading) -> list[str] | None:
     both = {k: _both(a.allows[k], b.allows[k]) for k in shared}
     if any(c.empty for c in both.values()) or UNKNOWN in both.values():
         return None
-    return [_describe(a.names[k], _floor(a.names[k], c)) for k, c in both.items()]
+    facts = a.policy.vocab_facts
+    return [_describe(a.names[k], _floor(a.names[k], c, facts), facts) for k, c in both.items()]
 
 
 def overlapping_policies(policies: PolicySet | Iterable[Policy]) -> list[Problem]:
@@ -290,7 +290,8 @@ def overlapping_policies(policies: PolicySet | Iterable[Policy]) -> list[Problem
 
 def _number_facts(reading: _Reading) -> set[str]:
     return {key[1] for key in reading.allows
-            if key[0] == "fact" and key[1] in FACTS and FACTS[key[1]].type in NUMBER_TYPES}
+            if key[0] == "fact" and key[1] in reading.policy.vocab_facts
+            and reading.policy.vocab_facts[key[1]].type in NUMBER_TYPES}
 
 
 def _show_gap(iv: Interval, fact) -> str:
@@ -315,7 +316,7 @@ def numeric_gaps(policies: PolicySet | Iterable[Policy]) -> list[Problem]:
         readings = [_read(p) for p in group]
         facts = list(dict.fromkeys(f for r in readings for f in sorted(_number_facts(r))))
         for name in facts:
-            key, fact = ("fact", name), FACTS[name]
+            key, fact = ("fact", name), group[0].vocab_facts[name]
             if any(r.allows[key].kind != "range" or r.allows[key].symbol is not None
                    for r in readings if key in r.allows):
                 continue        # tested against another value somewhere: coverage cannot be told

@@ -7,7 +7,6 @@ the engine, and a failing case is reported at the case's own line.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from pathlib import Path
 
@@ -15,13 +14,14 @@ from common.problems import InvalidData, Problem, format_path
 from common.yamlload import Loaded, load_yaml
 from rules.compute import OPERATORS, WHOLE_NUMBER_ARGS, value_type
 from rules.policy import (CASE_EXPECTS, CONDITION_OPERATORS, FLIP_NAMES, OUTCOMES, TODAY, Case, Computed,
-                          Condition, Expr, Policy, PolicySet, Ref)
-from rules.vocabulary import FACTS, TOPICS
+                          Condition, Expr, Policy, PolicySet, Ref, TextCase)
+from rules.load_cases import ALIASES, CASE_FIELDS, TEXT_CASE_FIELDS, CaseReader, _hint  # noqa: F401
+from rules.vocab import Vocabulary, default_vocabulary, load_vocabulary
 
 TOP_FIELDS = ("version", "policies")
 REQUIRED = {
     "id": "a dotted lower-case id such as branch_formation.too_few_full_members",
-    "topic": "one of the topics in rules/vocabulary.py",
+    "topic": "one of the topics in rules/vocabulary/topics.yaml",
     "needs": "a mapping fact -> Chinese prompt",
     "when": "a mapping fact -> {operator: value}",
     "priority": "an integer; verdicts are listed highest priority first",
@@ -31,26 +31,10 @@ REQUIRED = {
     "verified": "true or false",
     "cases": "a list of golden cases",
 }
-OPTIONAL = ("compute", "flip", "flip_on", "next_steps", "local_practice")
-CASE_FIELDS = ("facts", "expect", "today", "says")
+OPTIONAL = ("compute", "flip", "flip_on", "next_steps", "local_practice", "text_cases")
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
-ALIASES = {"less": "lt", "less_than": "lt", "<": "lt", "<=": "lte", "greater": "gt", "more": "gt",
-           "greater_than": "gt", ">": "gt", ">=": "gte", "equal": "eq", "equals": "eq", "==": "eq",
-           "=": "eq", "not": "ne", "neq": "ne", "!=": "ne", "range": "between", "one_of": "in",
-           "minus": "sub", "plus": "add", "times": "mul", "divide": "div", "round_up": "ceil"}
-
-
-def _hint(name: str, known) -> str:
-    known = list(known)
-    guess = ALIASES.get(name.lower().lstrip("$"), name.lower().lstrip("$"))
-    if guess in known and guess != name:
-        return f" (did you mean '{guess}'?)"
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def _kind(value: object) -> str:
     """The kind of a YAML value, as named in messages: bool, number, date, text, list, dict."""
     for kind, types in (("bool", bool), ("number", (int, float)), ("date", dt.date), ("text", str)):
@@ -59,11 +43,12 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
-class _PolicyReader:
+class _PolicyReader(CaseReader):
     """Validates one policy mapping; `errors` collects located problems."""
 
-    def __init__(self, doc: Loaded, path: tuple, raw: object):
-        self.doc, self.path, self.raw = doc, path, raw
+    def __init__(self, doc: Loaded, path: tuple, raw: object, vocab: Vocabulary):
+        self.doc, self.path, self.raw, self.vocab = doc, path, raw, vocab
+        self.facts = vocab.facts
         self.errors: list[Problem] = []
         self.types: dict[str, str] = {}      # name -> number/date/bool/choice for needs, computed and today
         self.needs: dict[str, str] = {}
@@ -89,8 +74,9 @@ class _PolicyReader:
         if pid and not ID_RE.match(pid):
             self.err(("id",), f"id '{pid}' must be dotted lower-case ASCII, e.g. branch_formation.too_few")
         topic = self._text("topic")
-        if topic and topic not in TOPICS:
-            self.err(("topic",), f"unknown topic '{topic}'{_hint(topic, TOPICS)}; use one of {', '.join(TOPICS)}")
+        topics = self.vocab.topics
+        if topic and topic not in topics:
+            self.err(("topic",), f"unknown topic '{topic}'{_hint(topic, topics)}; use one of {', '.join(topics)}")
         self.types[TODAY] = "date"
         self._read_needs()
         compute = self._read_compute()
@@ -123,13 +109,14 @@ class _PolicyReader:
             if key in raw and not isinstance(value, bool):
                 self.err((key,), f"{key} must be true or false, found {value!r}")
         cases = self._read_cases(outcome)
+        text_cases = self._read_text_cases(outcome)
         if self.errors:
             return None
         return Policy(id=pid, topic=topic, needs=tuple(self.needs.items()), when=tuple(when), priority=priority,
                       outcome=outcome, message=message, source=source, verified=verified,
                       compute=tuple(compute), flip=flip, flip_on=flip_on, next_steps=tuple(steps),
                       local_practice=local, cases=tuple(cases), file=self.doc.file,
-                      line=self.doc.line(self.path))
+                      line=self.doc.line(self.path), vocab_facts=self.facts, text_cases=tuple(text_cases))
 
     def _text(self, key: str) -> str | None:
         value = self.raw.get(key)
@@ -143,12 +130,12 @@ class _PolicyReader:
     def _fact_error(self, sub: tuple, name: object) -> None:
         if name in self.broken:
             return
-        if isinstance(name, str) and name in FACTS:
+        if isinstance(name, str) and name in self.facts:
             self.err(sub, f"fact '{name}' is used but not listed in `needs`; add it there with a Chinese prompt")
         else:
-            known = list(FACTS) + list(self.computed)
+            known = list(self.facts) + list(self.computed)
             self.err(sub, f"unknown fact '{name}'{_hint(str(name), known)}; "
-                          "use a fact from rules/vocabulary.py or a name defined under `compute`")
+                          "use a fact from rules/vocabulary/facts.yaml or a name defined under `compute`")
 
     def _read_needs(self) -> None:
         if "needs" not in self.raw:
@@ -158,14 +145,14 @@ class _PolicyReader:
             self.err(("needs",), "needs must be a non-empty mapping of fact -> Chinese prompt")
             return
         for name, prompt in needs.items():
-            if name not in FACTS:
+            if name not in self.facts:
                 self._fact_error(("needs", name), name)
                 continue
             if not isinstance(prompt, str) or not prompt.strip():
                 self.err(("needs", name), f"the prompt for '{name}' must be a non-empty Chinese question")
                 continue
             self.needs[name] = prompt.strip()
-            self.types[name] = value_type(FACTS[name].type)
+            self.types[name] = value_type(self.facts[name].type)
             self.uses_dates |= self.types[name] == "date"
 
     def _read_compute(self) -> list[Computed]:
@@ -176,7 +163,7 @@ class _PolicyReader:
         out = []
         for name, spec in raw.items():
             sub = ("compute", name)
-            if not isinstance(name, str) or not NAME_RE.match(name) or name in FACTS or name in (TODAY,) + FLIP_NAMES:
+            if not isinstance(name, str) or not NAME_RE.match(name) or name in self.facts or name in (TODAY,) + FLIP_NAMES:
                 self.err(sub, f"'{name}' cannot name a computed value: use lower_snake_case that is not a fact, "
                               "today, flip_by or flip_to")
                 continue
@@ -253,10 +240,10 @@ class _PolicyReader:
                 continue
             kind = self.types.get(fact) if fact != TODAY else None
             exists_only = all(op == "exists" for op in tests)
-            if kind is None and not (exists_only and fact in FACTS):
+            if kind is None and not (exists_only and fact in self.facts):
                 self._fact_error(sub, fact)
                 continue
-            kind = kind or value_type(FACTS[fact].type)
+            kind = kind or value_type(self.facts[fact].type)
             for op, operand in tests.items():
                 if op not in CONDITION_OPERATORS:
                     self.err(sub + (op,), f"unknown operator '{op}'{_hint(str(op), CONDITION_OPERATORS)}; "
@@ -279,7 +266,7 @@ class _PolicyReader:
                 return bad("eq or ne with true / false (a yes/no fact has no order)")
             return operand if isinstance(operand, bool) else bad("true or false")
         if kind == "choice":
-            choices = FACTS[fact].choices
+            choices = self.facts[fact].choices
             if op in ("eq", "ne") and operand in choices:
                 return operand
             if op == "in" and isinstance(operand, list) and operand and all(o in choices for o in operand):
@@ -321,51 +308,8 @@ class _PolicyReader:
                 self.err(sub, f"unknown placeholder {{{name}}}{_hint(name, allowed)}; "
                               f"use a fact from `needs`, a computed name{tail}")
 
-    def _read_cases(self, outcome: object) -> list[Case]:
-        raw = self.raw.get("cases")
-        if raw is None:
-            return []
-        if not isinstance(raw, list) or not raw:
-            self.err(("cases",), "cases must be a non-empty list of {facts: ..., expect: ...}")
-            return []
-        out = []
-        for i, case in enumerate(raw):
-            sub = ("cases", i)
-            if not isinstance(case, dict):
-                self.err(sub, "a case is a mapping {facts: {...}, expect: ...}")
-                continue
-            for key in case:
-                if key not in CASE_FIELDS:
-                    self.err(sub + (key,), f"unknown field '{key}'; a case has {', '.join(CASE_FIELDS)}")
-            facts, expect, today = case.get("facts"), case.get("expect"), case.get("today")
-            if not isinstance(facts, dict):
-                self.err(sub, "a case needs `facts:`, a mapping of fact -> value")
-                continue
-            for name in facts:
-                if name not in FACTS:
-                    self.err(sub + ("facts", name), f"unknown fact '{name}'{_hint(str(name), FACTS)}")
-            if expect not in CASE_EXPECTS:
-                self.err(sub, f"a case needs `expect:`, one of {', '.join(CASE_EXPECTS)}; found {expect!r}")
-            elif expect in OUTCOMES and expect != outcome:
-                self.err(sub + ("expect",), f"expect '{expect}' but this policy's outcome is '{outcome}'")
-            if today is not None and not isinstance(today, dt.date):
-                self.err(sub + ("today",), f"today must be a date like 2025-06-01, found {today!r}")
-            elif today is None and self.uses_dates:
-                self.err(sub, "this policy uses dates: give the case a `today: YYYY-MM-DD` so it does not "
-                              "depend on the day it runs")
-            says = case.get("says", ())
-            says = (says,) if isinstance(says, str) else says
-            if not isinstance(says, (list, tuple)) or not all(isinstance(s, str) for s in says):
-                self.err(sub + ("says",), "says must be a text or a list of texts")
-                says = ()
-            out.append(Case(dict(facts), expect, today, tuple(says), self.doc.file,
-                            self.doc.line(self.path + sub), format_path(self.path + sub)))
-        if outcome in OUTCOMES and out and not any(c.expect == outcome for c in out):
-            self.err(("cases",), f"no case shows this policy firing: add one with `expect: {outcome}`")
-        return out
-
-
-def read_file(doc: Loaded, first_seen: dict[str, str]) -> tuple[list[Policy], list[Problem]]:
+def read_file(doc: Loaded, first_seen: dict[str, str], vocab: Vocabulary | None = None
+              ) -> tuple[list[Policy], list[Problem]]:
     """Validate one parsed file; the valid policies and every problem. `first_seen`: id -> file:line so far."""
     data, problems = doc.data, []
     if not isinstance(data, dict):
@@ -384,7 +328,7 @@ def read_file(doc: Loaded, first_seen: dict[str, str]) -> tuple[list[Policy], li
         return [], problems
     policies = []
     for i, item in enumerate(raw):
-        reader = _PolicyReader(doc, ("policies", i), item)
+        reader = _PolicyReader(doc, ("policies", i), item, vocab or default_vocabulary())
         policy = reader.read()
         problems.extend(reader.errors)
         pid = item.get("id") if isinstance(item, dict) else None
@@ -399,7 +343,7 @@ def read_file(doc: Loaded, first_seen: dict[str, str]) -> tuple[list[Policy], li
     return policies, problems
 
 
-def load_policies(directory: Path, run_cases: bool = True, root: Path | None = None
+def load_policies(directory: Path, run_cases: bool = True, root: Path | None = None, fold=None
                   ) -> tuple[PolicySet | None, list[Problem]]:
     """Load and validate every `*.yaml` in `directory`; (None, problems) when anything is wrong.
 
@@ -419,6 +363,11 @@ def load_policies(directory: Path, run_cases: bool = True, root: Path | None = N
     if not files:
         return None, [Problem(display(directory), 0, "", "no policy files (*.yaml) found")]
     problems: list[Problem] = []
+    vocab = default_vocabulary()
+    if (directory / "vocabulary").is_dir():      # the content's own facts and topics
+        vocab, problems = load_vocabulary(directory, root)
+        if vocab is None:
+            return None, problems
     valid: list[Policy] = []
     versions: dict[str, int] = {}
     first_seen: dict[str, str] = {}
@@ -428,18 +377,18 @@ def load_policies(directory: Path, run_cases: bool = True, root: Path | None = N
         except InvalidData as exc:
             problems.extend(exc.problems)
             continue
-        policies, found = read_file(doc, first_seen)
+        policies, found = read_file(doc, first_seen, vocab)
         problems.extend(found)
         valid.extend(policies)
         if isinstance(doc.data, dict) and isinstance(doc.data.get("version"), int):
             versions[doc.file] = doc.data["version"]
     if run_cases and valid:
         from rules.engine import Engine   # the engine runs the golden cases; imported late to keep load light
-        engine = Engine(PolicySet(tuple(valid), dict(versions)), version="check")
+        engine = Engine(PolicySet(tuple(valid), dict(versions), vocab), version="check", fold=fold)
         try:
             problems.extend(engine.run_golden_cases())
         finally:
             engine.close()
     if any(p.severity == "error" for p in problems):
         return None, problems
-    return PolicySet(tuple(valid), versions), problems
+    return PolicySet(tuple(valid), versions, vocab), problems

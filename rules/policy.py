@@ -63,6 +63,19 @@ class Case:
 
 
 @dataclass(frozen=True)
+class TextCase:
+    """A free-text golden case: a message as typed, run through extraction and the engine."""
+
+    text: str
+    expect: str
+    today: dt.date | None
+    says: tuple[str, ...]
+    file: str
+    line: int
+    path: str
+
+
+@dataclass(frozen=True)
 class Policy:
     """One validated policy for one topic."""
 
@@ -83,6 +96,9 @@ class Policy:
     cases: tuple[Case, ...] = ()
     file: str = ""
     line: int = 0
+    # The vocabulary's facts (name -> rules.vocab.Fact): labels, units and types for explanations.
+    vocab_facts: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    text_cases: tuple[TextCase, ...] = ()
 
     @property
     def need_names(self) -> tuple[str, ...]:
@@ -105,6 +121,7 @@ class PolicySet:
 
     policies: tuple[Policy, ...]
     versions: dict = field(default_factory=dict)
+    vocab: object = field(default=None, compare=False, repr=False)   # rules.vocab.Vocabulary
 
     def for_topic(self, topic: str) -> tuple[Policy, ...]:
         return tuple(p for p in self.policies if p.topic == topic)

@@ -108,3 +108,17 @@ def test_unwritable_database_never_stops_answers(tmp_path):
     result = bot("ask", "入党要几个介绍人", env={"ZHIBU_DB": str(blocker / "sub" / "q.db")})
     assert result.returncode == 0
     assert "入党介绍人" in result.stdout.decode()
+
+
+def test_evaluate_rejects_more_yes_votes_than_present_voters_like_chat():
+    """Issue 13 bug 3: the CLI printed both 「❌ 会议不能进行表决」 and 「✅ 赞成票数符合要求」 for 15 yes votes
+    with 10 present, while the same situation typed in chat was rejected. One validator now: rejected in both."""
+    result = bot("evaluate", "topic=branch_vote", "expected_voters=20", "present_voters=10", "yes_votes=15")
+    assert result.returncode == 2
+    assert "赞成票（15）多于实到会人数（10）" in result.stderr.decode()
+    assert "❌" not in result.stdout.decode() and "✅" not in result.stdout.decode()
+    from datetime import date
+
+    from rules.extract import extract
+    typed = extract("应到20人，实到10人，赞成15票，通过了吗", date(2026, 11, 23))
+    assert typed.problems == ("赞成票（15）多于实到会人数（10），请核对。",)

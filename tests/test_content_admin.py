@@ -272,7 +272,7 @@ CASES = [
      "use one of lt, lte, gt, gte, eq, ne, in, between, exists"),
     ("policy-unknown-fact", R, sub(POLICY, "    when:\n      age:", "    when:\n      ages:"),
      "rules/extra.yaml:8: policies[0].when.ages: unknown fact 'ages' (did you mean 'age'?); "
-     "use a fact from rules/vocabulary.py or a name defined under `compute`"),
+     "use a fact from rules/vocabulary/facts.yaml or a name defined under `compute`"),
     ("policy-missing-priority", R, sub(POLICY, "    priority: 10\n", ""),
      "rules/extra.yaml:3: policies[0]: missing required field 'priority' "
      "(an integer; verdicts are listed highest priority first)"),

@@ -7,7 +7,10 @@ import pytest
 from bot import parser
 from common.settings import ENV_VARS
 from knowledge.schema import ENTRY_FIELDS
-from rules.vocabulary import FACTS, TOPICS
+from rules.vocab import default_vocabulary
+
+FACTS = default_vocabulary().facts
+TOPICS = {name: t.facts for name, t in default_vocabulary().topics.items()}
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 README = (DOCS.parent / "README.md").read_text(encoding="utf-8")

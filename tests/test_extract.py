@@ -10,7 +10,10 @@ from hypothesis import strategies as st
 
 from common.numerals import numerals_to_digits
 from rules.extract import Extraction, echo, extract, fill_asked, parse_facts
-from rules.vocabulary import FACTS, TOPICS
+from rules.vocab import default_vocabulary
+
+FACTS = default_vocabulary().facts
+TOPICS = {name: t.facts for name, t in default_vocabulary().topics.items()}
 
 TODAY = date(2026, 11, 23)
 
@@ -421,3 +424,39 @@ def test_extract_never_raises_and_types_hold(text: str) -> None:
     assert result.topic is None or result.topic in TOPICS
     _check_types(result.facts)
     assert all(isinstance(message, str) and message for message in result.problems)
+
+
+# --- the generic readers (issue 16): amounts as written, negation, implied facts, org level
+
+@pytest.mark.parametrize(("text", "facts"), [
+    ("党员每月工资8千，交多少党费", {"monthly_income": 8000.0, "retired": False}),
+    ("工资8千5，党费多少", {"monthly_income": 8500.0}),
+    ("工资1.5千，党费多少", {"monthly_income": 1500.0}),
+    ("税后工资正好5000块，党费多少", {"monthly_income": 5000.0, "retired": False}),
+    ("工资5000块整，党费多少", {"monthly_income": 5000.0}),
+    ("工资8000左右，党费多少", {"monthly_income": 8000.0}),
+    ("工资5000多，党费多少", {"monthly_income": 5000.0}),
+    ("每月工资５０００元，党费交多少", {"monthly_income": 5000.0}),   # full-width digits
+    ("工资一万二，党费多少", {"monthly_income": 12000.0}),
+    ("退休金4000，党费交多少", {"monthly_income": 4000.0, "retired": True, "member_kind": "离退休"}),
+    ("村里没有发生安全事故，两委不团结", {"safety_incident": False, "committees_disunited": True}),
+    ("我们是机关党委，2022年6月换届的", {"org_level": "党委", "org_type": "机关"}),
+    ("我们总支2023年换届", {"org_level": "总支"}),
+    ("我们支部换届要党委批准吗，2023年5月选的", {"org_level": "支部"}),
+    ("我们有4个正式党员3个预备党员，能设支委会吗", {"full_members": 4, "probationary_members": 3}),
+    ("实到18人，李四得了9票，当选了吗", {"present_voters": 18, "yes_votes": 9}),
+    ("支部大会应到12人，只来了5人，能表决吗", {"expected_voters": 12, "present_voters": 5}),
+    ("发展对象下个月就要调走了", {"leaving_within_months": 1}),
+])
+def test_generic_readers(text: str, facts: dict[str, object]) -> None:
+    result = extract(text, TODAY)
+    assert {k: result.facts.get(k) for k in facts} == facts, result
+
+
+@pytest.mark.parametrize("text", ["月收入8000，个税交多少", "工资8000要交多少个人所得税", "工资一般，党费怎么交"])
+def test_no_income_read_for_tax_or_without_an_amount(text: str) -> None:
+    assert "monthly_income" not in extract(text, TODAY).facts
+
+
+def test_org_level_only_in_term_and_election_messages() -> None:
+    assert "org_level" not in extract("我们支部今年发展了2名党员", TODAY).facts

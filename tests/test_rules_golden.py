@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from knowledge.normalize import fold
 from rules import Engine, load_policies
-from rules.vocabulary import TOPICS
+from rules.vocab import default_vocabulary
+
+TOPICS = default_vocabulary().topics
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
 POLICIES, PROBLEMS = load_policies(RULES, run_cases=False)
@@ -17,7 +20,7 @@ CASES = [(p, c) for p in (POLICIES.policies if POLICIES else ()) for c in p.case
 
 @pytest.fixture(scope="module")
 def engine():
-    e = Engine(POLICIES, version="golden")
+    e = Engine(POLICIES, version="golden", fold=fold)
     yield e
     e.close()
 
@@ -44,6 +47,23 @@ def test_local_practices_say_so():
                          ids=[f"{p.id}[{p.cases.index(c)}]-{c.expect}" for p, c in CASES])
 def test_golden_case(engine, policy, case):
     assert engine.check_case(policy, case) is None
+
+
+TEXT_CASES = [(p, c) for p in (POLICIES.policies if POLICIES else ()) for c in p.text_cases]
+
+
+@pytest.mark.parametrize("policy,case", TEXT_CASES,
+                         ids=[f"{p.id}[{p.text_cases.index(c)}]-{c.text}" for p, c in TEXT_CASES])
+def test_text_case(engine, policy, case):
+    assert engine.check_text_case(policy, case) is None
+
+
+def test_every_policy_has_three_free_text_cases_in_both_scripts():
+    from knowledge.normalize import detect_script
+    for p in POLICIES.policies:
+        firing = [c for c in p.text_cases if c.expect == p.outcome]
+        assert len(firing) >= 3, p.id
+        assert {detect_script(c.text) for c in p.text_cases} == {"simplified", "traditional"}, p.id
 
 
 def test_run_golden_cases_reports_nothing(engine):

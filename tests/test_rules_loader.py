@@ -79,10 +79,10 @@ BROKEN = [
      "use one of lt, lte, gt, gte, eq, ne, in, between, exists"),
     ("unknown fact in when", "      full_members: {lt: 3}", "      full_member: {lt: 3}",
      "10: policies[0].when.full_member: unknown fact 'full_member' (did you mean 'full_members'?); "
-     "use a fact from rules/vocabulary.py or a name defined under `compute`"),
+     "use a fact from rules/vocabulary/facts.yaml or a name defined under `compute`"),
     ("unknown fact in needs", "      full_members: 几名", "      fullmembers: 几名",
      "6: policies[0].needs.fullmembers: unknown fact 'fullmembers' (did you mean 'full_members'?); "
-     "use a fact from rules/vocabulary.py or a name defined under `compute`"),
+     "use a fact from rules/vocabulary/facts.yaml or a name defined under `compute`"),
     ("fact used but not needed", "      full_members: {lt: 3}", "      full_members: {lt: 3}\n      units: {gt: 1}",
      "11: policies[0].when.units: fact 'units' is used but not listed in `needs`; add it there with a Chinese prompt"),
     ("missing priority", "    priority: 90\n", "",
@@ -117,7 +117,7 @@ BROKEN = [
      "or the name of a number (a fact, a computed value or today), found text '三'"),
     ("unknown compute operator", "{sub: [3, full_members]}", "{minus: [3, full_members]}",
      "8: policies[0].compute.shortfall.minus: unknown operator 'minus' (did you mean 'sub'?); use one of add_days, add_months, add_years, "
-     "days_between, months_between, add, sub, mul, div, ratio, percent, ceil, floor, half_plus_one, more_than, "
+     "period_start, period_end, days_between, months_between, add, sub, mul, div, ratio, percent, ceil, floor, half_plus_one, more_than, "
      "min, max"),
     ("compute argument type", "{sub: [3, full_members]}", "{add_years: [3, full_members]}",
      "8: policies[0].compute.shortfall.add_years[0]: add_years expects a date as argument 1, found number 3"),

@@ -14,6 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_bot_api import FakeBotAPI  # noqa: E402
+from handlers.telegram.admin import REFUSED as REFUSED_TEXT  # noqa: E402
 from handlers.telegram.app import APOLOGY  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -366,6 +367,16 @@ def test_admin_upload_publish_broken_upload_refusals_and_rollback(tmp_path):
             assert "入党介绍人" in outsider.ask("入党要几个介绍人", "介绍人")["text"]
             # /kb, /versions, then /rollback removes the published entry
             assert "条目 135 个" in admin.ask("/kb", "当前版本")["text"]
+            # /kb file NAME: the current YAML as a document, byte for byte, to edit and upload back
+            assert "/kb file rules/dues.yaml" in admin.ask("/kb file dues.yaml", "同名文件")["text"]
+            admin.say("/kb file rules/dues.yaml")
+            sent = own_api.wait_for(lambda m, p: m == "sendDocument" and p.get("chat_id") in (ADMIN, str(ADMIN)),
+                                    timeout=30)
+            document = sent["document"]
+            assert document.filename == "dues.yaml"
+            assert document.data == (root / "rules" / "dues.yaml").read_bytes()
+            assert "rules/dues.yaml" in admin.ask("/kb file nosuch.yaml", "没有找到文件")["text"]
+            assert REFUSED_TEXT in outsider.ask("/kb file dues.yaml", REFUSED_TEXT)["text"]
             assert "publish" in admin.ask("/versions", "版本")["text"]
             assert "条目删除 1：local.flag_raising" in admin.ask("/rollback", "已回滚", timeout=30)["text"]
             assert not (root / "knowledge" / "local.yaml").exists()

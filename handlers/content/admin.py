@@ -25,7 +25,7 @@ from handlers.core.pipeline import Assistant, Inbound
 
 log = logging.getLogger("zhibu.admin")
 
-CONTENT_DIRS = ("knowledge", "rules")
+CONTENT_DIRS = ("knowledge", "rules", "rules/vocabulary")   # vocabulary: facts and topics as data
 MAX_UPLOAD = 1_000_000
 REPLAY_DEFAULT = 500
 RETIRE_AFTER = 60.0  # seconds a replaced version stays open for answers that started on it
@@ -119,6 +119,8 @@ def target_for(filename: str, data: bytes, root: Path) -> str:
     head = data[:4000].decode("utf-8", errors="ignore")
     if "\npolicies:" in "\n" + head:
         return f"rules/{name}"
+    if any(f"\n{key}:" in "\n" + head for key in ("facts", "topics", "checks", "macros")):
+        return f"rules/vocabulary/{name}"
     return f"knowledge/{name}"
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from common.problems import Problem
 from knowledge.load import KnowledgeBase, load_knowledge
 from knowledge.match import Matcher
+from knowledge.normalize import fold
 from knowledge.batch_rank import rank_many
 from reminders.load import ReminderSet, load_reminders
 from rules import Engine, load_policies
@@ -49,7 +50,7 @@ class Content:
 
 def new_engine(policies) -> Engine:
     """Compile policies into an Engine whose durable_rules rulesets have names no other version uses."""
-    return Engine(policies, version=f"v{next(_versions)}")
+    return Engine(policies, version=f"v{next(_versions)}", fold=fold)
 
 
 def load_content(root: Path, with_rules: bool = True, run_cases: bool = True) -> tuple[Content | None, list[Problem]]:
@@ -65,10 +66,10 @@ def load_content(root: Path, with_rules: bool = True, run_cases: bool = True) ->
     engine = None
     digest = hashlib.sha256((kb.version if kb else "").encode())
     if with_rules:
-        policies, rule_problems = load_policies(root / "rules", run_cases=run_cases, root=root)
+        policies, rule_problems = load_policies(root / "rules", run_cases=run_cases, root=root, fold=fold)
         problems += rule_problems
         if policies is not None and kb is not None and not _errors(problems):
-            for path in sorted((root / "rules").glob("*.yaml")):
+            for path in sorted((root / "rules").glob("*.yaml")) + sorted((root / "rules" / "vocabulary").glob("*.yaml")):
                 digest.update(path.name.encode() + b"\0" + path.read_bytes())
             engine = new_engine(policies)
     if kb is None or _errors(problems):

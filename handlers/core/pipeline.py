@@ -18,7 +18,7 @@ from handlers.content.content import Content
 from handlers.core.smalltalk import EMPTY_PROMPT, REPLIES, smalltalk_kind
 from knowledge.normalize import detect_script, fold, in_script, normalize_folded
 import rules.extract as facts_from_text
-from rules.vocabulary import TOPIC_LABELS
+from rules.focus import order_by_focus
 
 log = logging.getLogger("zhibu.pipeline")
 
@@ -154,10 +154,11 @@ class Assistant:
     def start_check(self, topic: str, script: str = "simplified") -> Reply:
         """Open the guided situation form for a topic: ask for the facts its policies need."""
         content = self._content
-        if content.engine is None or topic not in TOPIC_LABELS:
+        labels = content.engine.vocab.topic_labels if content.engine is not None else {}
+        if topic not in labels:
             return Reply("decline", in_script("没有这个检查项目。", script), script=script, fallback=True)
         pending = _next_question(topic, {}, content.engine.missing_facts(topic, {}))
-        lines = [f"开始检查：{TOPIC_LABELS[topic]}。请逐项回答（直接回复，发送 /cancel 退出）：", f"· {pending.prompt}"]
+        lines = [f"开始检查：{labels[topic]}。请逐项回答（直接回复，发送 /cancel 退出）：", f"· {pending.prompt}"]
         return Reply("ask", in_script("\n".join(lines), script), script=script, pending=pending)
 
     # -- steps ---------------------------------------------------------------------------------
@@ -185,7 +186,8 @@ class Assistant:
         if pending is None:
             return answer
         if answer.kind == "answer":  # a knowledge question in passing: answer it, and the form goes on
-            note = in_script(f"\n\n（{TOPIC_LABELS[pending.topic]}检查仍在进行。{pending.prompt}）", script)
+            label = content.engine.vocab.topic_labels.get(pending.topic, "") if content.engine else ""
+            note = in_script(f"\n\n（{label}检查仍在进行。{pending.prompt}）", script)
             return replace(answer, text=answer.text + note, related=(), pending=pending)
         return _reask(pending, script, understood=False, normalized=normalized)
 
@@ -194,14 +196,15 @@ class Assistant:
     ) -> Reply | None:
         if content.engine is None:
             return None
-        extraction = facts_from_text.extract(folded, self.today())
+        vocab = content.engine.vocab
+        extraction = facts_from_text.extract(folded, self.today(), vocab)
         topic, facts = extraction.topic, dict(extraction.facts)
         continued = bool(pending and topic in (None, pending.topic))
         if continued:
             facts = {
                 **pending.facts,
                 **facts,
-                **facts_from_text.fill_asked(pending.asked, folded, facts, today=self.today()),
+                **facts_from_text.fill_asked(pending.asked, folded, facts, today=self.today(), vocab=vocab),
             }
             topic = pending.topic
         keep = pending if continued else None  # bad facts in a form's answer: the form stays open
@@ -219,6 +222,7 @@ class Assistant:
             return Reply(
                 "invalid", in_script(body, script), script=script, fallback=True, normalized=normalized, pending=keep
             )
+        verdicts, asked = order_by_focus(vocab, topic, folded, verdicts)
         if not verdicts:
             missing = content.engine.missing_facts(topic, facts)
             if not missing and continued:  # evaluable policies gave nothing: ask what the others need
@@ -226,16 +230,19 @@ class Assistant:
             if not missing:
                 if not continued:
                     return None
-                lines = [facts_from_text.echo(facts), "根据这些情况，没有找到需要核对的规定。"]
+                lines = [facts_from_text.echo(facts, vocab), "根据这些情况，没有找到需要核对的规定。"]
                 return Reply("situation", in_script("\n".join(lines), script), script=script, normalized=normalized)
             nxt = _next_question(topic, facts, missing)
-            lines = [facts_from_text.echo(facts)] if facts else []
+            lines = [facts_from_text.echo(facts, vocab)] if facts else []
             lines += ["还需要了解（回复即可）：", f"· {nxt.prompt}"]
             return Reply("ask", in_script("\n".join(lines), script), script=script, normalized=normalized, pending=nxt)
-        return self._verdict_reply(content, verdicts, facts, "" if continued else normalized, script)
+        return self._verdict_reply(content, verdicts, facts, "" if continued else normalized, script, asked)
 
-    def _verdict_reply(self, content, verdicts, facts, normalized, script) -> Reply:
-        lines = [facts_from_text.echo(facts)] + [render.verdict_text(v) for v in verdicts]
+    def _verdict_reply(self, content, verdicts, facts, normalized, script, asked: int = 0) -> Reply:
+        texts = [render.verdict_text(v) for v in verdicts]
+        if 0 < asked < len(texts):      # the answer to the question asked, then the other findings
+            texts.insert(asked, "其他情况：")
+        lines = [facts_from_text.echo(facts, content.engine.vocab)] + texts
         related = ()
         ranked = content.matcher.rank(normalized, limit=1) if normalized else []  # not for a bare follow-up
         if ranked and ranked[0].accepted:

@@ -1,4 +1,5 @@
-"""Admin updates in Telegram: /reload, YAML upload with replay and 发布/取消, /versions, /rollback, /kb.
+"""Admin updates in Telegram: /reload, YAML upload with replay and 发布/取消, /versions, /rollback, /kb,
+/kb file NAME (download a current YAML file to edit and upload back).
 
 Every action checks ZHIBU_ADMIN_IDS and is written to the audit table, refusals included. The work itself
 is handlers/content/admin.py: the running version stays live until a candidate passes every check.
@@ -15,7 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from handlers.content.admin import MAX_UPLOAD, Candidate, ContentAdmin, StaleCandidate, UploadRefused, target_for
+from handlers.content.admin import MAX_UPLOAD, Candidate, ContentAdmin, StaleCandidate, UploadRefused, read_tree, target_for
 from handlers.telegram.render import html_parts
 
 log = logging.getLogger("zhibu.admin")
@@ -94,11 +95,35 @@ async def cmd_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def cmd_kb(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await _authorized(update, context, "kb"):
         return
+    args = list(context.args or [])
+    if args and args[0] == "file":
+        await _send_file(update, context, args[1] if len(args) > 1 else "")
+        return
     content = _svc(context).assistant.content
     reminders = len(content.reminders.ids) if content.reminders else 0
     await _send(update.effective_message,
                 f"当前版本：{content.version}\n条目 {len(content.kb.entries)} 个，政策 {content.policy_count} 条，"
                 f"提醒 {reminders} 个\n加载时间：{content.loaded_at:%Y-%m-%d %H:%M:%S} UTC")
+
+
+async def _send_file(update: Update, context, name: str) -> None:
+    """`/kb file dues.yaml`: the current file as a document, to edit and upload back; without a name, the list."""
+    svc = _svc(context)
+    files = await _off_loop(read_tree, svc.admin.root)
+    matches = [rel for rel in files if rel == name or rel.rsplit("/", 1)[-1] == name] if name else []
+    if len(matches) > 1:
+        await _send(update.effective_message, f"有{len(matches)}个同名文件，请写上目录：" + "、".join(
+            f"/kb file {rel}" for rel in matches))
+        return
+    if not matches:
+        listed = "\n".join(f"· {rel}" for rel in files)
+        head = f"没有找到文件“{html.escape(name)}”。" if name else "请指定文件名，例如 /kb file rules/dues.yaml。"
+        await _send(update.effective_message, f"{head}\n可下载的文件：\n{listed}")
+        return
+    rel = matches[0]
+    svc.admin.audit("download", True, rel, _admin_hash(svc, update.effective_user.id))
+    await update.effective_message.reply_document(document=files[rel], filename=rel.rsplit("/", 1)[-1],
+                                                  caption=f"{rel}（当前版本）：修改后直接发回即可上传")
 
 
 async def cmd_versions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

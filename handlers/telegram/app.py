@@ -30,7 +30,7 @@ from handlers.telegram.reminders import TICK_SECONDS, seconds_of
 from handlers.telegram.render import choice_keyboard, html_parts, reply_keyboard
 from handlers.telegram.tolerant import TolerantBot
 from knowledge.normalize import fold
-from rules.vocabulary import FACTS
+from rules.vocab import default_vocabulary
 
 log = logging.getLogger("zhibu.telegram")
 
@@ -82,7 +82,7 @@ async def send_reply(message: Message, reply: Reply, context, quote: bool, menti
         parts[0] = f"{mention.mention_html()} {parts[0]}"
     markup = reply_keyboard(reply, feedback=services(context).querylog is not None)
     if reply.pending is not None:
-        markup = _ask_markup(reply.pending, message.chat.type)
+        markup = _ask_markup(reply.pending, message.chat.type, _vocab(context))
     for i, part in enumerate(parts):
         keyboard = markup if i == len(parts) - 1 else None
         await _with_retries(lambda part=part, keyboard=keyboard, first=i == 0:
@@ -128,10 +128,17 @@ async def _with_retries(send):
             await asyncio.sleep(delay)
 
 
-def _ask_markup(pending: Pending, chat_type: str):
+def _vocab(context):
+    """The live content's fact vocabulary (a topic or fact added by YAML shows up without a restart)."""
+    engine = services(context).assistant.content.engine
+    return engine.vocab if engine is not None else default_vocabulary()
+
+
+def _ask_markup(pending: Pending, chat_type: str, vocab):
     unknown = [n for n in pending.asked if n not in pending.facts]
-    if len(unknown) == 1 and FACTS[unknown[0]].type in ("bool", "choice"):
-        fact = FACTS[unknown[0]]
+    facts = vocab.facts
+    if len(unknown) == 1 and unknown[0] in facts and facts[unknown[0]].type in ("bool", "choice"):
+        fact = facts[unknown[0]]
         return choice_keyboard(("是", "否") if fact.type == "bool" else fact.choices)
     return ForceReply(selective=True) if chat_type != ChatType.PRIVATE else None
 
@@ -188,7 +195,7 @@ async def cmd_steps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def cmd_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    text, markup = browse.check_topics_view()
+    text, markup = browse.check_topics_view(_vocab(context))
     await update.effective_message.reply_text(html.escape(text), reply_markup=markup)
 
 

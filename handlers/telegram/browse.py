@@ -7,7 +7,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from handlers.content.content import Content
 from handlers.core.render import entry_text
 from handlers.telegram.render import button_label
-from rules.vocabulary import TOPIC_LABELS
 
 STAGES = ("admission.stage1_application", "admission.stage2_activist", "admission.stage3_candidate",
           "admission.stage4_admission", "admission.stage5_probation")
@@ -57,8 +56,8 @@ def steps_view(content: Content, stage: int) -> tuple[str, InlineKeyboardMarkup 
     return text, InlineKeyboardMarkup([nav]) if nav else None
 
 
-def check_topics_view() -> tuple[str, InlineKeyboardMarkup]:
-    topics = list(TOPIC_LABELS.items())
+def check_topics_view(vocab) -> tuple[str, InlineKeyboardMarkup]:
+    topics = list(vocab.topic_labels.items())
     rows = [[InlineKeyboardButton(label, callback_data=f"ck:{topic}") for topic, label in topics[i:i + 2]]
             for i in range(0, len(topics), 2)]
     return "请选择要检查的事项：", InlineKeyboardMarkup(rows)

@@ -20,9 +20,11 @@ from fake_bot_api import render_html
 from handlers.core.pipeline import Assistant, Inbound
 from handlers.telegram.app import APOLOGY
 from handlers.telegram.render import html_parts, reply_keyboard
-from rules.vocabulary import TOPIC_LABELS
+from rules.vocab import default_vocabulary
 from reliability_strategies import MESSAGES
 from storage import QueryLog
+
+TOPIC_LABELS = default_vocabulary().topic_labels
 
 KINDS = {"answer", "situation", "ask", "decline", "smalltalk", "empty", "invalid"}
 TODAY = date(2026, 11, 23)

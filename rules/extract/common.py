@@ -12,15 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from common.numerals import numerals_to_digits, parse_number
+from rules.vocab import CN_DIGITS, GRAMMAR, Vocabulary
 
 MASK = "□"
-CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
-
-# A number as written: Arabic (optionally negative, with 万/亿) or a run of Chinese numerals.
-NUM = rf"(?:(?:-|负)?\d+(?:\.\d+)?(?:万|亿)?|[{CN_DIGITS}]+)"
-
-# Words that may sit between a keyword and its number: 正式党员只有2名, 应到会人数为20人.
-FILLER = r"(?:只有|仅有|一共有|一共|总共有|总共|共有|共计|合计|总计|大概|大约|现有|有|为|是|了|才|就|只|仅|共|约|:|\s)*"
+NUM = GRAMMAR["NUM"]        # a number as written: Arabic (with 万/亿) or a run of Chinese numerals
+FILLER = GRAMMAR["FILLER"]  # words between a keyword and its number: 只有2名, 为20人, 正好5000
 
 # Clause boundaries; a dot only counts when it is not inside a number or a dotted date.
 _CLAUSE_END = re.compile(r"[,;!?。，；！？、\n]|(?<!\d)\.|\.(?!\d)")
@@ -35,6 +31,7 @@ class Scan:
 
     text: str
     today: date
+    vocab: Vocabulary
     facts: dict[str, object] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -51,10 +48,25 @@ class Scan:
             self.problems.append(message)
 
 
+# Digits with 千 or 百 (8千, 1.5千, 8千5, 3百): common.numerals leaves mixed forms alone.
+_MIXED = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(千|百)(?:(\d)(?![\d.]))?")
+# Approximate or exact markers around an amount: 5000块整, 8000左右, 5000多 (read as the number).
+_AROUND = re.compile(r"(?<=\d)(?:块钱|元|块)?(?:整|左右|上下|来块|多块|多元|多)(?![\d个月年天周])")
+
+
+def _mixed(m: re.Match[str]) -> str:
+    scale = 1000 if m[2] == "千" else 100
+    value = float(m[1]) * scale + (int(m[3]) * scale // 10 if m[3] else 0)
+    return str(int(value)) if value.is_integer() else str(value)
+
+
 def normalize(text: str) -> str:
-    """NFKC, lower-case, quantity numerals as digits (all idempotent, so pipeline text is safe)."""
+    """NFKC (full-width digits), lower-case, quantity numerals as digits, 8千 as 8000, and approximate
+    markers dropped (5000左右 -> 5000); all idempotent, so pipeline text is safe."""
     text = unicodedata.normalize("NFKC", text).lower()
-    return numerals_to_digits(text)
+    text = numerals_to_digits(text)
+    text = _MIXED.sub(_mixed, text)
+    return _AROUND.sub("", text)
 
 
 def to_number(raw: str) -> int | float | None:

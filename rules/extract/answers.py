@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from rules.extract_checks import range_problem
-from rules.extract_common import Scan, normalize, to_number
-from rules.extract_context import extract_context
-from rules.extract_dates import find_dates
-from rules.extract_durations import find_durations
-from rules.vocabulary import FACTS
+from rules.extract.common import Scan, normalize, to_number
+from rules.extract.dates import find_dates
+from rules.extract.durations import find_durations
+from rules.extract.phrases import extract_phrases
+from rules.validate import range_problem
+from rules.vocab import Vocabulary, default_vocabulary
 
 _NO = re.compile(r"^\s*(?:不是|不|没有|没|否|无|no|n|false)(?![a-z])")
 _YES = re.compile(r"^\s*(?:是|对|有|嗯|都是|yes|y|true|ok)(?![a-z])")
@@ -23,9 +23,9 @@ _NUMBER = re.compile(r"(?:-|负)?\d+(?:\.\d+)?(?:万|亿)?")
 _BARE_CN = re.compile(r"^\s*([零〇一二两俩三四五六七八九十百千万亿]+)\s*(?:名|个|位|人|元|块|票|岁|天)?\s*$")
 
 
-def _only(missing: list[str], kinds: tuple[str, ...]) -> str | None:
+def _only(scan: Scan, missing: list[str], kinds: tuple[str, ...]) -> str | None:
     """The single missing fact of these types, or None when there are none or several."""
-    names = [name for name in missing if FACTS[name].type in kinds]
+    names = [name for name in missing if scan.vocab.facts[name].type in kinds]
     return names[0] if len(names) == 1 else None
 
 
@@ -35,12 +35,9 @@ def _answer_bool(text: str) -> bool | None:
     return True if _YES.match(text) else None
 
 
-_DURATION_KIND_BY_UNIT = {"个月": "months", "个月内": "months", "天": "days", "学时": "hours"}
-
-
 def _answer_number(name: str, scan: Scan) -> int | float | None:
-    """A count or amount; for a duration fact a duration of its unit (一年半 -> 18) or a bare number."""
-    kind = _DURATION_KIND_BY_UNIT.get(FACTS[name].unit)
+    """A count or amount; for a duration fact a duration of its measure (一年半 -> 18) or a bare number."""
+    kind = scan.vocab.facts[name].measure
     durations = [d for d in find_durations(scan) if d.kind == kind]
     if durations:
         return durations[0].amount
@@ -51,11 +48,11 @@ def _answer_number(name: str, scan: Scan) -> int | float | None:
     return to_number(bare[1].replace("俩", "两")) if bare else None
 
 
-def _typed(name: str, value: object) -> object | None:
+def _typed(scan: Scan, name: str, value: object) -> object | None:
     """The value in its fact's type, or None when it does not fit."""
-    if value is None or range_problem(name, value):
+    fact = scan.vocab.facts[name]
+    if value is None or range_problem(fact, value):
         return None
-    fact = FACTS[name]
     if fact.type == "int":
         return int(value)
     return float(value) if fact.type == "float" else value
@@ -63,17 +60,18 @@ def _typed(name: str, value: object) -> object | None:
 
 def _fill_choices(scan: Scan, missing: list[str], found: dict[str, object]) -> None:
     """A choice by synonym (公司 -> 企业) or by its own word (群众)."""
-    extract_context(scan, scan.text)
+    extract_phrases(scan, scan.text)
     for name in missing:
-        if FACTS[name].type != "choice":
+        fact = scan.vocab.facts[name]
+        if fact.type != "choice":
             continue
-        value = scan.facts.get(name) or next((c for c in FACTS[name].choices if c in scan.text), None)
+        value = scan.facts.get(name) or next((c for c in fact.choices if c in scan.text), None)
         if value is not None:
             found[name] = value
 
 
 def _fill_bool(scan: Scan, missing: list[str], found: dict[str, object]) -> None:
-    name = _only(missing, ("bool",))
+    name = _only(scan, missing, ("bool",))
     answer = _answer_bool(scan.text)
     if name and answer is not None:
         found[name] = answer
@@ -82,28 +80,29 @@ def _fill_bool(scan: Scan, missing: list[str], found: dict[str, object]) -> None
 def _fill_date(scan: Scan, missing: list[str], found: dict[str, object]) -> None:
     """The first possible date; also masks every date so its digits are not read as a number."""
     dates = [d.value for d in find_dates(scan) if d.value is not None and d.value <= scan.today]
-    name = _only(missing, ("date",))
+    name = _only(scan, missing, ("date",))
     if name and dates:
         found[name] = dates[0]
 
 
 def _fill_number(scan: Scan, missing: list[str], found: dict[str, object]) -> None:
-    name = _only(missing, ("int", "float"))
+    name = _only(scan, missing, ("int", "float"))
     if name:
-        value = _typed(name, _answer_number(name, scan))
+        value = _typed(scan, name, _answer_number(name, scan))
         if value is not None:
             found[name] = value
 
 
 def fill_asked(asked: tuple[str, ...], text: str, facts: dict[str, object],
-               today: date | None = None) -> dict[str, object]:
+               today: date | None = None, vocab: Vocabulary | None = None) -> dict[str, object]:
     """Facts for the asked names that `facts` (already read from the reply) does not hold.
 
     `today` places relative dates (上个月); it defaults to the system date."""
-    missing = [name for name in asked if name in FACTS and name not in facts]
+    vocab = vocab or default_vocabulary()
+    missing = [name for name in asked if name in vocab.facts and name not in facts]
     if not missing:
         return {}
-    scan = Scan(normalize(text), today or date.today())
+    scan = Scan(normalize(text), today or date.today(), vocab)
     found: dict[str, object] = {}
     _fill_choices(scan, missing, found)
     _fill_bool(scan, missing, found)

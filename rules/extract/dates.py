@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from rules.extract_common import Scan, clause_bounds, nearest_keyword, neighbour_window
-from rules.vocabulary import FACTS
+from rules.extract.common import Scan, clause_bounds, nearest_keyword, neighbour_window
+from rules.validate import date_problem
 
 FOUNDING = date(1921, 7, 1)
 
@@ -25,20 +25,6 @@ class DateMention:
     value: date | None
     written: str
 
-
-# Which date fact a date belongs to, by the keyword nearest to it.
-DATE_KEYWORDS: list[tuple[str, re.Pattern[str]]] = [(name, re.compile(p)) for name, p in (
-    ("application_date", r"入党申请|申请书|申请入党|递交.{0,4}申请|提交.{0,4}申请|写.{0,2}申请"),
-    ("activist_since", r"积极分子"),
-    ("probation_start", r"支部大会通过|预备党员|入党(?!申请|积极|介绍|志愿)|入的党|转正|预备期"),
-    ("term_start", r"换届|选举|选出|当选|任期|上届|本届"),
-    ("last_member_assembly", r"党员大会|支部大会(?!通过|讨论|表决|同意|接收|决定)"),
-    ("last_branch_committee", r"支委会|支部委员会"),
-    ("last_party_group", r"党小组"),
-    ("last_theme_day", r"主题党日"),
-    ("last_org_life_meeting", r"组织生活会"),
-    ("last_democratic_review", r"民主评议"),
-)]
 
 _FUTURE_MARK = re.compile(r"^\s*(?:就要|将要|要|将|准备|计划|打算)")
 # A date that ends something (预备期到2026年3月1日, 2026年3月1日预备期满) is not a start date.
@@ -164,12 +150,13 @@ def find_dates(scan: Scan) -> list[DateMention]:
 def assign_dates(scan: Scan, original: str, mentions: list[DateMention]) -> None:
     """Give each date to the fact named by its nearest keyword; report impossible dates."""
     spans = [(d.start, d.end) for d in mentions]
+    keywords = date_keywords(scan)
     for index, mention in enumerate(mentions):
         if mention.value is None:
             scan.problem(f"日期不存在：{mention.written}，请核对。")
             continue
         window = neighbour_window(spans, index, clause_bounds(original, mention.start))
-        name = nearest_keyword(scan.text, spans[index], window, DATE_KEYWORDS)
+        name = nearest_keyword(scan.text, spans[index], window, keywords)
         if name is None or _END_MARK.search(original[window[0]:mention.start]) \
                 or _END_AFTER.match(original[mention.end:window[1]]):
             continue
@@ -178,12 +165,17 @@ def assign_dates(scan: Scan, original: str, mentions: list[DateMention]) -> None
         _put_checked(scan, name, mention.value)
 
 
+def date_keywords(scan: Scan) -> list[tuple[str, re.Pattern[str]]]:
+    """(fact, keywords) of every date fact: which fact a date belongs to, by the keyword nearest to it."""
+    return scan.vocab.derived("date_keywords", lambda vocab: [
+        (f.name, f.read["keywords"]) for f in vocab.facts.values()
+        if f.yaml_type == "date" and f.read.get("keywords") is not None])
+
+
 def _put_checked(scan: Scan, name: str, value: date) -> None:
-    label = FACTS[name].label
-    if value > scan.today:
-        scan.problem(f"{label}（{format_date(value)}）晚于今天（{format_date(scan.today)}），请核对日期。")
-    elif value < FOUNDING:
-        scan.problem(f"{label}（{format_date(value)}）早于建党时间，请核对日期。")
+    problem = date_problem(scan.vocab.facts[name], value, scan.today)
+    if problem:
+        scan.problem(problem)
     else:
         scan.put(name, value)
 

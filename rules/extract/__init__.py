@@ -1,0 +1,121 @@
+"""The fact extractor: turn a user's situation into a topic and typed facts (no LLM, no I/O).
+
+Every fact, its type and the phrases that signal it come from the vocabulary (rules/vocabulary/*.yaml,
+see rules.vocab); this package holds only generic typed readers: numbers (counts, money, with
+千/万/整/正好/左右/多, Chinese and full-width numerals), dates, durations, choices and yes/no with
+negation. extract() reads free text; echo() shows back what was understood; parse_facts() reads
+`name=value` pairs given on the command line; fill_asked() reads a short reply to a follow-up
+question. Validation (ranges, dates, cross-fact checks) is rules.validate, shared with the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from rules.extract.answers import fill_asked
+from rules.extract.common import Scan, normalize
+from rules.extract.counts import extract_counts, extract_pattern_counts
+from rules.extract.dates import extract_dates
+from rules.extract.durations import extract_durations
+from rules.extract.phrases import extract_phrases, mask_phrases
+from rules.extract.topic import infer_topic
+from rules.validate import coerce, cross_problems, range_problem, show_date, show_number
+from rules.vocab import Vocabulary, default_vocabulary
+
+__all__ = ["Extraction", "echo", "extract", "fill_asked", "parse_facts"]
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What was read from one message."""
+
+    topic: str | None                 # a topic of the vocabulary, or None when the text is not a situation
+    facts: dict[str, object]          # fact name -> int | float | bool | str (choice) | date
+    problems: tuple[str, ...] = ()    # Chinese messages for absurd or contradictory input
+
+
+def extract(text: str, today: date, vocab: Vocabulary | None = None) -> Extraction:
+    """Read the topic and facts of a situation. Works on pipeline-normalized or raw simplified text."""
+    vocab = vocab or default_vocabulary()
+    original = normalize(text)
+    scan = Scan(original, today, vocab)
+    extract_dates(scan, original)       # first: dates contain numbers and 月/日
+    extract_pattern_counts(scan, early=True)    # numbers with their own unit: 17周岁, 工资5000
+    extract_durations(scan, original)
+    mask_phrases(scan)
+    extract_counts(scan)
+    extract_phrases(scan, original)
+    _check(scan)
+    return Extraction(infer_topic(vocab, original, scan.facts), dict(scan.facts), tuple(scan.problems))
+
+
+def _check(scan: Scan) -> None:
+    """Out-of-range values are dropped and reported; contradictions are reported (facts kept)."""
+    for name in list(scan.facts):
+        fact = scan.vocab.facts[name]
+        message = range_problem(fact, scan.facts[name])
+        if message:
+            scan.problem(message)
+            del scan.facts[name]
+        elif fact.type == "int" and isinstance(scan.facts[name], float):
+            scan.facts[name] = int(scan.facts[name])
+    for message in cross_problems(scan.vocab, scan.facts):
+        scan.problem(message)
+
+
+# --- echo -------------------------------------------------------------------------------------
+
+def show_value(name: str, value: object, vocab: Vocabulary | None = None) -> str:
+    """One fact's value as shown to the user: 2 名, 2025年3月1日, 是, 企业."""
+    fact = (vocab or default_vocabulary()).facts[name]
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, date):
+        return show_date(value)
+    if isinstance(value, (int, float)):
+        return f"{show_number(value)} {fact.unit}".rstrip()
+    return str(value)
+
+
+def echo(facts: dict[str, object], vocab: Vocabulary | None = None) -> str:
+    """'我理解为：正式党员 2 名；单位类型 企业。' in vocabulary order; '' when there is nothing."""
+    vocab = vocab or default_vocabulary()
+    parts = [f"{vocab.facts[name].label} {show_value(name, facts[name], vocab)}"
+             for name in vocab.facts if name in facts]
+    parts += [f"{name} {facts[name]}" for name in facts if name not in vocab.facts]
+    return f"我理解为：{'；'.join(parts)}。" if parts else ""
+
+
+# --- parse_facts ------------------------------------------------------------------------------
+
+_EXPECTED = {"yes-no": "expected a boolean", "choice": "expected one of", "date": "expected a date YYYY-MM-DD"}
+
+
+def parse_facts(pairs: dict[str, str], vocab: Vocabulary | None = None) -> tuple[dict[str, object], list[str]]:
+    """Typed facts from `name=value` strings, and a problem for each unknown name or bad value.
+
+    The key 'topic' is not a fact and is skipped (the caller reads it). Only typing and ranges are
+    checked here; the cross-fact checks run in the engine (rules.validate), as for free text."""
+    vocab = vocab or default_vocabulary()
+    facts: dict[str, object] = {}
+    problems: list[str] = []
+    for name, raw in pairs.items():
+        if name == "topic":
+            continue
+        fact = vocab.facts.get(name)
+        if fact is None:
+            problems.append(f"未知的事实名：{name} / unknown fact name: {name}")
+            continue
+        try:
+            value = coerce(fact, str(raw))
+        except ValueError as error:
+            problems.append(f"{error} / {name}: {_EXPECTED.get(fact.yaml_type, 'expected a number')}"
+                            + (f" {', '.join(fact.choices)}" if fact.yaml_type == "choice" else ""))
+            continue
+        problem = range_problem(fact, value)
+        if problem:
+            problems.append(f"{problem} / {name}: {raw} is out of range")
+        else:
+            facts[name] = value
+    return facts, problems

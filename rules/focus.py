@@ -1,0 +1,23 @@
+"""Answer the question asked: put the verdicts of the asked focus first.
+
+A topic's `focus` (rules/vocabulary/topics.yaml) maps what a question asks — can we set up a 支委会,
+was he elected, when does the term end — to the policies that answer it. The first focus whose phrases
+are in the message and whose policies gave a verdict makes those verdicts the headline; the others follow
+as further findings, in their own order.
+"""
+
+from __future__ import annotations
+
+from rules.policy import Verdict
+from rules.vocab import Vocabulary
+
+
+def order_by_focus(vocab: Vocabulary, topic: str, text: str, verdicts: list[Verdict]) -> tuple[list[Verdict], int]:
+    """(verdicts with the asked ones first, how many of them answer the question; 0 = no focus found)."""
+    spec = vocab.topics.get(topic)
+    for focus in spec.focus if spec else ():
+        if focus.phrases.search(text):
+            asked = [v for v in verdicts if v.rule_id in focus.policies]
+            if asked:
+                return asked + [v for v in verdicts if v.rule_id not in focus.policies], len(asked)
+    return list(verdicts), 0
