@@ -9,7 +9,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-import re
 from fractions import Fraction
 
 from rules.policy import TODAY, Expr, InvalidFacts, Policy, Ref

@@ -10,11 +10,11 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from common.problems import InvalidData, Problem, format_path
+from common.problems import InvalidData, Problem
 from common.yamlload import Loaded, load_yaml
 from rules.compute import OPERATORS, WHOLE_NUMBER_ARGS, value_type
-from rules.policy import (CASE_EXPECTS, CONDITION_OPERATORS, FLIP_NAMES, OUTCOMES, TODAY, Case, Computed,
-                          Condition, Expr, Policy, PolicySet, Ref, TextCase)
+from rules.policy import (CONDITION_OPERATORS, FLIP_NAMES, OUTCOMES, TODAY, Computed,
+                          Condition, Expr, Policy, PolicySet, Ref)
 from rules.load_cases import ALIASES, CASE_FIELDS, TEXT_CASE_FIELDS, CaseReader, _hint  # noqa: F401
 from rules.vocab import Vocabulary, default_vocabulary, load_vocabulary
 
