@@ -134,6 +134,24 @@ class Matcher:
         terms = {normal[t] for t in lexicon}
         self.typos = TypoFixer(self.index.ids, terms | {canon[t] for t in terms})
         self._index_keywords(kb, [canon[normal[k]] for e in kb.entries for k in e.keywords])
+        self.judge = self._build_judge(kb, normal)
+
+    def _build_judge(self, kb: KnowledgeBase, normal: dict[str, str]):
+        """knowledge.judge over every entry's whole text (answers and steps normalized here, in one pass)."""
+        from knowledge.judge import Judge  # judge builds on this module's Match and features
+        extra = [t for e in kb.entries for t in (e.answer, *e.steps, *e.not_for)]
+        more = iter(normalize_many(extra))
+        texts, not_for, forms = [], [], []
+        for entry in kb.entries:
+            own = [normal[entry.title], *(normal[q] for q in entry.questions), *(normal[k] for k in entry.keywords)]
+            texts.append(own + [next(more) for _ in (entry.answer, *entry.steps)])
+            not_for.append([next(more) for _ in entry.not_for])
+            forms.append(own[:1 + len(entry.questions)])
+        return Judge(self, texts, not_for, [e.aspects for e in kb.entries], forms)
+
+    def decide(self, normalized: str, ranked: list[Match] | None = None):
+        """What to do with a normalized question: knowledge.judge.Decision (answer, choose, clarify, decline)."""
+        return self.judge.decide(normalized, ranked)
 
     def normalize_known(self, texts: list[str]) -> list[str]:
         """normalize_many(texts), reusing the index's own pass for the texts it saw (every title, example

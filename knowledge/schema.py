@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from common.problems import Problem
 from common.yamlload import Loaded
+from knowledge.aspect import ASPECTS
 from knowledge.normalize import tidy_chinese
 
 CATEGORIES = ("入党程序", "组织设置", "组织生活", "换届选举", "党费", "党员管理", "基层实践")
@@ -32,6 +33,8 @@ class Entry:
     steps: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    aspects: tuple[str, ...] = ()      # question forms this entry answers (knowledge.aspect.ASPECTS); derived when empty
+    not_for: tuple[str, ...] = ()      # near questions this entry must not answer (checked by the self-test)
     file: str = ""
     line: int = 0
 
@@ -42,6 +45,7 @@ ENTRY_FIELDS = {
     "questions": ("texts", True), "keywords": ("texts", False), "answer": ("text", True),
     "steps": ("texts", False), "source": ("text", True), "verified": ("bool", True),
     "local_practice": ("bool", True), "related": ("texts", False), "tags": ("texts", False),
+    "aspects": ("texts", False), "not_for": ("texts", False),
 }
 
 
@@ -114,6 +118,9 @@ def _check_semantics(doc: Loaded, path: tuple, values: dict, problems: list[Prob
     for i, tag in enumerate(values.get("tags") or ()):
         if tag not in ORG_TAGS:
             problems.append(doc.problem(path + ("tags", i), f"unknown tag '{tag}' (expected one of {', '.join(ORG_TAGS)})"))
+    for i, aspect in enumerate(values.get("aspects") or ()):
+        if aspect not in ASPECTS:
+            problems.append(doc.problem(path + ("aspects", i), f"unknown aspect '{aspect}' (expected one of {', '.join(ASPECTS)})"))
 
 
 def parse_entries_file(doc: Loaded, problems: list[Problem]) -> list[Entry]:

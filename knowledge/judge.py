@@ -1,0 +1,225 @@
+"""Decide what to do with a question once the matcher has ranked entries: answer, ask, clarify or decline.
+
+The ranking (knowledge.match) measures how much text a question shares with an entry's title, example
+questions and keywords. Sharing topic words is not answering: 「党员档案丢了怎么办」 shares 党员档案 with
+the entry on archiving admission papers, which says nothing about a lost file. So a ranked entry is taken as
+the answer only if it also
+
+1. answers the question's aspect (knowledge.aspect: 「多久」 is not answered by an entry about who approves);
+2. covers the question's content: every distinguishing term of the question (what is left once the
+   interrogative and function words are taken out) appears in the entry's text (title, questions,
+   keywords, answer, steps, after synonym canonicalization). Uncovered characters are weighed by their
+   inverse entry frequency, so 丢 or 选票 or 大学生村官 count, and a share above UNCOVERED_MAX rules the
+   entry out;
+3. is not one of the questions the entry declares it is not for (`not_for`).
+
+Then: no entry left → decline (with up to three related entries); the first two left within CHOOSE_MARGIN
+of each other → ask which one is meant; a message with no content of its own (「怎么办」, 「党员」, 「10」)
+→ ask for more detail. Only the top RANK_DEPTH ranked entries are judged, so this costs a few dozen
+microseconds on top of the ranking, whatever the size of the knowledge base.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from knowledge.aspect import classify, compatible, entry_aspects
+from knowledge.index import FeatureIndex
+from knowledge.match import Match, features
+from knowledge.typos import readings
+
+RANK_DEPTH = 4          # ranked entries judged per question
+UNCOVERED_MAX = 0.15     # weighted share of the question's content an entry may leave uncovered
+LOOSE_SHARE = 0.5       # a character the entry holds, but not beside the same neighbour, counts this much uncovered
+FALLBACK_GAP = 0.1      # a lower-ranked entry is taken in place of ruled-out ones only this close to the best
+CHOOSE_MARGIN = 0.03    # raw-score gap under which two acceptable entries are offered as a choice
+NOT_FOR_SIM = 0.75      # Dice similarity to a `not_for` question at which the entry is ruled out
+GENERIC_SHARE = 0.15    # a term found in more than this share of entries is too general to suggest entries for
+VAGUE_CHARS = 2         # a message with at most this many content characters and no aspect is vague
+SUGGEST_MIN = 0.08      # raw score below which an entry is not even offered as related
+
+# Interrogative, function and filler words: what is left of a question without them is its content.
+STOP = re.compile(
+    "请问|请教|问一下|想问|想知道|我想|我们|咱们|你们|他们|大家|怎么办|怎么样|怎么|怎样|如何|为什么|什么|"
+    "可不可以|能不能|要不要|有没有|算不算|会不会|需不需要|行不行|是不是|是否|能否|可以|应该|应当|需要|必须|"
+    "哪些|哪个|哪里|一下|一般|现在|时候|情况|问题|具体|多少|多久|多长|时间|出去|回来|还是|或者|以下|以上|办理|视为|属于|算是|"
+    "[我你他她它的了吗呢吧啊呀哦嘛么是在有没和与或及跟还都也就才又再把被给让对从到向为以于这那个些之其该要得地着过会能可应需啥咋哪谁几办搞弄做干算行吗呗哈找走来去就下里]"
+)
+_RUN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with a question.
+
+    kind: answer (matches[0]) | choose (matches[0] or matches[1]) | clarify (too vague; `related` are
+    topics to offer) | decline (`related` are the closest entries, not answers).
+    """
+
+    kind: str
+    matches: tuple[Match, ...] = ()
+    related: tuple[Match, ...] = ()
+    margin: float = 0.0                 # raw score of the answer minus the next acceptable entry's
+    uncovered: tuple[str, ...] = ()     # content terms of the question the (best-ranked) entry does not cover
+    aspects: frozenset[str] = frozenset()
+    reason: str = ""                    # why the best-ranked entry was not taken (for the gap list)
+
+    @property
+    def top(self) -> Match | None:
+        return self.matches[0] if self.matches else None
+
+
+def content_runs(prepared: str) -> list[str]:
+    """The question's content: runs of Chinese characters or of letters/digits once stop words are removed."""
+    return _RUN.findall(STOP.sub(" ", prepared))
+
+
+class Judge:
+    """Per-entry text coverage, aspects and not_for questions for one Matcher (built with it)."""
+
+    def __init__(self, matcher, normalized_texts: list[list[str]], normalized_not_for: list[list[str]],
+                 declared_aspects: list[tuple[str, ...]], forms: list[list[str]]):
+        self.matcher = matcher
+        n = len(normalized_texts)
+        canon = matcher.synonyms.canonical_many
+        joined = canon([" ".join(t) for t in normalized_texts])
+        self.coverage = FeatureIndex(joined, list(range(n)), n)
+        self.max_idf = math.log(1 + max(n, 1))
+        self.aspects = [entry_aspects(d, f) for d, f in zip(declared_aspects, forms)]
+        self.not_for = [[features(matcher.prepare(t)) for t in texts if t] for texts in normalized_not_for]
+        # Characters of the knowledge base by reading, to tell a homophone typo (申清 for 申请) from a new word.
+        self.by_sound: dict[str, list[str]] = {}
+        for feature in self.coverage.ids:
+            if len(feature) == 1:
+                for sound in readings(feature):
+                    self.by_sound.setdefault(sound, []).append(feature)
+
+    # -- coverage ------------------------------------------------------------------------------
+
+    def _holders(self, feature: str) -> np.ndarray | None:
+        column = self.coverage.ids.get(feature)
+        if column is None:
+            return None
+        bounds = self.coverage.bounds
+        return self.coverage.postings[bounds[column]:bounds[column + 1]]
+
+    def _weight(self, char: str) -> float:
+        holders = self._holders(char)
+        if holders is None or not len(holders):
+            return self.max_idf
+        return math.log(1 + self.coverage.n_entries / len(holders))
+
+    def uncovered(self, runs: list[str], entry: int) -> tuple[float, tuple[str, ...]]:
+        """(weighted share of the content characters entry `entry` does not cover, the uncovered terms)."""
+        total = missing = 0.0
+        terms: list[str] = []
+
+        def has(feature: str) -> bool:
+            holders = self._holders(feature)
+            if holders is None:
+                return False
+            at = int(np.searchsorted(holders, entry))
+            return at < len(holders) and int(holders[at]) == entry
+
+        def homophone_pair(a: str, b: str, swap: int) -> bool:
+            """Whether swapping the character at `swap` (0: a, 1: b) for a same-sounding one gives a covered pair."""
+            ch = (a, b)[swap]
+            for sound in readings(ch):
+                for other in self.by_sound.get(sound, ()):
+                    if other != ch and has(other + b if swap == 0 else a + other):
+                        return True
+            return False
+
+        for run in runs:
+            n = len(run)
+            if n == 1:
+                level = [1.0 if not ("\u3400" <= run <= "\u9fff") or has(run) else 0.0]
+            else:
+                pairs = [has(run[i:i + 2]) for i in range(n - 1)]
+                level = []
+                for i, ch in enumerate(run):
+                    if (i > 0 and pairs[i - 1]) or (i < n - 1 and pairs[i]):
+                        level.append(1.0)
+                    elif any(homophone_pair(run[i - 1], ch, s) for s in (0, 1) if i > 0) or \
+                            any(homophone_pair(ch, run[i + 1], s) for s in (0, 1) if i < n - 1):
+                        level.append(1.0)
+                    elif has(ch):
+                        level.append(1.0 - LOOSE_SHARE)
+                    else:
+                        level.append(0.0)
+            term = ""
+            for ch, got in zip(run, level):
+                weight = self._weight(ch) if "\u3400" <= ch <= "\u9fff" else self.max_idf / 2
+                total += weight
+                missing += weight * (1.0 - got)
+                if got >= 1.0:
+                    if term:
+                        terms.append(term)
+                    term = ""
+                else:
+                    term += ch
+            if term:
+                terms.append(term)
+        return (missing / total if total else 0.0), tuple(terms)
+
+    def _ruled_out_by_not_for(self, query_features: dict[str, float], entry: int) -> bool:
+        for other in self.not_for[entry]:
+            shared = sum(min(w, other[f]) for f, w in query_features.items() if f in other)
+            size = sum(query_features.values()) + sum(other.values())
+            if size and 2 * shared / size >= NOT_FOR_SIM:
+                return True
+        return False
+
+    # -- the decision ----------------------------------------------------------------------------
+
+    def decide(self, normalized: str, ranked: list[Match] | None = None) -> Decision:
+        matcher = self.matcher
+        prepared = matcher.prepare(normalized)
+        aspects = classify(prepared)
+        runs = content_runs(prepared)
+        ranked = ranked if ranked is not None else matcher.rank(normalized, limit=RANK_DEPTH)
+        related = tuple(m for m in ranked[:3] if m.raw >= SUGGEST_MIN)
+        size = sum(len(r) for r in content_runs(normalized))  # as typed: 支部 is vague though it reads 党支部
+        if size == 0 or (size <= VAGUE_CHARS and not aspects):
+            # offer entries only for a specific term (党费), topics for a generic one (党员) or none (怎么办, 10)
+            term = "".join(runs)
+            holders = self._holders(term) if len(term) >= 2 and _RUN.fullmatch(term) and term[0] >= "\u3400" else None
+            specific = holders is not None and len(holders) <= GENERIC_SHARE * self.coverage.n_entries
+            return Decision("clarify", related=related if specific else (), aspects=aspects, reason="vague")
+        index = {entry_id: i for i, entry_id in enumerate(matcher.entry_ids)}
+        query_features = features(prepared)
+        taken: list[Match] = []
+        first_uncovered: tuple[str, ...] = ()
+        reason = ""
+        for rank_no, match in enumerate(ranked):
+            entry = index[match.entry_id]
+            share, terms = self.uncovered(runs, entry)
+            if rank_no == 0:
+                first_uncovered = terms
+            why = ""
+            if not match.accepted:
+                why = "low score"
+            elif ranked[0].raw - match.raw > FALLBACK_GAP:
+                why = "far below the best"
+            elif not compatible(aspects, self.aspects[entry]):
+                why = "aspect"
+            elif share > UNCOVERED_MAX:
+                why = "uncovered: " + "、".join(terms)
+            elif self._ruled_out_by_not_for(query_features, entry):
+                why = "not_for"
+            if why:
+                reason = reason or why
+                continue
+            taken.append(match)
+            if len(taken) == 2:
+                break
+        if not taken:
+            return Decision("decline", related=related, uncovered=first_uncovered, aspects=aspects, reason=reason)
+        margin = taken[0].raw - taken[1].raw if len(taken) > 1 else taken[0].raw
+        if len(taken) > 1 and margin < CHOOSE_MARGIN:
+            return Decision("choose", tuple(taken), related, margin, first_uncovered, aspects, reason)
+        return Decision("answer", (taken[0],), related, margin, first_uncovered, aspects, reason)
