@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from benchmarks.common import ROOT
 
-SUITES = ("bench_match", "bench_rules", "bench_storage", "bench_telegram", "bench_reminders", "bench_reload")
+SUITES = ("bench_match", "bench_quality", "bench_rules", "bench_storage", "bench_telegram", "bench_reminders", "bench_reload")
 
 
 def machine() -> str:

@@ -29,17 +29,19 @@ import numpy as np
 
 from knowledge.aspect import classify, compatible, entry_aspects
 from knowledge.index import FeatureIndex
-from knowledge.match import Match, features
+from knowledge.match import ACCEPT, Match, features
 from knowledge.typos import readings
 
 RANK_DEPTH = 4          # ranked entries judged per question
 UNCOVERED_MAX = 0.15     # weighted share of the question's content an entry may leave uncovered
+COVERAGE_SLACK = 0.0    # per point of raw score above ACCEPT, this much more may be left uncovered
 LOOSE_SHARE = 0.5       # a character the entry holds, but not beside the same neighbour, counts this much uncovered
 FALLBACK_GAP = 0.1      # a lower-ranked entry is taken in place of ruled-out ones only this close to the best
 CHOOSE_MARGIN = 0.03    # raw-score gap under which two acceptable entries are offered as a choice
 NOT_FOR_SIM = 0.75      # Dice similarity to a `not_for` question at which the entry is ruled out
 GENERIC_SHARE = 0.15    # a term found in more than this share of entries is too general to suggest entries for
 VAGUE_CHARS = 2         # a message with at most this many content characters and no aspect is vague
+LOW_MARGIN = 0.05       # an answer this close to the next entry is listed for the admin as possibly wrong
 SUGGEST_MIN = 0.08      # raw score below which an entry is not even offered as related
 
 # Interrogative, function and filler words: what is left of a question without them is its content.
@@ -135,6 +137,8 @@ class Judge:
             return False
 
         for run in runs:
+            if run.isascii() and not run.isdigit():
+                continue            # Latin words: HTML leftovers, names; the ranking's unseen penalty weighs them
             n = len(run)
             if n == 1:
                 level = [1.0 if not ("\u3400" <= run <= "\u9fff") or has(run) else 0.0]
@@ -153,7 +157,7 @@ class Judge:
                         level.append(0.0)
             term = ""
             for ch, got in zip(run, level):
-                weight = self._weight(ch) if "\u3400" <= ch <= "\u9fff" else self.max_idf / 2
+                weight = self._weight(ch) if "\u3400" <= ch <= "\u9fff" else self.max_idf / (2 * n)
                 total += weight
                 missing += weight * (1.0 - got)
                 if got >= 1.0:
@@ -207,7 +211,7 @@ class Judge:
                 why = "far below the best"
             elif not compatible(aspects, self.aspects[entry]):
                 why = "aspect"
-            elif share > UNCOVERED_MAX:
+            elif share > UNCOVERED_MAX + COVERAGE_SLACK * max(match.raw - ACCEPT, 0.0):
                 why = "uncovered: " + "、".join(terms)
             elif self._ruled_out_by_not_for(query_features, entry):
                 why = "not_for"
@@ -223,3 +227,23 @@ class Judge:
         if len(taken) > 1 and margin < CHOOSE_MARGIN:
             return Decision("choose", tuple(taken), related, margin, first_uncovered, aspects, reason)
         return Decision("answer", (taken[0],), related, margin, first_uncovered, aspects, reason)
+
+    def suspicion(self, normalized: str) -> str | None:
+        """Why an answer to this question may be wrong (for `bot.py gaps` and /stats), or None.
+
+        A low margin over the next ranked entry, content terms the answering entry does not cover, or the
+        question is no longer answered at all (the knowledge base changed since)."""
+        ranked = self.matcher.rank(normalized, limit=RANK_DEPTH)
+        decision = self.decide(normalized, ranked)
+        if decision.kind != "answer":
+            return f"现在不再直接回答（{decision.kind}）"
+        top = decision.top
+        reasons = []
+        rest = [m for m in ranked if m.entry_id != top.entry_id]
+        if rest and top.raw - rest[0].raw < LOW_MARGIN:
+            reasons.append(f"与「{rest[0].title}」区分度低（{top.raw:.2f} 对 {rest[0].raw:.2f}）")
+        runs = content_runs(self.matcher.prepare(normalized))
+        _, terms = self.uncovered(runs, self.matcher.entry_ids.index(top.entry_id))
+        if terms:
+            reasons.append("未覆盖的词：" + "、".join(terms))
+        return "；".join(reasons) or None

@@ -173,6 +173,19 @@ def dangling_related(kb: KnowledgeBase) -> list[Problem]:
     return problems
 
 
+def not_for_answered(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
+    """Each `not_for` question of an entry must not be answered (or offered as a choice) with that entry (error)."""
+    problems = []
+    texts = [(e, i, q) for e in kb.entries for i, q in enumerate(e.not_for)]
+    for (entry, i, question), norm in zip(texts, normalize_many([q for _, _, q in texts])):
+        decision = matcher.decide(norm)
+        if decision.kind in ("answer", "choose") and entry.id in [m.entry_id for m in decision.matches]:
+            problems.append(Problem(entry.file, entry.line, f"{entry.id}.not_for[{i}]",
+                                    f"'{question}' is listed as not for this entry, but it is still answered with it "
+                                    f"({decision.kind}); add example questions to the entry that should answer it"))
+    return problems
+
+
 def lint_knowledge(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
     """Every knowledge-base lint: errors block publishing, warnings are shown."""
-    return colliding_questions(kb, matcher) + synonym_conflicts(kb) + dangling_related(kb)
+    return colliding_questions(kb, matcher) + synonym_conflicts(kb) + dangling_related(kb) + not_for_answered(kb, matcher)

@@ -53,7 +53,7 @@ def test_good_file_loads(tmp_path):
      "knowledge/t.yaml:9: entries[0].verified: expected true or false, got text"),
     ("unknown field", GOOD + "    answr: 拼错的字段\n",
      "knowledge/t.yaml:11: entries[0].answr: unknown field (known fields: id, title, category, questions, "
-     "keywords, answer, steps, source, verified, local_practice, related, tags)"),
+     "keywords, answer, steps, source, verified, local_practice, related, tags, aspects, not_for)"),
     ("duplicate key", GOOD + "    answer: 第二个答案\n",
      "knowledge/t.yaml:11: entries[0].answer: duplicate key 'answer' (first defined on line 7)"),
     ("duplicate id", GOOD + GOOD.split("entries:\n")[1],
