@@ -180,7 +180,7 @@ class Judge:
 
     # -- the decision ----------------------------------------------------------------------------
 
-    def decide(self, normalized: str, ranked: list[Match] | None = None) -> Decision:
+    def decide(self, normalized: str, ranked: list[Match] | None = None, use_not_for: bool = True) -> Decision:
         matcher = self.matcher
         prepared = matcher.prepare(normalized)
         aspects = classify(prepared)
@@ -213,7 +213,7 @@ class Judge:
                 why = "aspect"
             elif share > UNCOVERED_MAX + COVERAGE_SLACK * max(match.raw - ACCEPT, 0.0):
                 why = "uncovered: " + "、".join(terms)
-            elif self._ruled_out_by_not_for(query_features, entry):
+            elif use_not_for and self._ruled_out_by_not_for(query_features, entry):
                 why = "not_for"
             if why:
                 reason = reason or why
