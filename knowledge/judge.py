@@ -39,7 +39,6 @@ LOOSE_SHARE = 0.5       # a character the entry holds, but not beside the same n
 FALLBACK_GAP = 0.1      # a lower-ranked entry is taken in place of ruled-out ones only this close to the best
 CHOOSE_MARGIN = 0.03    # raw-score gap under which two acceptable entries are offered as a choice
 NOT_FOR_SIM = 0.75      # Dice similarity to a `not_for` question at which the entry is ruled out
-GENERIC_SHARE = 0.15    # a term found in more than this share of entries is too general to suggest entries for
 VAGUE_CHARS = 2         # a message with at most this many content characters and no aspect is vague
 LOW_MARGIN = 0.05       # an answer this close to the next entry is listed for the admin as possibly wrong
 SUGGEST_MIN = 0.08      # raw score below which an entry is not even offered as related
@@ -80,6 +79,21 @@ def content_runs(prepared: str) -> list[str]:
     return _RUN.findall(STOP.sub(" ", prepared))
 
 
+def masked_runs(prepared: str) -> list[tuple[str, tuple[bool, ...]]]:
+    """Runs of Chinese characters or letters/digits, each with which characters are content (not stop words).
+
+    Stop words stay in their runs as neighbours (要求 keeps 要 beside 求, so 求 is covered by 要求), they only
+    weigh nothing."""
+    out = []
+    for run in _RUN.findall(prepared):
+        mask = [True] * len(run)
+        for hit in STOP.finditer(run):
+            mask[hit.start():hit.end()] = [False] * (hit.end() - hit.start())
+        if any(mask):
+            out.append((run, tuple(mask)))
+    return out
+
+
 class Judge:
     """Per-entry text coverage, aspects and not_for questions for one Matcher (built with it)."""
 
@@ -91,6 +105,7 @@ class Judge:
         joined = canon([" ".join(t) for t in normalized_texts])
         self.coverage = FeatureIndex(joined, list(range(n)), n)
         self.max_idf = math.log(1 + max(n, 1))
+        self.position = {entry_id: i for i, entry_id in enumerate(matcher.entry_ids)}
         self.aspects = [entry_aspects(d, f) for d, f in zip(declared_aspects, forms)]
         self.not_for = [[features(matcher.prepare(t)) for t in texts if t] for texts in normalized_not_for]
         # Characters of the knowledge base by reading, to tell a homophone typo (申清 for 申请) from a new word.
@@ -115,7 +130,7 @@ class Judge:
             return self.max_idf
         return math.log(1 + self.coverage.n_entries / len(holders))
 
-    def uncovered(self, runs: list[str], entry: int) -> tuple[float, tuple[str, ...]]:
+    def uncovered(self, runs: list[tuple[str, tuple[bool, ...]]], entry: int) -> tuple[float, tuple[str, ...]]:
         """(weighted share of the content characters entry `entry` does not cover, the uncovered terms)."""
         total = missing = 0.0
         terms: list[str] = []
@@ -136,7 +151,7 @@ class Judge:
                         return True
             return False
 
-        for run in runs:
+        for run, mask in runs:
             if run.isascii() and not run.isdigit():
                 continue            # Latin words: HTML leftovers, names; the ranking's unseen penalty weighs them
             n = len(run)
@@ -156,7 +171,12 @@ class Judge:
                     else:
                         level.append(0.0)
             term = ""
-            for ch, got in zip(run, level):
+            for ch, got, content in zip(run, level, mask):
+                if not content:
+                    if term:
+                        terms.append(term)
+                    term = ""
+                    continue
                 weight = self._weight(ch) if "\u3400" <= ch <= "\u9fff" else self.max_idf / (2 * n)
                 total += weight
                 missing += weight * (1.0 - got)
@@ -184,17 +204,17 @@ class Judge:
         matcher = self.matcher
         prepared = matcher.prepare(normalized)
         aspects = classify(prepared)
-        runs = content_runs(prepared)
+        runs = masked_runs(prepared)
         ranked = ranked if ranked is not None else matcher.rank(normalized, limit=RANK_DEPTH)
         related = tuple(m for m in ranked[:3] if m.raw >= SUGGEST_MIN)
+        typed = content_runs(prepared)
         size = sum(len(r) for r in content_runs(normalized))  # as typed: 支部 is vague though it reads 党支部
         if size == 0 or (size <= VAGUE_CHARS and not aspects):
-            # offer entries only for a specific term (党费), topics for a generic one (党员) or none (怎么办, 10)
-            term = "".join(runs)
-            holders = self._holders(term) if len(term) >= 2 and _RUN.fullmatch(term) and term[0] >= "\u3400" else None
-            specific = holders is not None and len(holders) <= GENERIC_SHARE * self.coverage.n_entries
+            # offer the closest entries as topics for a term (党费, 支部), none for no content (怎么办, 10)
+            term = "".join(typed)
+            specific = any("\u3400" <= ch <= "\u9fff" for ch in term)
             return Decision("clarify", related=related if specific else (), aspects=aspects, reason="vague")
-        index = {entry_id: i for i, entry_id in enumerate(matcher.entry_ids)}
+        index = self.position
         query_features = features(prepared)
         taken: list[Match] = []
         first_uncovered: tuple[str, ...] = ()
@@ -242,8 +262,8 @@ class Judge:
         rest = [m for m in ranked if m.entry_id != top.entry_id]
         if rest and top.raw - rest[0].raw < LOW_MARGIN:
             reasons.append(f"与「{rest[0].title}」区分度低（{top.raw:.2f} 对 {rest[0].raw:.2f}）")
-        runs = content_runs(self.matcher.prepare(normalized))
-        _, terms = self.uncovered(runs, self.matcher.entry_ids.index(top.entry_id))
+        runs = masked_runs(self.matcher.prepare(normalized))
+        _, terms = self.uncovered(runs, self.position[top.entry_id])
         if terms:
             reasons.append("未覆盖的词：" + "、".join(terms))
         return "；".join(reasons) or None

@@ -169,7 +169,7 @@ REM = "knowledge/reminders.yaml"
 SYN = "knowledge/synonyms.yaml"
 SCO = "knowledge/scope.yaml"
 KNOWN_FIELDS = ("id, title, category, questions, keywords, answer, steps, source, verified, local_practice, "
-                "related, tags")
+                "related, tags, aspects, not_for")
 CATEGORIES = "入党程序, 组织设置, 组织生活, 换届选举, 党费, 党员管理, 基层实践"
 TOPICS = ("branch_formation, application, activist, candidate, branch_vote, probation, election, dues, org_life, "
           "membership_status, required_visit, weak_org")

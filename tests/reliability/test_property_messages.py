@@ -24,7 +24,7 @@ from rules.vocabulary import TOPIC_LABELS
 from reliability_strategies import MESSAGES
 from storage import QueryLog
 
-KINDS = {"answer", "situation", "ask", "decline", "smalltalk", "empty", "invalid"}
+KINDS = {"answer", "situation", "ask", "choose", "clarify", "decline", "smalltalk", "empty", "invalid"}
 TODAY = date(2026, 11, 23)
 TAG = re.compile(r"<[^>]*>")
 PROPERTY_SETTINGS = dict(
