@@ -108,12 +108,17 @@ class Judge:
         self.position = {entry_id: i for i, entry_id in enumerate(matcher.entry_ids)}
         self.aspects = [entry_aspects(d, f) for d, f in zip(declared_aspects, forms)]
         self.not_for = [[features(matcher.prepare(t)) for t in texts if t] for texts in normalized_not_for]
-        # Characters of the knowledge base by reading, to tell a homophone typo (申清 for 申请) from a new word.
-        self.by_sound: dict[str, list[str]] = {}
+        # Known pairs by the sound of one of their characters, to tell a homophone typo (申清 for 申请) from a
+        # new word: (申, "qing") -> [请, …] and ("zhuan", 移) -> [转, …].
+        self.right_by_sound: dict[tuple[str, str], list[str]] = {}
+        self.left_by_sound: dict[tuple[str, str], list[str]] = {}
         for feature in self.coverage.ids:
-            if len(feature) == 1:
-                for sound in readings(feature):
-                    self.by_sound.setdefault(sound, []).append(feature)
+            if len(feature) == 2 and all("\u3400" <= ch <= "\u9fff" for ch in feature):
+                a, b = feature
+                for sound in readings(b):
+                    self.right_by_sound.setdefault((a, sound), []).append(b)
+                for sound in readings(a):
+                    self.left_by_sound.setdefault((sound, b), []).append(a)
 
     # -- coverage ------------------------------------------------------------------------------
 
@@ -143,13 +148,16 @@ class Judge:
             return at < len(holders) and int(holders[at]) == entry
 
         def homophone_pair(a: str, b: str, swap: int) -> bool:
-            """Whether swapping the character at `swap` (0: a, 1: b) for a same-sounding one gives a covered pair."""
-            ch = (a, b)[swap]
-            for sound in readings(ch):
-                for other in self.by_sound.get(sound, ()):
-                    if other != ch and has(other + b if swap == 0 else a + other):
-                        return True
-            return False
+            """Whether swapping the character at `swap` (0: a, 1: b) for a same-sounding one gives a covered pair.
+
+            Only a pair the knowledge base has never seen can be a typo (as in knowledge.typos)."""
+            if a + b in self.coverage.ids:
+                return False
+            if swap == 1:
+                return any(has(a + other) for sound in readings(b)
+                           for other in self.right_by_sound.get((a, sound), ()) if other != b)
+            return any(has(other + b) for sound in readings(a)
+                       for other in self.left_by_sound.get((sound, b), ()) if other != a)
 
         for run, mask in runs:
             if run.isascii() and not run.isdigit():
