@@ -31,7 +31,7 @@ PATTERNS: dict[str, str] = {
     "consequence": r"会怎样|会怎么样|后果|怎么处理|如何处理|受什么|处分|影响|会被|处置|怎么办",
     "what_is": r"是什么|什么意思|啥意思|有哪些|有什么|包括|区别|指什么|含义|哪几|什么是|哪些",
 }
-_COMPILED = {name: re.compile(pattern) for name, pattern in PATTERNS.items()}
+_COMPILED = {name: re.compile(pattern, re.MULTILINE) for name, pattern in PATTERNS.items()}  # $: end of a line
 
 # Specific aspects and the entry aspects that can answer them. A question showing only open aspects (or
 # none) is never ruled out by aspect.
@@ -54,10 +54,7 @@ def entry_aspects(declared: Iterable[str], normalized_forms: Iterable[str]) -> f
     declared = frozenset(declared)
     if declared:
         return declared
-    found: set[str] = set()
-    for text in normalized_forms:
-        found |= classify(text)
-    return frozenset(found)
+    return classify("\n".join(normalized_forms))  # one pass over all forms: $ ends each line
 
 
 def compatible(question: frozenset[str], entry: frozenset[str]) -> bool:
