@@ -8,6 +8,8 @@ Question sets: tests/data/eval/*.yaml (benchmarks/eval_sets.py), split tuning/fr
 - `bm25`: jieba + rank_bm25 over each entry's title, example questions and keywords (one document per entry),
   answering the best entry if its score clears a threshold fitted on the tuning split (best `overall`).
 Figures are percentages of the frozen split; `margin_over_bm25` is the difference of the `overall` figures.
+The pipeline figures include the situation check (durable_rules), whose own p99 is ~4 ms (see the policy
+engine section); `matcher_decide_p99_ms_1000_entries` is the knowledge lookup alone (rank + judge).
 """
 
 from __future__ import annotations
@@ -98,6 +100,18 @@ def pipeline_latency(content, size: int) -> dict:
             "p99_ms": percentile(seconds, 99) * 1000}
 
 
+def decide_latency(content, size: int) -> float:
+    """p99 ms of the matcher's part alone (rank + judge) over every evaluation question, at `size` entries."""
+    from benchmarks.bench_match import grow
+
+    kb = grow(content.kb, size) if size > len(content.kb.entries) else content.kb
+    matcher = Matcher(kb)
+    texts = [normalize_text(c.q) for c in load_cases()]
+    for text in texts:
+        matcher.decide(text)
+    return percentile([timed(matcher.decide, t)[1] for t in texts * 3], 99) * 1000
+
+
 def run() -> dict:
     content, problems = load_content(ROOT)
     assert content is not None, problems
@@ -119,6 +133,7 @@ def run() -> dict:
         row = pipeline_latency(content, size)
         results[f"pipeline_p50_ms_{row['entries']}_entries"] = row["p50_ms"]
         results[f"pipeline_p99_ms_{row['entries']}_entries"] = row["p99_ms"]
+    results["matcher_decide_p99_ms_1000_entries"] = decide_latency(content, 1000)
     return results
 
 

@@ -29,14 +29,16 @@ import numpy as np
 
 from knowledge.aspect import classify, compatible, entry_aspects
 from knowledge.index import FeatureIndex
-from knowledge.match import ACCEPT, Match, features
+from knowledge.match import Match, features
 from knowledge.typos import readings
 
+# Thresholds fitted on the tuning half of tests/data/eval/ only (benchmarks/bench_quality.py reports the frozen half).
 RANK_DEPTH = 4          # ranked entries judged per question
-UNCOVERED_MAX = 0.15     # weighted share of the question's content an entry may leave uncovered
-COVERAGE_SLACK = 0.0    # per point of raw score above ACCEPT, this much more may be left uncovered
+UNCOVERED_MAX = 0.15    # weighted share of the question's content an entry may leave uncovered
+WEAK_BELOW = 0.25       # a match scoring under this raw score must cover more of the question:
+WEAK_UNCOVERED_MAX = 0.05  # this share at most
 LOOSE_SHARE = 0.5       # a character the entry holds, but not beside the same neighbour, counts this much uncovered
-FALLBACK_GAP = 0.05      # a lower-ranked entry is taken in place of ruled-out ones only this close to the best
+FALLBACK_GAP = 0.05     # a lower-ranked entry is taken in place of ruled-out ones only this close to the best
 CHOOSE_MARGIN = 0.08    # raw-score gap under which two acceptable entries are offered as a choice
 NOT_FOR_SIM = 0.75      # Dice similarity to a `not_for` question at which the entry is ruled out
 VAGUE_CHARS = 2         # a message with at most this many content characters and no aspect is vague
@@ -240,7 +242,7 @@ class Judge:
                 why = "far below the best"
             elif not compatible(aspects, self.aspects[entry]):
                 why = "aspect"
-            elif share > UNCOVERED_MAX + COVERAGE_SLACK * max(match.raw - ACCEPT, 0.0):
+            elif share > (UNCOVERED_MAX if match.raw >= WEAK_BELOW else WEAK_UNCOVERED_MAX):
                 why = "uncovered: " + "、".join(terms)
             elif use_not_for and self._ruled_out_by_not_for(query_features, entry):
                 why = "not_for"
