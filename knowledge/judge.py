@@ -24,8 +24,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-
-import numpy as np
+from functools import lru_cache
 
 from knowledge.aspect import classify, compatible, entry_aspects
 from knowledge.index import FeatureIndex
@@ -43,6 +42,8 @@ CHOOSE_MARGIN = 0.08    # raw-score gap under which two acceptable entries are o
 NOT_FOR_SIM = 0.75      # Dice similarity to a `not_for` question at which the entry is ruled out
 VAGUE_CHARS = 2         # a message with at most this many content characters and no aspect is vague
 LOW_MARGIN = 0.05       # an answer this close to the next entry is listed for the admin as possibly wrong
+ENTRY_MEMO = 4096       # entries whose feature sets are remembered
+CHAR_MEMO = 16384       # characters whose weights are remembered
 SUGGEST_MIN = 0.08      # raw score below which an entry is not even offered as related
 
 # Interrogative, function and filler words: what is left of a question without them is its content.
@@ -106,7 +107,8 @@ class Judge:
         n = len(normalized_texts)
         canon = matcher.synonyms.canonical_many
         joined = canon([" ".join(t) for t in normalized_texts])
-        self.coverage = FeatureIndex(joined, list(range(n)), n)
+        self.coverage = FeatureIndex(joined, list(range(n)), n)   # for inverse entry frequencies
+        self.texts = joined
         self.max_idf = math.log(1 + max(n, 1))
         self.position = {entry_id: i for i, entry_id in enumerate(matcher.entry_ids)}
         self.aspects = [entry_aspects(d, f) for d, f in zip(declared_aspects, forms)]
@@ -122,33 +124,42 @@ class Judge:
                     self.right_by_sound.setdefault((a, sound), []).append(b)
                 for sound in readings(a):
                     self.left_by_sound.setdefault((sound, b), []).append(a)
+        self._new_memos()
 
     # -- coverage ------------------------------------------------------------------------------
 
-    def _holders(self, feature: str) -> np.ndarray | None:
-        column = self.coverage.ids.get(feature)
-        if column is None:
-            return None
-        bounds = self.coverage.bounds
-        return self.coverage.postings[bounds[column]:bounds[column + 1]]
+    def _new_memos(self) -> None:
+        """Per-entry feature sets and per-character weights, remembered (the popular entries come back)."""
+        self._features_of = lru_cache(maxsize=ENTRY_MEMO)(self._entry_features)
+        self._weight = lru_cache(maxsize=CHAR_MEMO)(self._char_weight)
 
-    def _weight(self, char: str) -> float:
-        holders = self._holders(char)
-        if holders is None or not len(holders):
+    def __getstate__(self) -> dict:  # the memos are caches: rebuilt empty wherever the judge is unpickled
+        return {k: v for k, v in self.__dict__.items() if k not in ("_features_of", "_weight")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._new_memos()
+
+    def _entry_features(self, entry: int) -> frozenset[str]:
+        """The bigrams (within words) and characters of an entry's whole text."""
+        found: set[str] = set()
+        for word in self.texts[entry].split(" "):
+            found.update(word)
+            found.update(word[i:i + 2] for i in range(len(word) - 1))
+        return frozenset(found)
+
+    def _char_weight(self, char: str) -> float:
+        column = self.coverage.ids.get(char)
+        if column is None:
             return self.max_idf
-        return math.log(1 + self.coverage.n_entries / len(holders))
+        bounds = self.coverage.bounds
+        return math.log(1 + self.coverage.n_entries / max(bounds[column + 1] - bounds[column], 1))
 
     def uncovered(self, runs: list[tuple[str, tuple[bool, ...]]], entry: int) -> tuple[float, tuple[str, ...]]:
         """(weighted share of the content characters entry `entry` does not cover, the uncovered terms)."""
         total = missing = 0.0
         terms: list[str] = []
-
-        def has(feature: str) -> bool:
-            holders = self._holders(feature)
-            if holders is None:
-                return False
-            at = int(np.searchsorted(holders, entry))
-            return at < len(holders) and int(holders[at]) == entry
+        has = self._features_of(entry).__contains__
 
         def homophone_pair(a: str, b: str, swap: int) -> bool:
             """Whether swapping the character at `swap` (0: a, 1: b) for a same-sounding one gives a covered pair.
