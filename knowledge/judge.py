@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
 from knowledge.aspect import classify, compatible, entry_aspects
-from knowledge.index import FeatureIndex
 from knowledge.match import Match, features
 from knowledge.typos import readings
 
@@ -43,7 +43,6 @@ NOT_FOR_SIM = 0.75      # Dice similarity to a `not_for` question at which the e
 VAGUE_CHARS = 2         # a message with at most this many content characters and no aspect is vague
 LOW_MARGIN = 0.05       # an answer this close to the next entry is listed for the admin as possibly wrong
 ENTRY_MEMO = 4096       # entries whose feature sets are remembered
-CHAR_MEMO = 16384       # characters whose weights are remembered
 SUGGEST_MIN = 0.08      # raw score below which an entry is not even offered as related
 
 # Interrogative, function and filler words: what is left of a question without them is its content.
@@ -107,23 +106,21 @@ class Judge:
         n = len(normalized_texts)
         canon = matcher.synonyms.canonical_many
         joined = canon([" ".join(t) for t in normalized_texts])
-        self.coverage = FeatureIndex(joined, list(range(n)), n)   # for inverse entry frequencies
         self.texts = joined
         self.max_idf = math.log(1 + max(n, 1))
         self.position = {entry_id: i for i, entry_id in enumerate(matcher.entry_ids)}
         self.aspects = [entry_aspects(d, f) for d, f in zip(declared_aspects, forms)]
         self.not_for = [[features(matcher.prepare(t)) for t in texts if t] for texts in normalized_not_for]
-        # Known pairs by the sound of one of their characters, to tell a homophone typo (申清 for 申请) from a
-        # new word: (申, "qing") -> [请, …] and ("zhuan", 移) -> [转, …].
-        self.right_by_sound: dict[tuple[str, str], list[str]] = {}
-        self.left_by_sound: dict[tuple[str, str], list[str]] = {}
-        for feature in self.coverage.ids:
-            if len(feature) == 2 and all("\u3400" <= ch <= "\u9fff" for ch in feature):
-                a, b = feature
-                for sound in readings(b):
-                    self.right_by_sound.setdefault((a, sound), []).append(b)
-                for sound in readings(a):
-                    self.left_by_sound.setdefault((sound, b), []).append(a)
+        # Per character: its inverse entry frequency over the entries' whole texts (plain dicts and strings: what
+        # crosses from the build worker to the bot must unpickle quickly, under the answering thread's GIL).
+        frequency = Counter(ch for text in joined for ch in set(text) if "\u3400" <= ch <= "\u9fff")
+        self.char_weight = {ch: math.log(1 + n / k) for ch, k in frequency.items()}
+        # Characters by reading, to tell a homophone typo (申清 for 申请) from a new word.
+        by_sound: dict[str, list[str]] = {}
+        for ch in sorted(frequency):
+            for sound in readings(ch):
+                by_sound.setdefault(sound, []).append(ch)
+        self.by_sound = {sound: "".join(chars) for sound, chars in by_sound.items()}
         self._new_memos()
 
     # -- coverage ------------------------------------------------------------------------------
@@ -131,10 +128,9 @@ class Judge:
     def _new_memos(self) -> None:
         """Per-entry feature sets and per-character weights, remembered (the popular entries come back)."""
         self._features_of = lru_cache(maxsize=ENTRY_MEMO)(self._entry_features)
-        self._weight = lru_cache(maxsize=CHAR_MEMO)(self._char_weight)
 
     def __getstate__(self) -> dict:  # the memos are caches: rebuilt empty wherever the judge is unpickled
-        return {k: v for k, v in self.__dict__.items() if k not in ("_features_of", "_weight")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_features_of",)}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -148,12 +144,8 @@ class Judge:
             found.update(word[i:i + 2] for i in range(len(word) - 1))
         return frozenset(found)
 
-    def _char_weight(self, char: str) -> float:
-        column = self.coverage.ids.get(char)
-        if column is None:
-            return self.max_idf
-        bounds = self.coverage.bounds
-        return math.log(1 + self.coverage.n_entries / max(bounds[column + 1] - bounds[column], 1))
+    def _weight(self, char: str) -> float:
+        return self.char_weight.get(char, self.max_idf)
 
     def uncovered(self, runs: list[tuple[str, tuple[bool, ...]]], entry: int) -> tuple[float, tuple[str, ...]]:
         """(weighted share of the content characters entry `entry` does not cover, the uncovered terms)."""
@@ -165,13 +157,11 @@ class Judge:
             """Whether swapping the character at `swap` (0: a, 1: b) for a same-sounding one gives a covered pair.
 
             Only a pair the knowledge base has never seen can be a typo (as in knowledge.typos)."""
-            if a + b in self.coverage.ids:
+            if a + b in self.matcher.index.ids:
                 return False
             if swap == 1:
-                return any(has(a + other) for sound in readings(b)
-                           for other in self.right_by_sound.get((a, sound), ()) if other != b)
-            return any(has(other + b) for sound in readings(a)
-                       for other in self.left_by_sound.get((sound, b), ()) if other != a)
+                return any(has(a + other) for sound in readings(b) for other in self.by_sound.get(sound, "") if other != b)
+            return any(has(other + b) for sound in readings(a) for other in self.by_sound.get(sound, "") if other != a)
 
         for run, mask in runs:
             if run.isascii() and not run.isdigit():
