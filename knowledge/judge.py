@@ -111,6 +111,7 @@ class Judge:
         self.position = {entry_id: i for i, entry_id in enumerate(matcher.entry_ids)}
         self.aspects = [entry_aspects(d, f) for d, f in zip(declared_aspects, forms)]
         self.not_for = [[features(matcher.prepare(t)) for t in texts if t] for texts in normalized_not_for]
+        self.any_not_for = any(self.not_for)
         # Per character: its inverse entry frequency over the entries' whole texts (plain dicts and strings: what
         # crosses from the build worker to the bot must unpickle quickly, under the answering thread's GIL).
         frequency = Counter(ch for text in joined for ch in set(text) if "\u3400" <= ch <= "\u9fff")
@@ -227,13 +228,15 @@ class Judge:
             specific = any("\u3400" <= ch <= "\u9fff" for ch in term)
             return Decision("clarify", related=related if specific else (), aspects=aspects, reason="vague")
         index = self.position
-        query_features = features(prepared)
+        query_features = features(prepared) if use_not_for and self.any_not_for else {}
         taken: list[Match] = []
         first_uncovered: tuple[str, ...] = ()
         reason = ""
         for rank_no, match in enumerate(ranked):
+            if taken and taken[0].raw - match.raw >= CHOOSE_MARGIN:
+                break               # too far below the answer to be offered beside it
             entry = index[match.entry_id]
-            share, terms = self.uncovered(runs, entry)
+            share, terms = self.uncovered(runs, entry) if rank_no == 0 or match.accepted else (1.0, ())
             if rank_no == 0:
                 first_uncovered = terms
             why = ""
@@ -245,7 +248,7 @@ class Judge:
                 why = "aspect"
             elif share > (UNCOVERED_MAX if match.raw >= WEAK_BELOW else WEAK_UNCOVERED_MAX):
                 why = "uncovered: " + "、".join(terms)
-            elif use_not_for and self._ruled_out_by_not_for(query_features, entry):
+            elif query_features and self._ruled_out_by_not_for(query_features, entry):
                 why = "not_for"
             if why:
                 reason = reason or why
@@ -255,7 +258,8 @@ class Judge:
                 break
         if not taken:
             return Decision("decline", related=related, uncovered=first_uncovered, aspects=aspects, reason=reason)
-        margin = taken[0].raw - taken[1].raw if len(taken) > 1 else taken[0].raw
+        margin = taken[0].raw - (taken[1].raw if len(taken) > 1 else max(
+            (m.raw for m in ranked if m.entry_id != taken[0].entry_id), default=0.0))
         if len(taken) > 1 and margin < CHOOSE_MARGIN:
             return Decision("choose", tuple(taken), related, margin, first_uncovered, aspects, reason)
         return Decision("answer", (taken[0],), related, margin, first_uncovered, aspects, reason)

@@ -162,7 +162,7 @@ class Matcher:
         return [known[t] if t in known else extra[t] for t in texts]
 
     def __getstate__(self) -> dict:  # what crosses a process boundary: the index, not this helper's cache
-        return {k: v for k, v in self.__dict__.items() if k != "_normal"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_normal", "_last_prepared")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -194,8 +194,15 @@ class Matcher:
         self.keyword_heads = {head: tuple(sorted(lengths)) for head, lengths in heads.items()}
 
     def prepare(self, normalized: str) -> str:
-        """Canonical synonyms and repaired typos: the form that is scored."""
-        return self.synonyms.canonical(self.typos.fix(self.synonyms.canonical(normalized)))
+        """Canonical synonyms and repaired typos: the form that is scored.
+
+        The last result is kept: rank() and then the judge prepare the same question one after the other."""
+        last = self.__dict__.get("_last_prepared")
+        if last is not None and last[0] == normalized:
+            return last[1]
+        prepared = self.synonyms.canonical(self.typos.fix(self.synonyms.canonical(normalized)))
+        self._last_prepared = (normalized, prepared)
+        return prepared
 
     def _keyword_hits(self, query: str) -> np.ndarray | None:
         """Per entry, the summed weight of its keywords that appear verbatim in the query (None if none)."""
