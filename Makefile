@@ -36,6 +36,7 @@ test: venv lint
 	ZHIBU_RELIABILITY=short $(PY) -m pytest
 
 bench: venv
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) -m benchmarks
 
 # The full reliability suite (make test runs the same tests in a shorter form).

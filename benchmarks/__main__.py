@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 
 from benchmarks.common import ROOT
 
-SUITES = ("bench_startup", "bench_match", "bench_rules", "bench_situations", "bench_storage", "bench_telegram",
-          "bench_reminders", "bench_reload")
+SUITES = ("bench_startup", "bench_match", "bench_quality", "bench_rules", "bench_situations", "bench_storage",
+          "bench_telegram", "bench_reminders", "bench_reload")
 
 
 def machine() -> str:

@@ -173,6 +173,25 @@ def dangling_related(kb: KnowledgeBase) -> list[Problem]:
     return problems
 
 
+def not_for_answered(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
+    """Each `not_for` question of an entry should rank elsewhere on the matcher's own evidence (warning).
+
+    At run time a question this close to a `not_for` question never gets the entry (knowledge.judge), so
+    the listed question itself is safe; the warning says that its neighbours may not be, until the entry
+    that should answer it has an example question like it (or a decline is right and nothing is needed).
+    """
+    problems = []
+    texts = [(e, i, q) for e in kb.entries for i, q in enumerate(e.not_for)]
+    for (entry, i, question), norm in zip(texts, normalize_many([q for _, _, q in texts])):
+        decision = matcher.judge.decide(norm, use_not_for=False)
+        if decision.kind in ("answer", "choose") and entry.id in [m.entry_id for m in decision.matches]:
+            problems.append(Problem(entry.file, entry.line, f"{entry.id}.not_for[{i}]",
+                                    f"'{question}' is listed as not for this entry, but without that list it would "
+                                    f"still get it ({decision.kind}); give the entry that should answer it an example "
+                                    f"question like it", "warning"))
+    return problems
+
+
 def lint_knowledge(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
     """Every knowledge-base lint: errors block publishing, warnings are shown."""
-    return colliding_questions(kb, matcher) + synonym_conflicts(kb) + dangling_related(kb)
+    return colliding_questions(kb, matcher) + synonym_conflicts(kb) + dangling_related(kb) + not_for_answered(kb, matcher)

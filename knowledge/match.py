@@ -134,6 +134,24 @@ class Matcher:
         terms = {normal[t] for t in lexicon}
         self.typos = TypoFixer(self.index.ids, terms | {canon[t] for t in terms})
         self._index_keywords(kb, [canon[normal[k]] for e in kb.entries for k in e.keywords])
+        self.judge = self._build_judge(kb, normal)
+
+    def _build_judge(self, kb: KnowledgeBase, normal: dict[str, str]):
+        """knowledge.judge over every entry's whole text (answers and steps normalized here, in one pass)."""
+        from knowledge.judge import Judge  # judge builds on this module's Match and features
+        extra = [t for e in kb.entries for t in (e.answer, *e.steps, *e.not_for)]
+        more = iter(normalize_many(extra))
+        texts, not_for, forms = [], [], []
+        for entry in kb.entries:
+            own = [normal[entry.title], *(normal[q] for q in entry.questions), *(normal[k] for k in entry.keywords)]
+            texts.append(own + [next(more) for _ in (entry.answer, *entry.steps)])
+            not_for.append([next(more) for _ in entry.not_for])
+            forms.append(own[:1 + len(entry.questions)])
+        return Judge(self, texts, not_for, [e.aspects for e in kb.entries], forms)
+
+    def decide(self, normalized: str, ranked: list[Match] | None = None):
+        """What to do with a normalized question: knowledge.judge.Decision (answer, choose, clarify, decline)."""
+        return self.judge.decide(normalized, ranked)
 
     def normalize_known(self, texts: list[str]) -> list[str]:
         """normalize_many(texts), reusing the index's own pass for the texts it saw (every title, example
@@ -144,7 +162,7 @@ class Matcher:
         return [known[t] if t in known else extra[t] for t in texts]
 
     def __getstate__(self) -> dict:  # what crosses a process boundary: the index, not this helper's cache
-        return {k: v for k, v in self.__dict__.items() if k != "_normal"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_normal", "_last_prepared")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -176,8 +194,15 @@ class Matcher:
         self.keyword_heads = {head: tuple(sorted(lengths)) for head, lengths in heads.items()}
 
     def prepare(self, normalized: str) -> str:
-        """Canonical synonyms and repaired typos: the form that is scored."""
-        return self.synonyms.canonical(self.typos.fix(self.synonyms.canonical(normalized)))
+        """Canonical synonyms and repaired typos: the form that is scored.
+
+        The last result is kept: rank() and then the judge prepare the same question one after the other."""
+        last = self.__dict__.get("_last_prepared")
+        if last is not None and last[0] == normalized:
+            return last[1]
+        prepared = self.synonyms.canonical(self.typos.fix(self.synonyms.canonical(normalized)))
+        self._last_prepared = (normalized, prepared)
+        return prepared
 
     def _keyword_hits(self, query: str) -> np.ndarray | None:
         """Per entry, the summed weight of its keywords that appear verbatim in the query (None if none)."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from common.problems import Problem
 from common.sources import Citation, parse_citations
 from common.yamlload import Loaded
+from knowledge.aspect import ASPECTS
 from knowledge.normalize import tidy_chinese
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -35,6 +36,8 @@ class Entry:
     steps: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    aspects: tuple[str, ...] = ()      # question forms this entry answers (knowledge.aspect.ASPECTS); derived when empty
+    not_for: tuple[str, ...] = ()      # near questions this entry must not answer (checked by the self-test)
     file: str = ""
     line: int = 0
 
@@ -116,6 +119,9 @@ def _check_semantics(doc: Loaded, path: tuple, values: dict, problems: list[Prob
         problems.append(doc.problem(path + ("id",), f"'{values['id']}' is not a dotted lower-case id like admission.talk_within_month"))
     if len(values["questions"]) < MIN_QUESTIONS:
         problems.append(doc.problem(path + ("questions",), f"needs at least {MIN_QUESTIONS} example questions, got {len(values['questions'])}"))
+    for i, aspect in enumerate(values.get("aspects") or ()):
+        if aspect not in ASPECTS:
+            problems.append(doc.problem(path + ("aspects", i), f"unknown aspect '{aspect}' (expected one of {', '.join(ASPECTS)})"))
 
 
 def parse_entries_file(doc: Loaded, problems: list[Problem]) -> list[Entry]:

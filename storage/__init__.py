@@ -8,7 +8,7 @@ from .admin import (Version, audit, audit_log, latest_version, list_versions, re
                     record_version, version_files)
 from .db import DEFAULT_DB_PATH, opener, apply_migrations, applied_migrations, default_db_path, open_db
 from .export import apply_retention, export_rows, purge, retention_days
-from .gaps import GapCluster, format_gaps, gap_clusters
+from .gaps import GapCluster, SuspectAnswer, format_gaps, format_suspects, gap_clusters, suspect_answers
 from .migrations import FEEDBACK_COLUMNS, QUERY_COLUMNS, migrations
 from .querylog import QueryLog
 from .salt import hash_user_id, load_salt
@@ -31,6 +31,9 @@ __all__ = [
     "default_db_path",
     "export_rows",
     "format_gaps",
+    "format_suspects",
+    "suspect_answers",
+    "SuspectAnswer",
     "format_stats",
     "gap_clusters",
     "hash_user_id",

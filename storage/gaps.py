@@ -160,3 +160,51 @@ def format_gaps(clusters: list[GapCluster]) -> str:
         if c.examples:
             lines.append("   例：" + "；".join(c.examples))
     return "\n".join(lines)
+
+
+# -- answers that may be wrong (issue 14) ---------------------------------------------------------------
+
+Suspect = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True)
+class SuspectAnswer:
+    """An answered question the matcher was not sure of: a low margin over the next entry, or uncovered terms."""
+
+    count: int
+    text: str
+    entry_id: str
+    reason: str
+
+
+def suspect_answers(db: Database, suspect: Suspect, days: int | None = None, limit: int = 20,
+                    *, now: datetime | None = None) -> list[SuspectAnswer]:
+    """Answered questions (fallback = 0, an entry) for which `suspect(text)` gives a reason, most asked first.
+
+    `suspect` re-reads the question with the current matcher (the query log keeps the text, not the
+    matcher's reasoning), so an entry fixed since the question was asked drops off the list."""
+    since = cutoff_iso(as_aware(now or utc_now()), days) if days is not None else None
+    sql = ("select text, entry_id, count(*) as n from queries where fallback = 0 and entry_id is not null"
+           " and (verdicts is null or verdicts in ('[]', ''))")
+    if since:
+        sql += " and ts >= :since"
+    sql += " group by text, entry_id order by n desc, text"
+    found = []
+    for text, entry_id, n in db.execute(sql, {"since": since}).fetchall():
+        try:
+            reason = suspect(text)
+        except Exception:  # noqa: BLE001  (one odd logged text must not hide the others)
+            reason = None
+        if reason:
+            found.append(SuspectAnswer(n, text, entry_id, reason))
+            if len(found) >= limit:
+                break
+    return found
+
+
+def format_suspects(items: list[SuspectAnswer]) -> str:
+    if not items:
+        return "没有可疑的已回答问题。"
+    lines = [f"可能答错的问题（{len(items)} 条，低区分度或有未覆盖的关键词）："]
+    lines += [f"{n}. {s.count} 次「{s.text}」 → {s.entry_id}：{s.reason}" for n, s in enumerate(items, 1)]
+    return "\n".join(lines)

@@ -26,6 +26,11 @@ def nearest_entry(content: Content):
     return nearest
 
 
+def suspect_answer(content: Content):
+    """The `suspect` callable of the suspect-answer list: question -> why its answer may be wrong, or None."""
+    return lambda text: content.matcher.judge.suspicion(normalize_text(text))
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -39,6 +44,10 @@ def stats_report(db, content: Content | None, days: int | None) -> tuple[dict, s
     if clusters:
         text += "\n\n" + storage.format_gaps(clusters)
     figures["gaps"] = [c.__dict__ for c in clusters]
+    suspects = storage.suspect_answers(db, suspect_answer(content), days, limit=5, now=_now()) if content else []
+    if suspects:
+        text += "\n\n" + storage.format_suspects(suspects)
+    figures["suspect_answers"] = [s.__dict__ for s in suspects]
     return figures, text
 
 
@@ -57,6 +66,9 @@ def cmd_gaps(args, content: Content | None) -> int:
     db = storage.open_db(storage.default_db_path())
     clusters = storage.gap_clusters(db, nearest_entry(content) if content else None, args.days, now=_now())
     print(storage.format_gaps(clusters) if clusters else "没有未回答的问题。")
+    if content is not None:
+        print()
+        print(storage.format_suspects(storage.suspect_answers(db, suspect_answer(content), args.days, now=_now())))
     return 0
 
 

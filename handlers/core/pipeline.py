@@ -59,7 +59,7 @@ class Pending:
 class Reply:
     """Everything a channel needs to answer, plus what the query log records."""
 
-    kind: str  # answer | situation | ask | decline | smalltalk | empty | invalid
+    kind: str  # answer | situation | ask | choose | clarify | decline | smalltalk | empty | invalid
     text: str
     script: str = "simplified"
     entry_id: str | None = None
@@ -265,18 +265,35 @@ class Assistant:
     def _lookup(self, content: Content, normalized: str, script: str) -> Reply:
         hint = content.kb.scope.outside_hint(normalized)
         ranked = content.matcher.rank(normalized, limit=4)
-        if not hint and ranked and ranked[0].accepted:
-            top = ranked[0]
+        if hint:
+            text = render.decline_text([], hint)
+            score = ranked[0].confidence if ranked else 0.0
+            return Reply(
+                "decline", in_script(text, script), script=script, score=score, fallback=True, normalized=normalized
+            )
+        return self._judged(content, normalized, script, ranked)
+
+    def _judged(self, content: Content, normalized: str, script: str, ranked) -> Reply:
+        """The matcher's decision (knowledge/judge.py): answer, or choose between two close entries, or ask
+        for more detail, or decline. A `choose` or `clarify` reply carries its options as `suggestions`,
+        which every channel shows as numbered buttons."""
+        decision = content.matcher.decide(normalized, ranked)
+        top = decision.top
+        if decision.kind == "answer":
             return self._entry_reply(content, content.kb.by_id[top.entry_id], top.confidence, script, normalized)
-        suggestions = (
-            ()
-            if hint
-            else tuple(Suggestion(m.entry_id, in_script(m.title, script)) for m in ranked[:3] if m.raw >= SUGGEST_MIN)
-        )
-        text = render.decline_text([s.title for s in suggestions], hint)
+        options = decision.matches if decision.kind == "choose" else decision.related
+        suggestions = tuple(Suggestion(m.entry_id, in_script(m.title, script)) for m in options)
+        titles = [m.title for m in options]
+        if decision.kind == "choose":
+            text = render.choose_text(titles)
+        elif decision.kind == "clarify":
+            present = {e.category for e in content.kb.entries}
+            text = render.clarify_text(titles, [c for c in content.kb.categories.names if c in present])
+        else:
+            text = render.not_in_kb_text(titles)
         score = ranked[0].confidence if ranked else 0.0
         return Reply(
-            "decline",
+            decision.kind,
             in_script(text, script),
             script=script,
             score=score,

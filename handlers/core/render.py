@@ -50,6 +50,29 @@ def numbered(titles: list[str]) -> str:
     return "\n".join(f"{i}. {title}" for i, title in enumerate(titles, 1))
 
 
+NOT_IN_KB = "知识库里还没有这一条。"
+RELATED_NOT_ANSWER = "以下相关条目可能有帮助（不是这个问题的答案）："
+
+
+def not_in_kb_text(related_titles: list[str]) -> str:
+    """A decline for a question near the knowledge base: say so, and offer the closest entries as related only."""
+    if not related_titles:
+        return f"{NOT_IN_KB}\n{OUT_OF_SCOPE}"
+    return f"{NOT_IN_KB}{RELATED_NOT_ANSWER}\n{numbered(related_titles)}\n回复数字即可查看。"
+
+
+def choose_text(titles: list[str]) -> str:
+    """Two close entries: ask which one is meant (the two-stage fallback)."""
+    return f"您问的是：{titles[0]}，还是 {titles[1]}？\n回复数字即可查看：\n{numbered(titles)}"
+
+
+def clarify_text(topic_titles: list[str], categories: list[str]) -> str:
+    """A message too short or vague to answer: ask for detail, offering topics."""
+    if topic_titles:
+        return f"您想问哪方面？请把问题说得具体一些，或者回复数字查看：\n{numbered(topic_titles)}"
+    return "您想问哪方面？请把问题说得具体一些，例如：" + "、".join(categories[:6]) + "。输入“帮助”查看我能回答什么。"
+
+
 def decline_text(suggestion_titles: list[str], hint: str | None = None) -> str:
     if hint:
         return f"{hint}\n{OUT_OF_SCOPE}"

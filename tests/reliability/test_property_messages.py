@@ -26,7 +26,7 @@ from storage import QueryLog
 
 TOPIC_LABELS = default_vocabulary().topic_labels
 
-KINDS = {"answer", "situation", "ask", "decline", "smalltalk", "empty", "invalid"}
+KINDS = {"answer", "situation", "ask", "choose", "clarify", "decline", "smalltalk", "empty", "invalid"}
 TODAY = date(2026, 11, 23)
 TAG = re.compile(r"<[^>]*>")
 PROPERTY_SETTINGS = dict(

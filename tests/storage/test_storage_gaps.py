@@ -82,3 +82,29 @@ def test_format_gaps(seeded, now):
 
 def test_format_gaps_empty():
     assert format_gaps([]) == "没有未回答或低置信度的问题。"
+
+
+def test_suspect_answers_lists_answered_questions_with_a_reason(seeded):
+    from storage import format_suspects, suspect_answers
+
+    reasons = {"积极分子多久考察一次": "与「积极分子考察」区分度低", "积极分子考察": None}
+    seen = []
+
+    def suspect(text):
+        seen.append(text)
+        return reasons.get(text)
+
+    found = suspect_answers(seeded, suspect)
+    # declined rows and situation answers (with verdicts) are not re-read; answered ones are
+    assert "今天天气怎么样" not in seen and "积极分子考察频次" not in seen and "积极分子考察" in seen
+    assert [(s.text, s.entry_id, s.count) for s in found] == [("积极分子多久考察一次", "admission.activist_review", 1)]
+    assert "区分度低" in format_suspects(found)
+
+
+def test_suspect_answers_survives_a_failing_reader(seeded):
+    from storage import suspect_answers
+
+    def broken(text):
+        raise RuntimeError("boom")
+
+    assert suspect_answers(seeded, broken) == []

@@ -1,0 +1,285 @@
+"""Decide what to do with a question once the matcher has ranked entries: answer, ask, clarify or decline.
+
+The ranking (knowledge.match) measures how much text a question shares with an entry's title, example
+questions and keywords. Sharing topic words is not answering: 「党员档案丢了怎么办」 shares 党员档案 with
+the entry on archiving admission papers, which says nothing about a lost file. So a ranked entry is taken as
+the answer only if it also
+
+1. answers the question's aspect (knowledge.aspect: 「多久」 is not answered by an entry about who approves);
+2. covers the question's content: every distinguishing term of the question (what is left once the
+   interrogative and function words are taken out) appears in the entry's text (title, questions,
+   keywords, answer, steps, after synonym canonicalization). Uncovered characters are weighed by their
+   inverse entry frequency, so 丢 or 选票 or 大学生村官 count, and a share above UNCOVERED_MAX rules the
+   entry out;
+3. is not one of the questions the entry declares it is not for (`not_for`).
+
+Then: no entry left → decline (with up to three related entries); the first two left within CHOOSE_MARGIN
+of each other → ask which one is meant; a message with no content of its own (「怎么办」, 「党员」, 「10」)
+→ ask for more detail. Only the top RANK_DEPTH ranked entries are judged, so this costs a few dozen
+microseconds on top of the ranking, whatever the size of the knowledge base.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from knowledge.aspect import classify, compatible, entry_aspects
+from knowledge.match import Match, features
+from knowledge.typos import readings
+
+# Thresholds fitted on the tuning half of tests/data/eval/ only (benchmarks/bench_quality.py reports the frozen half).
+RANK_DEPTH = 4          # ranked entries judged per question
+UNCOVERED_MAX = 0.15    # weighted share of the question's content an entry may leave uncovered
+WEAK_BELOW = 0.25       # a match scoring under this raw score must cover more of the question:
+WEAK_UNCOVERED_MAX = 0.05  # this share at most
+LOOSE_SHARE = 0.5       # a character the entry holds, but not beside the same neighbour, counts this much uncovered
+FALLBACK_GAP = 0.05     # a lower-ranked entry is taken in place of ruled-out ones only this close to the best
+CHOOSE_MARGIN = 0.08    # raw-score gap under which two acceptable entries are offered as a choice
+NOT_FOR_SIM = 0.75      # Dice similarity to a `not_for` question at which the entry is ruled out
+VAGUE_CHARS = 2         # a message with at most this many content characters and no aspect is vague
+LOW_MARGIN = 0.05       # an answer this close to the next entry is listed for the admin as possibly wrong
+ENTRY_MEMO = 4096       # entries whose feature sets are remembered
+SUGGEST_MIN = 0.08      # raw score below which an entry is not even offered as related
+
+# Interrogative, function and filler words: what is left of a question without them is its content.
+STOP = re.compile(
+    "怎么办理|如何办理|具体指|指的是|是指|处于|包括|包含|几名|几位|几人|几次|几种|几项|几年|几天|人数|要求|条件|"
+    "请问|请教|问一下|想问|想知道|我想|我们|咱们|你们|他们|大家|怎么办|怎么样|怎么|怎样|如何|为什么|什么|"
+    "可不可以|能不能|要不要|有没有|算不算|会不会|需不需要|行不行|是不是|是否|能否|可以|应该|应当|需要|必须|"
+    "哪些|哪个|哪里|一下|一般|现在|时候|情况|问题|具体|多少|多久|多长|时间|出去|回来|还是|或者|以下|以上|办理|视为|属于|算是|"
+    "[我你他她它的了吗呢吧啊呀哦嘛么是在有没和与或及跟还都也就才又再把被给让对从到向为以于这那个些之其该要得地着过会能可应需啥咋哪谁几办搞弄做干算行吗呗哈找走来去就下里按中]"
+)
+_RUN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with a question.
+
+    kind: answer (matches[0]) | choose (matches[0] or matches[1]) | clarify (too vague; `related` are
+    topics to offer) | decline (`related` are the closest entries, not answers).
+    """
+
+    kind: str
+    matches: tuple[Match, ...] = ()
+    related: tuple[Match, ...] = ()
+    margin: float = 0.0                 # raw score of the answer minus the next acceptable entry's
+    uncovered: tuple[str, ...] = ()     # content terms of the question the (best-ranked) entry does not cover
+    aspects: frozenset[str] = frozenset()
+    reason: str = ""                    # why the best-ranked entry was not taken (for the gap list)
+
+    @property
+    def top(self) -> Match | None:
+        return self.matches[0] if self.matches else None
+
+
+def content_runs(prepared: str) -> list[str]:
+    """The question's content: runs of Chinese characters or of letters/digits once stop words are removed."""
+    return _RUN.findall(STOP.sub(" ", prepared))
+
+
+def masked_runs(prepared: str) -> list[tuple[str, tuple[bool, ...]]]:
+    """Runs of Chinese characters or letters/digits, each with which characters are content (not stop words).
+
+    Stop words stay in their runs as neighbours (要求 keeps 要 beside 求, so 求 is covered by 要求), they only
+    weigh nothing."""
+    out = []
+    for run in _RUN.findall(prepared):
+        mask = [True] * len(run)
+        for hit in STOP.finditer(run):
+            mask[hit.start():hit.end()] = [False] * (hit.end() - hit.start())
+        if any(mask):
+            out.append((run, tuple(mask)))
+    return out
+
+
+class Judge:
+    """Per-entry text coverage, aspects and not_for questions for one Matcher (built with it)."""
+
+    def __init__(self, matcher, normalized_texts: list[list[str]], normalized_not_for: list[list[str]],
+                 declared_aspects: list[tuple[str, ...]], forms: list[list[str]]):
+        self.matcher = matcher
+        n = len(normalized_texts)
+        canon = matcher.synonyms.canonical_many
+        joined = canon([" ".join(t) for t in normalized_texts])
+        self.texts = joined
+        self.max_idf = math.log(1 + max(n, 1))
+        self.position = {entry_id: i for i, entry_id in enumerate(matcher.entry_ids)}
+        self.aspects = [entry_aspects(d, f) for d, f in zip(declared_aspects, forms)]
+        self.not_for = [[features(matcher.prepare(t)) for t in texts if t] for texts in normalized_not_for]
+        self.any_not_for = any(self.not_for)
+        # Per character: its inverse entry frequency over the entries' whole texts (plain dicts and strings: what
+        # crosses from the build worker to the bot must unpickle quickly, under the answering thread's GIL).
+        frequency = Counter(ch for text in joined for ch in set(text) if "\u3400" <= ch <= "\u9fff")
+        self.char_weight = {ch: math.log(1 + n / k) for ch, k in frequency.items()}
+        # Characters by reading, to tell a homophone typo (申清 for 申请) from a new word.
+        by_sound: dict[str, list[str]] = {}
+        for ch in sorted(frequency):
+            for sound in readings(ch):
+                by_sound.setdefault(sound, []).append(ch)
+        self.by_sound = {sound: "".join(chars) for sound, chars in by_sound.items()}
+        self._new_memos()
+
+    # -- coverage ------------------------------------------------------------------------------
+
+    def _new_memos(self) -> None:
+        """Per-entry feature sets and per-character weights, remembered (the popular entries come back)."""
+        self._features_of = lru_cache(maxsize=ENTRY_MEMO)(self._entry_features)
+
+    def __getstate__(self) -> dict:  # the memos are caches: rebuilt empty wherever the judge is unpickled
+        return {k: v for k, v in self.__dict__.items() if k not in ("_features_of",)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._new_memos()
+
+    def _entry_features(self, entry: int) -> frozenset[str]:
+        """The bigrams (within words) and characters of an entry's whole text."""
+        found: set[str] = set()
+        for word in self.texts[entry].split(" "):
+            found.update(word)
+            found.update(word[i:i + 2] for i in range(len(word) - 1))
+        return frozenset(found)
+
+    def _weight(self, char: str) -> float:
+        return self.char_weight.get(char, self.max_idf)
+
+    def uncovered(self, runs: list[tuple[str, tuple[bool, ...]]], entry: int) -> tuple[float, tuple[str, ...]]:
+        """(weighted share of the content characters entry `entry` does not cover, the uncovered terms)."""
+        total = missing = 0.0
+        terms: list[str] = []
+        has = self._features_of(entry).__contains__
+
+        def homophone_pair(a: str, b: str, swap: int) -> bool:
+            """Whether swapping the character at `swap` (0: a, 1: b) for a same-sounding one gives a covered pair.
+
+            Only a pair the knowledge base has never seen can be a typo (as in knowledge.typos)."""
+            if a + b in self.matcher.index.ids:
+                return False
+            if swap == 1:
+                return any(has(a + other) for sound in readings(b) for other in self.by_sound.get(sound, "") if other != b)
+            return any(has(other + b) for sound in readings(a) for other in self.by_sound.get(sound, "") if other != a)
+
+        for run, mask in runs:
+            if run.isascii() and not run.isdigit():
+                continue            # Latin words: HTML leftovers, names; the ranking's unseen penalty weighs them
+            n = len(run)
+            if n == 1:
+                level = [1.0 if not ("\u3400" <= run <= "\u9fff") or has(run) else 0.0]
+            else:
+                pairs = [has(run[i:i + 2]) for i in range(n - 1)]
+                level = []
+                for i, ch in enumerate(run):
+                    if (i > 0 and pairs[i - 1]) or (i < n - 1 and pairs[i]):
+                        level.append(1.0)
+                    elif any(homophone_pair(run[i - 1], ch, s) for s in (0, 1) if i > 0) or \
+                            any(homophone_pair(ch, run[i + 1], s) for s in (0, 1) if i < n - 1):
+                        level.append(1.0)
+                    elif has(ch):
+                        level.append(1.0 - LOOSE_SHARE)
+                    else:
+                        level.append(0.0)
+            term = ""
+            for ch, got, content in zip(run, level, mask):
+                if not content:
+                    if term:
+                        terms.append(term)
+                    term = ""
+                    continue
+                weight = self._weight(ch) if "\u3400" <= ch <= "\u9fff" else self.max_idf / (2 * n)
+                total += weight
+                missing += weight * (1.0 - got)
+                if got >= 1.0:
+                    if term:
+                        terms.append(term)
+                    term = ""
+                else:
+                    term += ch
+            if term:
+                terms.append(term)
+        return (missing / total if total else 0.0), tuple(terms)
+
+    def _ruled_out_by_not_for(self, query_features: dict[str, float], entry: int) -> bool:
+        for other in self.not_for[entry]:
+            shared = sum(min(w, other[f]) for f, w in query_features.items() if f in other)
+            size = sum(query_features.values()) + sum(other.values())
+            if size and 2 * shared / size >= NOT_FOR_SIM:
+                return True
+        return False
+
+    # -- the decision ----------------------------------------------------------------------------
+
+    def decide(self, normalized: str, ranked: list[Match] | None = None, use_not_for: bool = True) -> Decision:
+        matcher = self.matcher
+        prepared = matcher.prepare(normalized)
+        aspects = classify(prepared)
+        runs = masked_runs(prepared)
+        ranked = ranked if ranked is not None else matcher.rank(normalized, limit=RANK_DEPTH)
+        related = tuple(m for m in ranked[:3] if m.raw >= SUGGEST_MIN)
+        typed = content_runs(prepared)
+        size = sum(len(r) for r in content_runs(normalized))  # as typed: 支部 is vague though it reads 党支部
+        if size == 0 or (size <= VAGUE_CHARS and not aspects):
+            # offer the closest entries as topics for a term (党费, 支部), none for no content (怎么办, 10)
+            term = "".join(typed)
+            specific = any("\u3400" <= ch <= "\u9fff" for ch in term)
+            return Decision("clarify", related=related if specific else (), aspects=aspects, reason="vague")
+        index = self.position
+        query_features = features(prepared) if use_not_for and self.any_not_for else {}
+        taken: list[Match] = []
+        first_uncovered: tuple[str, ...] = ()
+        reason = ""
+        for rank_no, match in enumerate(ranked):
+            if taken and taken[0].raw - match.raw >= CHOOSE_MARGIN:
+                break               # too far below the answer to be offered beside it
+            entry = index[match.entry_id]
+            share, terms = self.uncovered(runs, entry) if rank_no == 0 or match.accepted else (1.0, ())
+            if rank_no == 0:
+                first_uncovered = terms
+            why = ""
+            if not match.accepted:
+                why = "low score"
+            elif ranked[0].raw - match.raw > FALLBACK_GAP:
+                why = "far below the best"
+            elif not compatible(aspects, self.aspects[entry]):
+                why = "aspect"
+            elif share > (UNCOVERED_MAX if match.raw >= WEAK_BELOW else WEAK_UNCOVERED_MAX):
+                why = "uncovered: " + "、".join(terms)
+            elif query_features and self._ruled_out_by_not_for(query_features, entry):
+                why = "not_for"
+            if why:
+                reason = reason or why
+                continue
+            taken.append(match)
+            if len(taken) == 2:
+                break
+        if not taken:
+            return Decision("decline", related=related, uncovered=first_uncovered, aspects=aspects, reason=reason)
+        margin = taken[0].raw - (taken[1].raw if len(taken) > 1 else max(
+            (m.raw for m in ranked if m.entry_id != taken[0].entry_id), default=0.0))
+        if len(taken) > 1 and margin < CHOOSE_MARGIN:
+            return Decision("choose", tuple(taken), related, margin, first_uncovered, aspects, reason)
+        return Decision("answer", (taken[0],), related, margin, first_uncovered, aspects, reason)
+
+    def suspicion(self, normalized: str) -> str | None:
+        """Why an answer to this question may be wrong (for `bot.py gaps` and /stats), or None.
+
+        A low margin over the next ranked entry, content terms the answering entry does not cover, or the
+        question is no longer answered at all (the knowledge base changed since)."""
+        ranked = self.matcher.rank(normalized, limit=RANK_DEPTH)
+        decision = self.decide(normalized, ranked)
+        if decision.kind != "answer":
+            return f"现在不再直接回答（{decision.kind}）"
+        top = decision.top
+        reasons = []
+        rest = [m for m in ranked if m.entry_id != top.entry_id]
+        if rest and top.raw - rest[0].raw < LOW_MARGIN:
+            reasons.append(f"与「{rest[0].title}」区分度低（{top.raw:.2f} 对 {rest[0].raw:.2f}）")
+        runs = masked_runs(self.matcher.prepare(normalized))
+        _, terms = self.uncovered(runs, self.position[top.entry_id])
+        if terms:
+            reasons.append("未覆盖的词：" + "、".join(terms))
+        return "；".join(reasons) or None

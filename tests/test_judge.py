@@ -1,0 +1,197 @@
+"""Issue 14: answer only what an entry really answers (knowledge/aspect.py, knowledge/judge.py).
+
+One test per failure class of the issue's table, on the shipped knowledge base; the aspect classifier as a
+table; the choice between near neighbours, not_for and the schema on small knowledge bases built here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from common.problems import Problem
+from handlers.content import Content
+from handlers.pipeline import Assistant, Inbound
+from knowledge.aspect import classify, compatible, entry_aspects
+from knowledge.lint import not_for_answered
+from knowledge.load import KnowledgeBase
+from knowledge.match import Matcher
+from knowledge.normalize import normalize_text
+from knowledge.schema import Entry
+
+
+def decide(content, question):
+    return content.matcher.decide(normalize_text(question))
+
+
+def answered(content, question):
+    decision = decide(content, question)
+    return decision.top.entry_id if decision.kind == "answer" else None
+
+
+# -- the aspect classifier -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question, expected", [
+    ("预备期多长时间", {"how_long"}),
+    ("收到申请书后多久谈话", {"how_long"}),
+    ("预备期从哪天开始算", {"when"}),
+    ("成立支部要几名正式党员", {"how_many"}),
+    ("党费比例是多少", {"how_many"}),
+    ("谁有权审批预备党员", {"who"}),
+    ("入党申请书交给哪个党组织", {"who"}),
+    ("预备党员能不能投票", {"whether"}),
+    ("流动党员怎么转组织关系", {"how_to"}),
+    ("发展对象要准备什么材料", {"materials"}),
+    ("连续6个月不交党费会怎样", {"consequence"}),
+    ("三会一课是什么", {"what_is"}),
+    ("党员", set()),
+])
+def test_aspect_classifier(question, expected):
+    assert classify(normalize_text(question)) == frozenset(expected)
+
+
+@pytest.mark.parametrize("question, entry, ok", [
+    ({"how_long"}, {"who"}, False),          # 多久 is not answered by an entry about who approves
+    ({"how_long"}, {"when", "whether"}, True),
+    ({"who"}, {"how_many"}, False),
+    ({"how_many"}, {"how_many"}, True),
+    ({"whether"}, {"who"}, True),            # an open form never rules an entry out on its own
+    ({"how_to"}, {"how_long"}, True),
+    (set(), {"who"}, True),
+    ({"materials"}, set(), True),            # an entry of unknown aspect is not ruled out
+])
+def test_aspect_compatibility(question, entry, ok):
+    assert compatible(frozenset(question), frozenset(entry)) is ok
+
+
+def test_declared_aspects_override_the_derived_ones():
+    forms = ["谁审批", "多久审批"]
+    assert entry_aspects((), forms) == {"who", "how_long"}
+    assert entry_aspects(("how_to",), forms) == {"how_to"}
+
+
+# -- the issue's table, one failure class each (shipped knowledge base) ------------------------------
+
+def test_lost_file_is_not_answered_with_the_archiving_entry(content):
+    decision = decide(content, "党员档案丢了怎么办")          # uncovered key term: 丢
+    assert decision.kind == "decline" and "丢" in "".join(decision.uncovered)
+    assert "admission.archiving" in [m.entry_id for m in decision.related]   # offered as related, not as the answer
+
+
+def test_ballot_design_is_not_answered_with_voting_rights(content):
+    assert answered(content, "支部换届选举的选票怎么设计") != "election.voting_rights"
+
+
+def test_village_official_is_not_answered_with_party_age(content):
+    assert answered(content, "大学生村官能当村支书吗") is None
+
+
+def test_report_meeting_is_not_answered_with_party_age(content):
+    assert answered(content, "党支部书记要开什么会向党员报告工作") != "organization.secretary_party_age"
+
+
+@pytest.mark.parametrize("question", ["月入过万党费怎么交", "党费怎么交", "党费怎么算", "黨費怎麼算"])
+def test_general_dues_questions_do_not_get_the_annual_salary_entry(content, question):
+    assert answered(content, question) != "dues.annual_salary_self_employed"
+
+
+@pytest.mark.parametrize("question", ["党费怎么交", "党费怎么算"])
+def test_general_dues_questions_get_the_rate_table(content, question):      # issue 17
+    assert answered(content, question) in ("dues.rate_table", "dues.base")
+
+
+def test_admission_vote_is_not_answered_with_the_election_entry(content):
+    assert answered(content, "接收预备党员表决按应到人数还是实到人数算") not in (
+        "election.elected_threshold", "election.quorum")
+
+
+@pytest.mark.parametrize("message", ["怎么办", "党员", "支部", "10", "党费"])
+def test_one_word_messages_get_a_clarifying_reply(content, message):
+    assert decide(content, message).kind == "clarify"
+
+
+@pytest.mark.parametrize("question, entry_id", [
+    ("入党要几个介绍人", "admission.sponsors"),
+    ("预备期从哪天算", "admission.probation_length"),
+    ("積極分子要幾個培養聯繫人", "admission.contact_person"),
+    ("连续6个月不交党费怎么处理", "dues.six_months_unpaid"),
+])
+def test_questions_the_kb_answers_are_still_answered(content, question, entry_id):
+    assert answered(content, question) == entry_id
+
+
+# -- choose between near neighbours, not_for, on small knowledge bases ------------------------------
+
+def entry(id_, title, questions, keywords=(), answer="答复。", **more) -> Entry:
+    return Entry(id=id_, title=title, category="党费", questions=tuple(questions), answer=answer,
+                 source="测试", verified=True, local_practice=False, keywords=tuple(keywords), **more)
+
+
+def kb_of(*entries: Entry) -> KnowledgeBase:
+    return KnowledgeBase(tuple(entries), (), "test")
+
+
+TWINS = kb_of(
+    entry("dues.pay_a", "党费交纳办法甲", ["党费交纳办法是什么", "党费交纳办法有哪些"], answer="党费交纳办法甲。"),
+    entry("dues.pay_b", "党费交纳办法乙", ["党费交纳办法是什么呢", "党费交纳办法包括什么"], answer="党费交纳办法乙。"),
+    entry("dues.other", "党员组织关系转接", ["组织关系怎么转接", "转组织关系要什么手续"], answer="组织关系转接。"),
+)
+
+
+def test_two_close_entries_are_offered_as_a_choice():
+    decision = Matcher(TWINS).decide(normalize_text("党费交纳办法"))
+    assert decision.kind == "choose"
+    assert {m.entry_id for m in decision.matches} == {"dues.pay_a", "dues.pay_b"}
+    assert decision.margin < 0.03
+
+
+def test_the_pipeline_asks_which_one_with_both_as_buttons():
+    assistant = Assistant(Content(TWINS, Matcher(TWINS), None, "test"), memo_size=0)
+    reply = assistant.respond(Inbound("党费交纳办法"))
+    assert reply.kind == "choose" and reply.entry_id is None
+    assert reply.text.startswith("您问的是：") and "还是" in reply.text
+    assert {s.entry_id for s in reply.suggestions} == {"dues.pay_a", "dues.pay_b"}
+
+
+def test_a_decline_says_not_in_the_kb_and_offers_related_entries(content):
+    reply = Assistant(content, memo_size=0).respond(Inbound("党员档案丢了怎么办"))
+    assert reply.kind == "decline" and reply.fallback and reply.entry_id is None
+    assert reply.text.startswith("知识库里还没有这一条") and "不是这个问题的答案" in reply.text
+    assert 1 <= len(reply.suggestions) <= 3
+
+
+NEAR = [
+    entry("dues.base", "党费按什么基数计算", ["党费基数怎么算", "交党费按哪部分工资算", "党费基数含不含奖金"],
+          keywords=["党费基数"], answer="税后经常性工资收入。"),
+    entry("dues.other", "党员组织关系转接", ["组织关系怎么转接", "转组织关系要什么手续"], answer="组织关系转接。"),
+]
+
+
+def test_not_for_keeps_a_question_from_its_entry():
+    free = Matcher(kb_of(*NEAR))
+    assert free.decide(normalize_text("党费基数怎么算呢")).top.entry_id == "dues.base"
+    guarded = Matcher(kb_of(NEAR[0].__class__(**{**NEAR[0].__dict__, "not_for": ("党费基数怎么算呢",)}), NEAR[1]))
+    decision = guarded.decide(normalize_text("党费基数怎么算呢"))
+    assert decision.kind != "answer" or decision.top.entry_id != "dues.base"
+
+
+def test_lint_warns_about_a_not_for_question_that_still_ranks_its_entry_first():
+    guarded = kb_of(NEAR[0].__class__(**{**NEAR[0].__dict__, "not_for": ("党费基数怎么算呢", "组织关系怎么转接呢")}),
+                    NEAR[1])
+    problems = not_for_answered(guarded, Matcher(guarded))
+    assert [(p.path, p.severity) for p in problems] == [("dues.base.not_for[0]", "warning")]
+    assert isinstance(problems[0], Problem)
+
+
+def test_shipped_not_for_questions_rank_elsewhere(content):
+    assert [p for p in not_for_answered(content.kb, content.matcher) if p.severity == "error"] == []
+
+
+def test_unknown_aspect_in_yaml_is_a_located_error(tmp_path):
+    from knowledge.load import load_knowledge
+    (tmp_path / "t.yaml").write_text(
+        "version: 1\nentries:\n  - id: dues.x\n    title: 党费\n    category: 党费\n    aspects: [how_long, why]\n"
+        "    not_for: [党费可以用来干什么]\n    questions: [党费交多少, 党费比例, 党费标准]\n    answer: 按比例。\n"
+        "    source: 规定\n    verified: true\n    local_practice: false\n", encoding="utf-8")
+    kb, problems = load_knowledge(tmp_path)
+    assert kb is None
+    assert any("entries[0].aspects[1]: unknown aspect 'why'" in str(p) for p in problems), problems
