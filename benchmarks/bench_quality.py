@@ -20,8 +20,8 @@ from dataclasses import replace
 from benchmarks.common import ROOT, percentile, timed
 from benchmarks.eval_sets import Outcome, load_cases, score, split
 
-from handlers.content import load_content  # noqa: E402
-from handlers.pipeline import Assistant, Inbound  # noqa: E402
+from handlers.content.content import load_content  # noqa: E402
+from handlers.core.pipeline import Assistant, Inbound  # noqa: E402
 from knowledge.match import Matcher  # noqa: E402
 from knowledge.normalize import normalize_text  # noqa: E402
 

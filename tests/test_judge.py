@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from common.problems import Problem
-from handlers.content import Content
-from handlers.pipeline import Assistant, Inbound
+from handlers.content.content import Content
+from handlers.core.pipeline import Assistant, Inbound
 from knowledge.aspect import classify, compatible, entry_aspects
 from knowledge.lint import not_for_answered
 from knowledge.load import KnowledgeBase
