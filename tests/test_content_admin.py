@@ -7,6 +7,8 @@ content is edited); each expected message is the exact `file:line: path: message
 
 from __future__ import annotations
 
+import re
+
 import shutil
 from datetime import date
 from pathlib import Path
@@ -430,7 +432,7 @@ def test_rollback_to_an_unknown_version_changes_nothing(fresh):
     assert (storage.audit_log(s.db)[0]["action"], storage.audit_log(s.db)[0]["ok"]) == ("rollback", 0)
 
 
-REMOVED_ID = "admission.public_notice"       # an entry no other entry lists under `related`
+REMOVED_ID = "admission.public_notice"       # removed with every `related` reference to it
 LOGGED = [
     # the removed entry's questions: their answer changes
     "公示几天", "发展对象公示多长时间", "发展对象要公示几天啊",
@@ -444,7 +446,27 @@ LOGGED = [
 def remove_entry(text: str, entry_id: str) -> str:
     start = text.index(f"  - id: {entry_id}\n")
     end = text.find("\n  - id: ", start + 1)
-    return text[:start] + (text[end + 1:] if end != -1 else "")
+    return drop_references(text[:start] + (text[end + 1:] if end != -1 else ""), entry_id)
+
+
+def drop_references(text: str, entry_id: str) -> str:
+    """The text with `entry_id` taken out of every `related: [...]` list."""
+    def keep(match):
+        ids = [i.strip() for i in match.group(2).split(",") if i.strip() and i.strip() != entry_id]
+        return f"{match.group(1)}[{', '.join(ids)}]"
+    return re.sub(r"^(\s*related: )\[([^\]]*)\]", keep, text, flags=re.M)
+
+
+def without_entry(root: Path, entry_id: str) -> dict[str, bytes]:
+    """Candidate files: the entry removed from its file, and every reference to it from the others."""
+    files = {}
+    for path in sorted((root / "knowledge").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        if f"  - id: {entry_id}\n" in text:
+            files[f"knowledge/{path.name}"] = remove_entry(text, entry_id).encode("utf-8")
+        elif entry_id in text:
+            files[f"knowledge/{path.name}"] = drop_references(text, entry_id).encode("utf-8")
+    return files
 
 
 def test_replay_lists_the_logged_questions_whose_answer_changes(fresh):
@@ -457,8 +479,7 @@ def test_replay_lists_the_logged_questions_whose_answer_changes(fresh):
 
     before = {q: s.ask(q) for q in LOGGED}
     assert before["公示几天"].entry_id == REMOVED_ID
-    text = (s.root / "knowledge/admission.yaml").read_text(encoding="utf-8")
-    candidate = s.admin.candidate({"knowledge/admission.yaml": remove_entry(text, REMOVED_ID).encode("utf-8")})
+    candidate = s.admin.candidate(without_entry(s.root, REMOVED_ID))
     assert candidate.ok, "\n".join(map(str, candidate.errors))
     assert f"条目删除 1：{REMOVED_ID}" in candidate.diff
     assert candidate.replayed == len(LOGGED)

@@ -73,9 +73,18 @@ def test_vague_question_offers_up_to_three_suggestions(assistant):
     assert len(reply.suggestions) <= 3
 
 
-def test_unverified_entry_says_it_needs_confirming(assistant):
-    reply = assistant.entry_reply("organization.secretary_party_age")
-    assert "待核实" in reply.text
+def test_an_unverified_entry_shows_no_unchecked_article_number(assistant, content):
+    """Issue 15: no 「待核实」 in national answers; an article that could not be checked is not shown."""
+    entry = content.kb.by_id["organization.secretary_party_age"]
+    assert not entry.verified and any(c.article for c in entry.citations)  # the case under test
+    reply = assistant.entry_reply(entry.id)
+    assert "待核实" not in reply.text
+    assert not any(c.article and c.article in reply.source for c in entry.citations)
+
+
+def test_an_entry_note_is_shown(assistant, content):
+    entry = next(e for e in content.kb.entries if e.note and not e.local_practice)
+    assert entry.note in assistant.entry_reply(entry.id).text
 
 
 def test_local_practice_says_local_rules_prevail(assistant):
