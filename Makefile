@@ -4,7 +4,7 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench check clean venv reliability
+.PHONY: run test lint bench check clean venv reliability schemas
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (durable-rules does not build on 3.13)"; exit 1; }
@@ -38,6 +38,12 @@ test: venv lint
 bench: venv
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) -m benchmarks
+
+# Rewrite the JSON Schemas of the YAML (rules/schema/, knowledge/schema/) after changing a loader's fields.
+schemas: venv
+	$(PY) -m rules.schemas
+	$(PY) -m knowledge.yaml_schemas
+	$(PY) -m reminders.yaml_schemas
 
 # The full reliability suite (make test runs the same tests in a shorter form).
 reliability: venv

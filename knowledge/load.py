@@ -16,6 +16,7 @@ from knowledge.scope import SCOPE_FILE, Scope, load_scope
 
 SYNONYMS_FILE = "synonyms.yaml"
 CATEGORIES_FILE = "categories.yaml"
+CATEGORY_FIELDS = ("name", "description")
 SPECIAL_FILES = {SYNONYMS_FILE, "reminders.yaml", "scope.yaml", SOURCES_FILE, CATEGORIES_FILE, "holidays.yaml"}
 
 
@@ -149,6 +150,12 @@ def _load_categories(folder: Path, display: str, problems: list[Problem]) -> Cat
             problems.append(doc.problem((key,), "unknown top-level field (expected version, categories and tags)"))
     names = []
     for i, item in enumerate(data["categories"]):
+        for key in item if isinstance(item, dict) else ():
+            if key not in CATEGORY_FIELDS:
+                problems.append(doc.problem(("categories", i, key), "unknown field (expected name and description)"))
+        if isinstance(item, dict) and "description" in item and (
+                not isinstance(item["description"], str) or not item["description"].strip()):
+            problems.append(doc.problem(("categories", i, "description"), "expected text"))
         if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
             problems.append(doc.problem(("categories", i), "expected {name: 类别, description: …}"))
         elif item["name"].strip() in names:

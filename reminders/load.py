@@ -20,6 +20,7 @@ from reminders.schedule import (
     TERM_MONTHS_BEFORE,
     TERM_PLACEHOLDERS,
     TERM_REMINDER_ID,
+    OTHER_ORG_TYPE,
     Cron,
     MonthlyDay,
     MonthlyWeekday,
@@ -40,7 +41,7 @@ REMINDERS_FILE = "reminders.yaml"
 TOP_FIELDS = ("version", "reminders", "term_end")
 REMINDER_FIELDS = ("id", "title", "text", "schedule", "time", "lead_days", "on_holiday", "tags", "source")
 REQUIRED_FIELDS = ("id", "title", "text", "schedule")
-TERM_FIELDS = ("title", "text", "time", "months_before", "source")
+TERM_FIELDS = ("title", "text", "time", "months_before", "levels", "years", "source")
 SCHEDULE_FIELDS = {
     "monthly": ("day",),
     "monthly_weekday": ("nth", "weekday"),
@@ -53,6 +54,7 @@ SCHEDULE_FIELDS = {
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 MAX_LEAD_DAYS = 366
 MAX_TERM_MONTHS = 24
+MAX_TERM_YEARS = 10
 
 
 @dataclass(frozen=True)
@@ -336,7 +338,69 @@ def _parse_term(doc: Loaded, data: object, path: tuple, problems: list[Problem])
         problems.append(doc.problem(path + ("months_before",), f"expected a list of distinct whole months "
                                     f"1–{MAX_TERM_MONTHS}, got {months!r}"))
         months = list(TERM_MONTHS_BEFORE)
+    levels = _parse_levels(doc, data, path + ("levels",), problems)
+    years = _parse_years(doc, data, path + ("years",), levels, problems)
     source = _text(doc, data, path, "source", problems, required=False)
     if len(problems) > before or title is None or text is None or at is None:
         return None
-    return TermReminder(title, text, at, tuple(sorted(months, reverse=True)), source, line=doc.line(path))
+    return TermReminder(title, text, at, tuple(sorted(months, reverse=True)), source, line=doc.line(path),
+                        levels=levels, years=years)
+
+
+def _parse_levels(doc: Loaded, data: dict, path: tuple, problems: list[Problem]) -> dict[str, str]:
+    """term_end.levels: organization level → how the text names its committee; the first is the default."""
+    levels = data.get("levels")
+    if "levels" not in data:
+        problems.append(doc.problem(path, "required field missing"))
+        return {}
+    if not isinstance(levels, dict) or not levels:
+        problems.append(doc.problem(path, "expected a mapping of organization levels to committee names, "
+                                    "e.g. 支部: 本支部委员会"))
+        return {}
+    out = {}
+    for level, name in levels.items():
+        if not isinstance(level, str) or not level.strip():
+            problems.append(doc.problem(path + (level,), f"expected a level name, got {level!r}"))
+        elif not isinstance(name, str) or not name.strip():
+            problems.append(doc.problem(path + (level,), f"expected the committee's name as text, got {name!r}"))
+        else:
+            out[level] = name.strip()
+    return out
+
+
+def _parse_years(doc: Loaded, data: dict, path: tuple, levels: dict[str, str],
+                 problems: list[Problem]) -> dict[str, dict[str, int]]:
+    """term_end.years: organization type → level → years; every type lists every level, 其他 is required."""
+    table = data.get("years")
+    if "years" not in data:
+        problems.append(doc.problem(path, "required field missing"))
+        return {}
+    if not isinstance(table, dict) or not table:
+        problems.append(doc.problem(path, "expected a mapping of organization types to {level: years}"))
+        return {}
+    if OTHER_ORG_TYPE not in table:
+        problems.append(doc.problem(path, f"missing the row {OTHER_ORG_TYPE} (used when /term gives no type)"))
+    out: dict[str, dict[str, int]] = {}
+    for org_type, row in table.items():
+        where = path + (org_type,)
+        if not isinstance(org_type, str) or not org_type.strip():
+            problems.append(doc.problem(where, f"expected an organization type name, got {org_type!r}"))
+            continue
+        if org_type in levels:
+            problems.append(doc.problem(where, f"'{org_type}' is a level; a type and a level cannot share a name"))
+            continue
+        if not isinstance(row, dict):
+            problems.append(doc.problem(where, f"expected a mapping {{level: years}} for {', '.join(levels)}"))
+            continue
+        for level in row:
+            if level not in levels:
+                problems.append(doc.problem(where + (level,),
+                                            f"unknown level {level!r} (expected one of {', '.join(levels)})"))
+        for level in levels:
+            if level not in row:
+                problems.append(doc.problem(where + (level,), "required: every type gives years for every level"))
+            elif _int(row[level]) is None or not 1 <= row[level] <= MAX_TERM_YEARS:
+                problems.append(doc.problem(where + (level,), f"expected whole years 1–{MAX_TERM_YEARS}, "
+                                            f"got {row[level]!r}"))
+        out[org_type] = {lv: row[lv] for lv in levels if _int(row.get(lv)) is not None}
+    return out

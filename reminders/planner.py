@@ -50,6 +50,7 @@ class ChatSettingsLike(Protocol):
     tz: str | None
     term_start: date | None
     org_type: str | None
+    org_level: str | None
     disabled_reason: str | None
 
 
@@ -98,8 +99,10 @@ def occurrences_for(reminders: ReminderSet, reminder_id: str, settings: ChatSett
         if settings is None or settings.term_start is None:
             return iter(())
         try:
-            occs = term_reminders(settings.term_start, settings.org_type, tz, send_time or definition.time,
-                                  definition.months_before)
+            level = settings.org_level
+            occs = term_reminders(settings.term_start, definition.term_years(settings.org_type, level), tz,
+                                  send_time or definition.time, definition.months_before,
+                                  definition.organization(level))
         except ValueError:
             return iter(())
         return (o for o in occs if o.due_at > after)
@@ -154,7 +157,7 @@ def plan_deliveries(
         tz_name = sub.tz or (chat.tz if chat else None)
         key = (sub.reminder_id, tz_name, sub.send_time)
         if isinstance(definition, TermReminder):
-            key += (chat.term_start if chat else None, chat.org_type if chat else None)
+            key += (chat.term_start, chat.org_type, chat.org_level) if chat else (None, None, None)
         if key not in cache:
             cache[key] = []
             for occ in occurrences_for(reminders, sub.reminder_id, chat, window_start, sub.send_time, tz_name):

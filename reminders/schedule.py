@@ -21,7 +21,7 @@ from __future__ import annotations
 import calendar
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,10 +41,8 @@ KINDS = ("monthly", "monthly_weekday", "quarterly", "yearly", "weekly", "cron")
 
 #: Reminder id of the 换届 (term-end) reminders; reserved, a YAML reminder cannot use it.
 TERM_REMINDER_ID = "term_end"
-#: Term length by organization type: 村/社区 5 years, others "一般每届3年"
-#: (支部工作条例; facts.md §3.4 and §4).
-TERM_YEARS = {"村": 5, "社区": 5, "机关": 3, "企业": 3, "学校": 3}
-DEFAULT_TERM_YEARS = 3
+#: The organization-type row of term_end.years used when /term names no type.
+OTHER_ORG_TYPE = "其他"
 #: Months before the term end at which the 换届 reminders go out. These come from issue 6, not from a
 #: regulation: facts.md marks any "X months before 届满" timing as unverified. The YAML may override them.
 TERM_MONTHS_BEFORE = (6, 3, 1)
@@ -144,6 +142,32 @@ class TermReminder:
     source: str | None = None
     id: str = TERM_REMINDER_ID
     line: int = 0
+    #: Organization level → how the text names its committee (本支部委员会); the first is the default level.
+    levels: Mapping[str, str] = field(default_factory=dict, hash=False)
+    #: Organization type (村, 机关 … and 其他 for none given) → level → term length in years.
+    years: Mapping[str, Mapping[str, int]] = field(default_factory=dict, hash=False)
+
+    @property
+    def org_types(self) -> tuple[str, ...]:
+        return tuple(self.years)
+
+    @property
+    def default_level(self) -> str | None:
+        return next(iter(self.levels), None)
+
+    def term_years(self, org_type: str | None, level: str | None) -> int:
+        """The term length for an organization type and level (None: 其他 and the default level)."""
+        row = self.years.get(org_type or OTHER_ORG_TYPE)
+        if row is None:
+            raise ValueError(f"unknown organization type {org_type!r} (expected one of {'、'.join(self.years)})")
+        level = level or self.default_level
+        if level not in row:
+            raise ValueError(f"unknown organization level {level!r} (expected one of {'、'.join(self.levels)})")
+        return row[level]
+
+    def organization(self, level: str | None) -> str:
+        """How the text names the committee of `level` (None: the default level), e.g. 本党委."""
+        return self.levels.get(level or self.default_level or "", "")
 
 
 @dataclass(frozen=True)
@@ -163,6 +187,7 @@ class Occurrence:
     calendar_fallback: bool = False
     months_before: int | None = None
     term_years: int | None = None
+    organization: str | None = None
 
     @property
     def shifted(self) -> bool:
@@ -367,52 +392,25 @@ def occurrences_between(reminder: Reminder, start: datetime, end: datetime, tz: 
 # ---------------------------------------------------------------------------------------------- 换届
 
 
-def term_years(org_type: str | None) -> int:
-    """5 for 村/社区, 3 for 机关/企业/学校 and when unknown (None); ValueError for anything else."""
-    if org_type is None or org_type == "":
-        return DEFAULT_TERM_YEARS
-    if org_type not in TERM_YEARS:
-        raise ValueError(f"unknown organization type {org_type!r} (expected one of {'、'.join(TERM_YEARS)})")
-    return TERM_YEARS[org_type]
+def term_end(term_start: date, years: int) -> date:
+    """The anniversary of `term_start` after `years` (29 Feb → 28 Feb in a common year)."""
+    return add_months(term_start, 12 * years)
 
 
-def term_end(term_start: date, org_type: str | None) -> date:
-    """The anniversary of `term_start` after the term length (29 Feb → 28 Feb in a common year)."""
-    return add_months(term_start, 12 * term_years(org_type))
-
-
-def parse_term_args(args: list[str] | tuple[str, ...]) -> tuple[date, str | None]:
-    """The arguments of `/term YYYY-MM-DD [村|社区|机关|企业|学校]` → (term start, org type or None).
-
-    ValueError with a one-line reason for a missing or malformed date, a year outside 1990–2100, or an
-    unknown organization type."""
-    usage = f"usage: /term YYYY-MM-DD [{'|'.join(TERM_YEARS)}]"
-    if not 1 <= len(args) <= 2:
-        raise ValueError(usage)
-    try:
-        start = date.fromisoformat(args[0].strip())
-    except ValueError:
-        raise ValueError(f"expected a date YYYY-MM-DD, got {args[0]!r} ({usage})") from None
-    if not 1990 <= start.year <= 2100:
-        raise ValueError(f"expected a term start between 1990 and 2100, got {start.isoformat()}")
-    org_type = args[1].strip() if len(args) == 2 else None
-    term_years(org_type)  # raises for an unknown type
-    return start, org_type or None
-
-
-def term_reminders(term_start: date, org_type: str | None, tz: tzinfo, send_time: time | None = None,
-                   months_before: tuple[int, ...] = TERM_MONTHS_BEFORE) -> list[Occurrence]:
+def term_reminders(term_start: date, years: int, tz: tzinfo, send_time: time | None = None,
+                   months_before: tuple[int, ...] = TERM_MONTHS_BEFORE,
+                   organization: str | None = None) -> list[Occurrence]:
     """换届 reminders `months_before` (default 6, 3, 1) months before the term ends, oldest first.
 
-    The term ends on the anniversary of `term_start` (5 years for 村/社区, 3 otherwise); `event_date` is
-    that end date. The 6/3/1 months are the project's choice (issue 6), not a regulation.
+    The term ends on the anniversary of `term_start` after `years` (TermReminder.term_years: by organization
+    type and level, from the YAML); `event_date` is that end date. The 6/3/1 months are the project's
+    choice (issue 6), not a regulation. `organization` (本党委 …) fills the text's {organization}.
     """
-    years = term_years(org_type)
-    end = add_months(term_start, 12 * years)
+    end = term_end(term_start, years)
     at = send_time or time(9, 0)
     out = []
     for months in sorted(set(months_before), reverse=True):
         send_day = add_months(end, -months)
         out.append(Occurrence(_localize(send_day, at, tz), end, f"{end.isoformat()}/{months}m",
-                              send_day, False, months, years))
+                              send_day, False, months, years, organization))
     return out

@@ -14,7 +14,7 @@ QUARTER_CN = ("第一季度", "第二季度", "第三季度", "第四季度")
 
 #: Placeholders every reminder text may use, and the extra ones of the 换届 text.
 PLACEHOLDERS = ("date", "weekday", "month", "quarter", "year")
-TERM_PLACEHOLDERS = PLACEHOLDERS + ("months", "term_years")
+TERM_PLACEHOLDERS = PLACEHOLDERS + ("months", "term_years", "organization")
 
 
 def placeholders_in(text: str) -> list[str]:
@@ -40,7 +40,7 @@ def chinese_date(day: date) -> str:
 
 def render_text(reminder: Reminder | TermReminder, occurrence: Occurrence) -> str:
     """Fill {date} (2026年12月1日) {weekday} (星期二) {month} (12月) {quarter} (第四季度) {year} (2026),
-    and for the 换届 text {months} (6) and {term_years} (5), from the occurrence's event date."""
+    and for the 换届 text {months} (6), {term_years} (5) and {organization} (本党委), from the occurrence."""
     day = occurrence.event_date
     values = {
         "date": chinese_date(day),
@@ -50,5 +50,6 @@ def render_text(reminder: Reminder | TermReminder, occurrence: Occurrence) -> st
         "year": str(day.year),
         "months": "" if occurrence.months_before is None else str(occurrence.months_before),
         "term_years": "" if occurrence.term_years is None else str(occurrence.term_years),
+        "organization": occurrence.organization or "",
     }
     return reminder.text.format_map(values)

@@ -132,3 +132,10 @@ def m003_versions_audit(db: Database) -> None:
     db["kb_versions"].create(KB_VERSION_COLUMNS, pk="id", if_not_exists=True, not_null={"digest", "files", "ts"})
     db["admin_audit"].create(ADMIN_AUDIT_COLUMNS, pk="id", if_not_exists=True, not_null={"ts", "action", "ok"})
     db["admin_audit"].create_index(["ts"], if_not_exists=True)
+
+
+@migrations(name="m004_org_level")
+def m004_org_level(db: Database) -> None:
+    """Add `chat_settings.org_level` (支部 | 总支 | 党委 from /term): a 党委's term is 5 years, not 3."""
+    if "org_level" not in db["chat_settings"].columns_dict:
+        db["chat_settings"].add_column("org_level", str)

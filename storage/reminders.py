@@ -55,6 +55,7 @@ class ChatSettings:
     org_type: str | None = None
     disabled_reason: str | None = None
     updated_at: datetime | None = None
+    org_level: str | None = None  # 支部 | 总支 | 党委 as given to /term, None when not given
 
 
 @dataclass(frozen=True)
@@ -138,9 +139,9 @@ def _subscription(row: tuple) -> Subscription:
 
 
 def _settings(row: tuple) -> ChatSettings:
-    chat_id, tz, term_start, org_type, reason, updated_at = row
+    chat_id, tz, term_start, org_type, reason, updated_at, org_level = row
     return ChatSettings(chat_id, tz, date.fromisoformat(term_start) if term_start else None, org_type, reason,
-                        _parse_dt(updated_at))
+                        _parse_dt(updated_at), org_level)
 
 
 def _record(row: tuple) -> SentRecord:
@@ -149,7 +150,7 @@ def _record(row: tuple) -> SentRecord:
 
 
 _SUB_COLS = "chat_id, reminder_id, send_time, tz, enabled, created_at, updated_at"
-_SET_COLS = "chat_id, tz, term_start, org_type, disabled_reason, updated_at"
+_SET_COLS = "chat_id, tz, term_start, org_type, disabled_reason, updated_at, org_level"
 _SENT_COLS = "chat_id, reminder_id, due_at, event_key, status, message_id, error, ts"
 
 
@@ -224,13 +225,14 @@ def set_chat_tz(db: Database, chat_id: int, tz: str | None, *, now: datetime | N
     return chat_settings(db, chat_id)
 
 
-def set_term(db: Database, chat_id: int, term_start: date, org_type: str | None, *,
+def set_term(db: Database, chat_id: int, term_start: date, org_type: str | None, org_level: str | None = None, *,
              now: datetime | None = None) -> ChatSettings:
-    """Record when the branch committee's term started and the organization type (for its length)."""
+    """Record when the committee's term started, the organization type and level (its length follows)."""
     if not isinstance(term_start, date) or isinstance(term_start, datetime):
         raise ValueError(f"term_start must be a date, got {term_start!r}")
     with _write(db):
-        _upsert_settings(db, chat_id, {"term_start": term_start.isoformat(), "org_type": org_type}, now)
+        _upsert_settings(db, chat_id, {"term_start": term_start.isoformat(), "org_type": org_type,
+                                           "org_level": org_level}, now)
     return chat_settings(db, chat_id)
 
 
@@ -280,8 +282,8 @@ def migrate_chat(db: Database, old_id: int, new_id: int, *, now: datetime | None
                            [new_id, _now(now), old_id])
             else:  # keep the new chat's values, fill its gaps from the old one
                 db.execute("UPDATE chat_settings SET tz = COALESCE(tz, ?), term_start = COALESCE(term_start, ?), "
-                           "org_type = COALESCE(org_type, ?), updated_at = ? WHERE chat_id = ?",
-                           [old[1], old[2], old[3], _now(now), new_id])
+                           "org_type = COALESCE(org_type, ?), org_level = COALESCE(org_level, ?), updated_at = ? "
+                           "WHERE chat_id = ?", [old[1], old[2], old[3], old[6], _now(now), new_id])
                 db.execute("DELETE FROM chat_settings WHERE chat_id = ?", [old_id])
             moved["chat_settings"] = 1
     return moved

@@ -13,7 +13,12 @@ import storage
 from handlers.core.pipeline import Assistant
 from common.settings import Settings
 from handlers.telegram.reminders import ReminderService
-from reminders.commands import months_until, reminder_id, send_time, term_args
+from pathlib import Path
+
+from reminders.commands import months_until, reminder_id, send_time, term_args, term_reply
+from reminders.load import load_reminders
+
+TERM = load_reminders(Path(__file__).resolve().parent.parent / "knowledge")[0].term
 
 
 @pytest.mark.parametrize("typed, expected", [
@@ -31,13 +36,37 @@ def test_bad_send_times_are_explained_in_chinese(typed):
 
 
 @pytest.mark.parametrize("args, expected", [
-    (["2024-03-15"], (date(2024, 3, 15), None)),
-    (["２０２４－０３－１５", "村"], (date(2024, 3, 15), "村")),
-    (["2024年3月15日", "社区"], (date(2024, 3, 15), "社区")),
-    (["2024/3/5"], (date(2024, 3, 5), None)),
+    (["2024-03-15"], (date(2024, 3, 15), None, None)),
+    (["２０２４－０３－１５", "村"], (date(2024, 3, 15), "村", None)),
+    (["2024年3月15日", "社区"], (date(2024, 3, 15), "社区", None)),
+    (["2024/3/5"], (date(2024, 3, 5), None, None)),
+    (["2022-06-01", "机关", "党委"], (date(2022, 6, 1), "机关", "党委")),
+    (["2022-06-01", "党委", "机关"], (date(2022, 6, 1), "机关", "党委")),
+    (["2022-06-01", "机关党委"], (date(2022, 6, 1), "机关", "党委")),
+    (["2022-06-01", "总支"], (date(2022, 6, 1), None, "总支")),
+    (["2022-06-01", "学校", "支部"], (date(2022, 6, 1), "学校", "支部")),
 ])
 def test_term_args(args, expected):
-    assert term_args(args) == expected
+    assert term_args(args, TERM) == expected
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["2022-06-01", "机关", "党委"],
+     "已记录：本党委（机关党委）本届任期自2022年6月1日起，每届5年，将于2027年6月1日届满。届满前6个月、3个月、1个月会提醒换届。"),
+    (["2022-06-01", "企业", "总支"],
+     "已记录：本总支委员会（企业总支）本届任期自2022年6月1日起，每届3年，将于2025年6月1日届满。"
+     "届满前6个月、3个月、1个月会提醒换届。"),
+    (["2021-05-10", "村"],
+     "已记录：本支部委员会（村支部）本届任期自2021年5月10日起，每届5年，将于2026年5月10日届满。"
+     "届满前6个月、3个月、1个月会提醒换届。\n未写组织层级，已按支部计算；如是总支或党委，请带上层级重新设置，"
+     "例如 /term 2021-05-10 村 党委。"),
+    (["2024-03-15"],
+     "已记录：本支部委员会（支部）本届任期自2024年3月15日起，每届3年，将于2027年3月15日届满。"
+     "届满前6个月、3个月、1个月会提醒换届。\n未写组织层级，已按支部计算；如是总支或党委，请带上层级重新设置，"
+     "例如 /term 2024-03-15 党委。"),
+])
+def test_term_reply_states_length_end_and_assumed_level(args, expected):
+    assert term_reply(TERM, *term_args(args, TERM)) == expected
 
 
 @pytest.mark.parametrize("args, message", [
@@ -45,11 +74,14 @@ def test_term_args(args, expected):
     (["2023-02-30"], "日期“2023-02-30”不存在（2月没有30日）"),
     (["明年"], "没能识别日期“明年”"),
     (["1900-01-01"], "1990年到2100年之间"),
-    (["2024-03-15", "公司"], "没有单位类型“公司”"),
+    (["2024-03-15", "公司"], "没有单位类型或组织层级“公司”"),
+    (["2024-03-15", "机关工委"], "没有单位类型或组织层级“机关工委”"),
+    (["2024-03-15", "支部", "党委"], "组织层级只能写一个，收到了“支部”和“党委”"),
+    (["2024-03-15", "村", "机关"], "单位类型只能写一个，收到了“村”和“机关”"),
 ])
 def test_term_errors_are_chinese(args, message):
     with pytest.raises(ValueError) as error:
-        term_args(args)
+        term_args(args, TERM)
     assert message in str(error.value) and "expected" not in str(error.value)
 
 

@@ -73,10 +73,35 @@ def test_shipped_timing(shipped):
     assert all(r.time == time(9, 0) for r in shipped.reminders)
 
 
+#: docs/regulations.md (term_opinion_2018 第一点; organs_regulations 第五至七条): a 党委 serves 5 years, a 总支
+#: or 支部委员会 3, and every 村 or 社区 organization 5.
+SHIPPED_TERMS = [(t, lv, 5) for t in ("村", "社区") for lv in ("支部", "总支", "党委")] + [
+    (t, lv, 5 if lv == "党委" else 3) for t in ("机关", "企业", "学校", None) for lv in ("支部", "总支", "党委")] + [
+    (None, None, 3), ("机关", None, 3), ("村", None, 5)]
+
+
+@pytest.mark.parametrize("org, level, years", SHIPPED_TERMS)
+def test_shipped_term_lengths(shipped, org, level, years):
+    assert shipped.term.term_years(org, level) == years
+
+
+@pytest.mark.parametrize("org, level, start, expected", [
+    ("村", None, date(2021, 5, 10), "本支部委员会（每届5年）将于2026年5月10日任期届满，距今约6个月。"),
+    ("机关", "党委", date(2022, 6, 1), "本党委（每届5年）将于2027年6月1日任期届满，距今约6个月。"),
+    ("企业", "总支", date(2022, 6, 1), "本总支委员会（每届3年）将于2025年6月1日任期届满，距今约6个月。"),
+])
+def test_shipped_term_text_names_the_organization(shipped, org, level, start, expected):
+    term = shipped.term
+    occ = term_reminders(start, term.term_years(org, level), SH, term.time, term.months_before,
+                         term.organization(level))[0]
+    assert render_text(term, occ).startswith("【换届提醒】按登记的任期起始日推算，" + expected)
+
+
 def test_shipped_term_reminder(shipped):
     term = shipped.get(TERM_REMINDER_ID)
     assert term.months_before == (6, 3, 1)
-    texts = [render_text(term, o) for o in term_reminders(date(2021, 5, 10), "村", SH, term.time)]
+    texts = [render_text(term, o) for o in term_reminders(date(2021, 5, 10), 5, SH, term.time,
+                                                          organization=term.organization(None))]
     assert texts[0].startswith("【换届提醒】按登记的任期起始日推算，本支部委员会（每届5年）将于2026年5月10日任期届满，距今约6个月。")
     assert all("以上级党组织要求为准" in t for t in texts)
     assert shipped.ids[-1] == TERM_REMINDER_ID
@@ -321,10 +346,39 @@ term_end:
   text: "{date}届满，还有{months}个月，{foo}"
   time: "9"
   months_before: [6, 6]
+  levels: {支部: 本支部委员会}
+  years: {其他: {支部: 3}}
 """, ["knowledge/reminders.yaml:11: term_end.text: unknown placeholder {foo} (expected {date}, {weekday}, {month}, "
-      "{quarter}, {year}, {months}, {term_years})",
+      "{quarter}, {year}, {months}, {term_years}, {organization})",
       "knowledge/reminders.yaml:12: term_end.time: expected a time \"HH:MM\" (00:00–23:59), got '9'",
       "knowledge/reminders.yaml:13: term_end.months_before: expected a list of distinct whole months 1–24, got [6, 6]"]),
+    ("term_end without levels and years", VALID_ONE + """
+term_end: {title: 换届, text: "{date}", time: "09:00"}
+""", ["knowledge/reminders.yaml:9: term_end.levels: required field missing",
+      "knowledge/reminders.yaml:9: term_end.years: required field missing"]),
+    ("term_end years table problems", VALID_ONE + """
+term_end:
+  title: 换届
+  text: "{organization}{term_years}"
+  time: "09:00"
+  levels:
+    支部: 本支部委员会
+    党委: 本党委
+    总支: ""
+  years:
+    村: {支部: 5, 党委: 5, 工委: 5}
+    机关: {支部: 3}
+    企业: {支部: 0, 党委: "5"}
+    支部: {支部: 3, 党委: 5}
+    学校: 3
+""", ["knowledge/reminders.yaml:16: term_end.levels.总支: expected the committee's name as text, got ''",
+      "knowledge/reminders.yaml:18: term_end.years: missing the row 其他 (used when /term gives no type)",
+      "knowledge/reminders.yaml:18: term_end.years.村.工委: unknown level '工委' (expected one of 支部, 党委)",
+      "knowledge/reminders.yaml:19: term_end.years.机关.党委: required: every type gives years for every level",
+      "knowledge/reminders.yaml:20: term_end.years.企业.支部: expected whole years 1–10, got 0",
+      "knowledge/reminders.yaml:20: term_end.years.企业.党委: expected whole years 1–10, got '5'",
+      "knowledge/reminders.yaml:21: term_end.years.支部: '支部' is a level; a type and a level cannot share a name",
+      "knowledge/reminders.yaml:22: term_end.years.学校: expected a mapping {level: years} for 支部, 党委"]),
     ("duplicate YAML key", """
         version: 1
         reminders:
@@ -358,7 +412,7 @@ def test_valid_file_with_every_kind(tmp_path):
           - {id: yy, title: Y, text: "{year}", schedule: {kind: yearly, month: 2, day: 29}, time: "09:00", on_holiday: previous_workday}
           - {id: kk, title: K, text: "{month}", schedule: {kind: weekly, weekday: 5}, time: "09:00", tags: [村, 社区]}
           - {id: cc, title: C, text: "{{x}}", schedule: {kind: cron, expr: "0 8 * * mon-fri"}, source: 本地}
-        term_end: {title: 换届, text: "{date}", time: "10:00"}
+        term_end: {title: 换届, text: "{date}", time: "10:00", levels: {支部: 本支部委员会}, years: {其他: {支部: 3}}}
         """)
     assert problems == []
     assert reminders.version == 3

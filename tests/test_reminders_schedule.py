@@ -26,7 +26,6 @@ from reminders.schedule import (
     occurrences_between,
     parse_cron,
     parse_hhmm,
-    parse_term_args,
     parse_tz,
     parse_weekday,
     render_text,
@@ -285,57 +284,49 @@ def test_keys_identify_events_not_send_times():
 
 # ------------------------------------------------------------------------------------------- 换届
 
+#: A term_end table as the YAML gives it (test data: the shipped one is checked in test_reminders_load.py).
+LEVELS = {"支部": "本支部委员会", "总支": "本总支委员会", "党委": "本党委"}
+YEARS = {t: {"支部": 5, "总支": 5, "党委": 5} for t in ("村", "社区")} | {
+    t: {"支部": 3, "总支": 3, "党委": 5} for t in ("机关", "企业", "学校", "其他")}
+TERM = TermReminder("换届", "{organization}每届{term_years}年，{date}届满（{months}个月）", time(9),
+                    levels=LEVELS, years=YEARS)
+
 TERMS = [
-    ("村: 5 years", date(2021, 5, 10), "村", "2026-05-10", ["2025-11-10", "2026-02-10", "2026-04-10"], 5),
-    ("社区: 5 years", date(2022, 3, 1), "社区", "2027-03-01", ["2026-09-01", "2026-12-01", "2027-02-01"], 5),
-    ("机关: 3 years, month ends clamp", date(2023, 8, 31), "机关", "2026-08-31", ["2026-02-28", "2026-05-31", "2026-07-31"], 3),
-    ("企业: 3 years", date(2024, 1, 15), "企业", "2027-01-15", ["2026-07-15", "2026-10-15", "2026-12-15"], 3),
-    ("学校: 3 years", date(2024, 9, 1), "学校", "2027-09-01", ["2027-03-01", "2027-06-01", "2027-08-01"], 3),
-    ("unknown type: 3 years", date(2024, 9, 1), None, "2027-09-01", ["2027-03-01", "2027-06-01", "2027-08-01"], 3),
-    ("29 Feb start", date(2024, 2, 29), "社区", "2029-02-28", ["2028-08-28", "2028-11-28", "2029-01-28"], 5),
+    ("村支部: 5 years", date(2021, 5, 10), "村", None, "2026-05-10", ["2025-11-10", "2026-02-10", "2026-04-10"], 5),
+    ("社区党委: 5 years", date(2022, 3, 1), "社区", "党委", "2027-03-01", ["2026-09-01", "2026-12-01", "2027-02-01"], 5),
+    ("机关支部: 3 years, month ends clamp", date(2023, 8, 31), "机关", "支部", "2026-08-31",
+     ["2026-02-28", "2026-05-31", "2026-07-31"], 3),
+    ("机关党委: 5 years", date(2022, 6, 1), "机关", "党委", "2027-06-01", ["2026-12-01", "2027-03-01", "2027-05-01"], 5),
+    ("企业总支: 3 years", date(2024, 1, 15), "企业", "总支", "2027-01-15", ["2026-07-15", "2026-10-15", "2026-12-15"], 3),
+    ("学校党委: 5 years", date(2024, 9, 1), "学校", "党委", "2029-09-01", ["2029-03-01", "2029-06-01", "2029-08-01"], 5),
+    ("no type, no level: 3 years", date(2024, 9, 1), None, None, "2027-09-01",
+     ["2027-03-01", "2027-06-01", "2027-08-01"], 3),
+    ("no type, 党委: 5 years", date(2024, 9, 1), None, "党委", "2029-09-01", ["2029-03-01", "2029-06-01", "2029-08-01"], 5),
+    ("29 Feb start", date(2024, 2, 29), "社区", None, "2029-02-28", ["2028-08-28", "2028-11-28", "2029-01-28"], 5),
 ]
 
 
-@pytest.mark.parametrize("name, start, org, end, sends, years", TERMS, ids=[c[0] for c in TERMS])
-def test_term_reminders(name, start, org, end, sends, years):
-    occs = term_reminders(start, org, SH, time(9, 30))
-    assert term_end(start, org).isoformat() == end
+@pytest.mark.parametrize("name, start, org, level, end, sends, years", TERMS, ids=[c[0] for c in TERMS])
+def test_term_reminders(name, start, org, level, end, sends, years):
+    assert TERM.term_years(org, level) == years
+    occs = term_reminders(start, TERM.term_years(org, level), SH, time(9, 30), organization=TERM.organization(level))
+    assert term_end(start, years).isoformat() == end
     assert [o.due_at.date().isoformat() for o in occs] == sends
     assert {o.due_at.time() for o in occs} == {time(9, 30)}
     assert [o.months_before for o in occs] == [6, 3, 1]
     assert {(o.event_date.isoformat(), o.term_years) for o in occs} == {(end, years)}
+    assert {o.organization for o in occs} == {LEVELS[level or "支部"]}
     assert [o.key for o in occs] == [f"{end}/6m", f"{end}/3m", f"{end}/1m"]
 
 
-def test_term_reminders_custom_months_and_unknown_type():
-    occs = term_reminders(date(2024, 1, 15), "机关", SH, None, months_before=(2, 12))
+def test_term_reminders_custom_months_and_unknown_type_or_level():
+    occs = term_reminders(date(2024, 1, 15), 3, SH, None, months_before=(2, 12))
     assert [(o.months_before, o.due_at.strftime("%Y-%m-%d %H:%M")) for o in occs] == [
         (12, "2026-01-15 09:00"), (2, "2026-11-15 09:00")]
     with pytest.raises(ValueError, match="unknown organization type '乡镇'"):
-        term_reminders(date(2024, 1, 15), "乡镇", SH, None)
-
-
-@pytest.mark.parametrize("args, expected", [
-    (["2021-05-10", "村"], (date(2021, 5, 10), "村")),
-    (["2024-02-29", "学校"], (date(2024, 2, 29), "学校")),
-    (["2023-01-01"], (date(2023, 1, 1), None)),
-])
-def test_parse_term_args(args, expected):
-    assert parse_term_args(args) == expected
-
-
-@pytest.mark.parametrize("args, message", [
-    ([], "usage: /term YYYY-MM-DD [村|社区|机关|企业|学校]"),
-    (["2021-05-10", "村", "x"], "usage: /term YYYY-MM-DD [村|社区|机关|企业|学校]"),
-    (["2021/5/10"], "expected a date YYYY-MM-DD, got '2021/5/10' (usage: /term YYYY-MM-DD [村|社区|机关|企业|学校])"),
-    (["2021-02-30"], "expected a date YYYY-MM-DD, got '2021-02-30' (usage: /term YYYY-MM-DD [村|社区|机关|企业|学校])"),
-    (["1900-01-01"], "expected a term start between 1990 and 2100, got 1900-01-01"),
-    (["2021-05-10", "乡镇"], "unknown organization type '乡镇' (expected one of 村、社区、机关、企业、学校)"),
-])
-def test_parse_term_args_errors(args, message):
-    with pytest.raises(ValueError) as exc:
-        parse_term_args(args)
-    assert str(exc.value) == message
+        TERM.term_years("乡镇", None)
+    with pytest.raises(ValueError, match="unknown organization level '工委'"):
+        TERM.term_years("机关", "工委")
 
 
 @pytest.mark.parametrize("day, months, expected", [
@@ -371,10 +362,15 @@ def test_render_text(text, day, expected):
     assert render_text(rem(MonthlyDay(1), text=text), occ) == expected
 
 
-def test_render_term_text():
-    term = TermReminder("换届", "每届{term_years}年，{date}届满，还有{months}个月", time(9))
-    occ = term_reminders(date(2021, 5, 10), "村", SH, None)[0]
-    assert render_text(term, occ) == "每届5年，2026年5月10日届满，还有6个月"
+@pytest.mark.parametrize("org, level, expected", [
+    ("村", None, "本支部委员会每届5年，2026年5月10日届满（6个月）"),
+    ("机关", "党委", "本党委每届5年，2026年5月10日届满（6个月）"),
+    ("机关", "总支", "本总支委员会每届3年，2024年5月10日届满（6个月）"),
+])
+def test_render_term_text(org, level, expected):
+    occ = term_reminders(date(2021, 5, 10), TERM.term_years(org, level), SH, None,
+                         organization=TERM.organization(level))[0]
+    assert render_text(TERM, occ) == expected
 
 
 # ------------------------------------------------------------------------------------------- parsers
@@ -449,12 +445,13 @@ class Chat:
     term_start: date | None = None
     org_type: str | None = None
     disabled_reason: str | None = None
+    org_level: str | None = None
 
 
 SET = ReminderSet(1, (
     rem(MonthlyDay(5), mode="next_workday", text="交纳{month}党费", rid="dues"),
     rem(Weekly(MON), text="周会{date}", rid="weekly"),
-), TermReminder("换届", "{date}届满（{months}个月）", time(9)))
+), TERM)
 GRACE = timedelta(hours=12)
 
 
@@ -508,7 +505,26 @@ def test_plan_term_reminders_need_a_term():
     subs = [Sub(1, "term_end", updated_at=sh(2025, 11, 1)), Sub(2, "term_end", updated_at=sh(2025, 11, 1))]
     chats = {1: Chat(term_start=date(2021, 5, 10), org_type="村")}
     got = plan(subs, chats, now=sh(2025, 11, 10, 10))
-    assert [(d.chat_id, d.text, d.event_key) for d in got] == [(1, "2026年5月10日届满（6个月）", "2026-05-10/6m")]
+    assert [(d.chat_id, d.text, d.event_key) for d in got] == [
+        (1, "本支部委员会每届5年，2026年5月10日届满（6个月）", "2026-05-10/6m")]
+
+
+def test_plan_term_reminders_follow_the_organization_level():
+    """A 机关 党委 that started in June 2022 is reminded before June 2027, not June 2025 (audit A3)."""
+    subs = [Sub(chat, "term_end", updated_at=sh(2024, 11, 1)) for chat in (1, 2, 3)]
+    chats = {1: Chat(term_start=date(2022, 6, 1), org_type="机关", org_level="党委"),
+             2: Chat(term_start=date(2022, 6, 1), org_type="机关", org_level="支部"),
+             3: Chat(term_start=date(2022, 6, 1), org_type="机关", org_level="总支")}
+    got = plan(subs, chats, now=sh(2024, 12, 1, 10))
+    assert [(d.chat_id, d.text) for d in got] == [
+        (2, "本支部委员会每届3年，2025年6月1日届满（6个月）"), (3, "本总支委员会每届3年，2025年6月1日届满（6个月）")]
+    got = plan(subs, chats, now=sh(2026, 12, 1, 10), since=sh(2026, 11, 30))
+    assert [(d.chat_id, d.text) for d in got] == [(1, "本党委每届5年，2027年6月1日届满（6个月）")]
+
+
+def test_a_stored_type_the_yaml_no_longer_has_plans_nothing():
+    chats = {1: Chat(term_start=date(2022, 6, 1), org_type="乡镇")}
+    assert plan([Sub(1, "term_end", updated_at=sh(2024, 11, 1))], chats, now=sh(2024, 12, 1, 10)) == []
 
 
 def test_upcoming_and_next_send_and_preview():

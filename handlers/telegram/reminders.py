@@ -20,7 +20,8 @@ from telegram.error import ChatMigrated, Forbidden, NetworkError, RetryAfter, Te
 from telegram.ext import ContextTypes
 
 import storage
-from reminders.commands import local_date, months_until, reminder_id, send_time, term_args, time_zone
+from reminders.commands import (local_date, months_until, reminder_id, send_time, term_args, term_reply,
+                               time_zone)
 from reminders.planner import next_send, plan_deliveries
 from reminders.schedule import TERM_REMINDER_ID, render_text, resolve_tz
 
@@ -33,7 +34,7 @@ BUSY = "暂时无法保存设置（数据库繁忙），请稍后再试。"
 REFUSAL = "只有本群管理员可以设置提醒，请联系群管理员操作。"
 USAGE = ("用法：\n/remind 或 /remind list — 查看全部提醒\n/remind on 提醒ID [HH:MM] — 订阅\n/remind off 提醒ID — 退订\n"
          "/remind test 提醒ID — 立即发送一次试看\n/remind tz 时区 — 设置本群时区（如 Asia/Shanghai）\n"
-         "/term YYYY-MM-DD [村|社区|机关|企业|学校] — 记录本届支委会任期开始日期")
+         "/term YYYY-MM-DD [村|社区|机关|企业|学校] [支部|总支|党委] — 记录本届委员会任期开始日期")
 
 
 class ReminderService:
@@ -245,16 +246,18 @@ class ReminderService:
         if not await self.allowed(update, context):
             await message.reply_text(REFUSAL)
             return
+        term = self.reminders.term if self.reminders is not None else None
+        if term is None:
+            await message.reply_text("没有配置换届提醒（knowledge/reminders.yaml 的 term_end），请联系管理员。")
+            return
         try:
-            start, org_type = term_args(list(context.args or []))
+            start, org_type, level = term_args(list(context.args or []), term)
         except ValueError as exc:
             await message.reply_text(html.escape(str(exc)))
             return
-        storage.set_term(self.db, message.chat_id, start, org_type)
+        storage.set_term(self.db, message.chat_id, start, org_type, level)
         storage.subscribe(self.db, message.chat_id, TERM_REMINDER_ID)
-        years = 5 if org_type in ("村", "社区") else 3
-        await message.reply_text(html.escape(
-            f"已记录：本届任期自{start:%Y年%m月%d日}起，每届{years}年。届满前6个月、3个月、1个月会提醒换届。"))
+        await message.reply_text(html.escape(term_reply(term, start, org_type, level)))
 
     async def on_toggle(self, update: Update, context, rest: str) -> None:
         try:

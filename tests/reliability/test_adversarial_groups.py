@@ -1,7 +1,7 @@
 """Issue 17, reminders in groups, through the Bot API stand-in the way Telegram delivers them: a supergroup
 upgrade keeps the subscriptions, an anonymous group admin may use /remind and /term, /term and /remind
 answer in Chinese and take what a Chinese IME types, reminder ids are case-insensitive, and 距今约N个月
-counts from today."""
+counts from today, and /term takes the organization level (a 党委 serves 5 years, audit A3)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ OLD_GROUP = -4_017_001            # a basic group …
 NEW_GROUP = -1_004_017_000_001    # … upgraded to this supergroup
 ANON_GROUP = -1_004_017_000_002
 PLAIN_GROUP = -1_004_017_000_003
+LEVEL_GROUP = -1_004_017_000_004
 GROUP_ANONYMOUS_BOT = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
 
 
@@ -29,7 +30,7 @@ def env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("adversarial-groups")
     root = copy_content(tmp / "content")
     with FakeBotAPI() as api:
-        for group in (OLD_GROUP, NEW_GROUP, PLAIN_GROUP):
+        for group in (OLD_GROUP, NEW_GROUP, PLAIN_GROUP, LEVEL_GROUP):
             api.chat_members[(group, ADMIN_G)] = "administrator"
         bot = BotProcess(api, tmp / "groups.db", tmp, ZHIBU_CONTENT_ROOT=str(root)).start()
         try:
@@ -119,3 +120,38 @@ def test_the_term_end_test_message_counts_months_from_today(env):
     group.ask(f"/term@{api.bot_username} {term_start_ending_in(18)} 机关", "已记录")
     text = group.ask(f"/remind@{api.bot_username} test term_end", "换届")["text"]
     assert "距今约18个月" in text, text
+
+
+def stored_term(db: Path, chat_id: int) -> tuple:
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        return conn.execute("select term_start, org_type, org_level from chat_settings where chat_id = ?",
+                            (chat_id,)).fetchone()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("args, org_type, level, years, organization", [
+    ("机关 党委", "机关", "党委", 5, "本党委"),
+    ("党委 企业", "企业", "党委", 5, "本党委"),
+    ("学校总支", "学校", "总支", 3, "本总支委员会"),
+    ("社区 党委", "社区", "党委", 5, "本党委"),
+    ("机关", "机关", None, 3, "本支部委员会"),
+    ("", None, None, 3, "本支部委员会"),
+])
+def test_term_takes_the_organization_level(env, args, org_type, level, years, organization):
+    """/term with a level records it; the reply, the stored row, /remind list and the 换届 text all use the
+    level's term length and name (a 机关党委 that registered in June 2022 hears of June 2027, not 2025)."""
+    api, bot, db = env
+    group = Chat(api, LEVEL_GROUP, user_id=ADMIN_G, chat_type="supergroup")
+    start = add_months(date.today(), 18 - 12 * years)  # the term ends 18 months from today
+    end = add_months(start, 12 * years)
+    reply = group.ask(f"/term@{api.bot_username} {start.isoformat()} {args}".rstrip(), "已记录")["text"]
+    assert f"{organization}（{org_type or ''}{level or '支部'}）" in reply, reply
+    assert f"每届{years}年，将于{end.year}年{end.month}月{end.day}日届满" in reply, reply
+    assert ("未写组织层级，已按支部计算；如是总支或党委" in reply) is (level is None), reply
+    assert stored_term(db, LEVEL_GROUP) == (start.isoformat(), org_type, level)
+    listing = group.ask(f"/remind@{api.bot_username}", "本群提醒")["text"]
+    assert f"term_end 委员会换届：已订阅，下次 {add_months(end, -6).isoformat()}" in listing, listing
+    text = group.ask(f"/remind@{api.bot_username} test term_end", "换届")["text"]
+    assert f"{organization}（每届{years}年）将于{end.year}年{end.month}月{end.day}日任期届满，距今约18个月" in text, text

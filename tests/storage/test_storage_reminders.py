@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlite_utils import Database
 
 from reminders.planner import plan_deliveries
 from reminders.load import load_reminders
@@ -39,6 +40,7 @@ from storage import (
     subscriptions,
     unsubscribe,
 )
+from storage.migrations import migrations
 
 ROOT = Path(__file__).resolve().parents[2]
 SH = ZoneInfo("Asia/Shanghai")
@@ -64,11 +66,27 @@ def test_m002_creates_the_reminder_tables(db):
     assert "m002_reminders" in applied_migrations(db)
     assert [c.name for c in db["subscriptions"].columns] == list(SUBSCRIPTION_COLUMNS)
     assert [c.name for c in db["reminders_sent"].columns] == list(REMINDER_SENT_COLUMNS)
-    assert [c.name for c in db["chat_settings"].columns] == list(CHAT_SETTINGS_COLUMNS)
+    assert [c.name for c in db["chat_settings"].columns] == [*CHAT_SETTINGS_COLUMNS, "org_level"]  # + m004
     assert db["subscriptions"].pks == ["chat_id", "reminder_id"]
     assert db["chat_settings"].pks == ["chat_id"]
     unique = sorted(tuple(i.columns) for i in db["reminders_sent"].indexes if i.unique and not i.name.startswith("sqlite_"))
     assert unique == [("chat_id", "reminder_id", "due_at"), ("chat_id", "reminder_id", "event_key")]
+
+
+def test_m004_adds_org_level_to_a_database_from_before_it(tmp_path):
+    """A database in use before /term took a level keeps its terms; their level is NULL (the default 支部)."""
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m004_org_level")
+    old["chat_settings"].insert({"chat_id": CHAT, "term_start": "2022-06-01", "org_type": "机关",
+                                 "updated_at": "2025-01-01T00:00:00+00:00"})
+    old.close()
+    db = open_db(path)
+    assert applied_migrations(db)[-1] == "m004_org_level"
+    settings = chat_settings(db, CHAT)
+    assert (settings.term_start, settings.org_type, settings.org_level) == (date(2022, 6, 1), "机关", None)
+    assert set_term(db, CHAT, date(2022, 6, 1), "机关", "党委").org_level == "党委"
+    db.close()
 
 
 def test_migrations_twice_and_reopen(tmp_path):
@@ -123,8 +141,12 @@ def test_chat_settings(db):
     assert (settings.tz, settings.term_start, settings.org_type, settings.disabled_reason) == (
         "Europe/Berlin", date(2021, 5, 10), "村", None)
     assert settings.updated_at == sh(2025, 1, 2)
+    assert settings.org_level is None
     set_term(db, CHAT, date(2024, 1, 1), None)
     assert chat_settings(db, CHAT).org_type is None
+    assert set_term(db, CHAT, date(2022, 6, 1), "机关", "党委").org_level == "党委"
+    set_term(db, CHAT, date(2022, 6, 1), "机关")  # a later /term without a level clears it
+    assert chat_settings(db, CHAT).org_level is None
     assert set(all_chat_settings(db)) == {CHAT}
     with pytest.raises(ValueError, match="term_start must be a date"):
         set_term(db, CHAT, "2024-01-01", "村")
@@ -258,11 +280,12 @@ def test_migrate_chat_moves_everything(db):
 
 
 def test_migrate_chat_merges_settings(db):
-    set_term(db, CHAT, date(2021, 5, 10), "村")
+    set_term(db, CHAT, date(2021, 5, 10), "机关", "党委")
     set_chat_tz(db, -200, "UTC")
     migrate_chat(db, CHAT, -200)
     settings = chat_settings(db, -200)
-    assert (settings.tz, settings.term_start, settings.org_type) == ("UTC", date(2021, 5, 10), "村")
+    assert (settings.tz, settings.term_start, settings.org_type, settings.org_level) == (
+        "UTC", date(2021, 5, 10), "机关", "党委")
     assert all_chat_settings(db).keys() == {-200}
 
 
