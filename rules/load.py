@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from common.problems import InvalidData, Problem
+from common.sources import SOURCES_FILE, Registry, check_citations, load_sources, parse_citations, render
 from common.yamlload import Loaded, load_yaml
 from rules.compute import OPERATORS, WHOLE_NUMBER_ARGS, value_type
 from rules.policy import (CONDITION_OPERATORS, FLIP_NAMES, OUTCOMES, TODAY, Computed,
@@ -27,11 +28,14 @@ REQUIRED = {
     "priority": "an integer; verdicts are listed highest priority first",
     "outcome": "one of pass, fail, warn, info",
     "message": "the Chinese verdict text",
-    "source": "the regulation and article",
+    "source": "a citation of the sources registry, {ref: ID, article: 第N条} or a list of them",
     "verified": "true or false",
     "cases": "a list of golden cases",
 }
-OPTIONAL = ("compute", "flip", "flip_on", "next_steps", "local_practice", "text_cases")
+OPTIONAL = ("compute", "flip", "flip_on", "next_steps", "local_practice", "text_cases", "note")
+# The registry shipped with this repository: used when the loader is given neither a registry nor a content root
+# that has one (rules/ reads knowledge/'s data file, it never imports knowledge/).
+BUILTIN_SOURCES = Path(__file__).resolve().parent.parent / "knowledge"
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
@@ -46,8 +50,8 @@ def _kind(value: object) -> str:
 class _PolicyReader(CaseReader):
     """Validates one policy mapping; `errors` collects located problems."""
 
-    def __init__(self, doc: Loaded, path: tuple, raw: object, vocab: Vocabulary):
-        self.doc, self.path, self.raw, self.vocab = doc, path, raw, vocab
+    def __init__(self, doc: Loaded, path: tuple, raw: object, vocab: Vocabulary, registry: Registry):
+        self.doc, self.path, self.raw, self.vocab, self.registry = doc, path, raw, vocab, registry
         self.facts = vocab.facts
         self.errors: list[Problem] = []
         self.types: dict[str, str] = {}      # name -> number/date/bool/choice for needs, computed and today
@@ -103,17 +107,19 @@ class _PolicyReader(CaseReader):
             steps = []
         for i, step in enumerate(steps):
             self._placeholders(("next_steps", i), step)
-        source = self._text("source")
         verified, local = raw.get("verified"), raw.get("local_practice", False)
         for key, value in (("verified", verified), ("local_practice", local)):
             if key in raw and not isinstance(value, bool):
                 self.err((key,), f"{key} must be true or false, found {value!r}")
+        note = self._text("note") or ""
+        citations = self._read_source(local is True, note)
         cases = self._read_cases(outcome)
         text_cases = self._read_text_cases(outcome)
         if self.errors:
             return None
         return Policy(id=pid, topic=topic, needs=tuple(self.needs.items()), when=tuple(when), priority=priority,
-                      outcome=outcome, message=message, source=source, verified=verified,
+                      outcome=outcome, message=message, verified=verified,
+                      source=render(citations, self.registry, verified), citations=citations, note=note,
                       compute=tuple(compute), flip=flip, flip_on=flip_on, next_steps=tuple(steps),
                       local_practice=local, cases=tuple(cases), file=self.doc.file,
                       line=self.doc.line(self.path), vocab_facts=self.facts, text_cases=tuple(text_cases))
@@ -126,6 +132,19 @@ class _PolicyReader(CaseReader):
             self.err((key,), f"{key} must be a non-empty text, found {_kind(value)} {value!r}")
             return None
         return value.strip()
+
+    def _read_source(self, local: bool, note: str) -> tuple:
+        """`source:` cites the registry exactly as a knowledge entry does (common.sources), with the same checks."""
+        if "source" not in self.raw:
+            return ()
+        citations = parse_citations(self.doc, self.path + ("source",), self.raw["source"], self.errors)
+        if citations is None:
+            return ()
+        listed = isinstance(self.raw["source"], list)
+        for i, citation in enumerate(citations):          # each problem at the citation it is about
+            for message in check_citations((citation,), self.registry, local_practice=local, note=note):
+                self.err(("source", i) if listed else ("source",), message)
+        return citations
 
     def _fact_error(self, sub: tuple, name: object) -> None:
         if name in self.broken:
@@ -308,9 +327,13 @@ class _PolicyReader(CaseReader):
                 self.err(sub, f"unknown placeholder {{{name}}}{_hint(name, allowed)}; "
                               f"use a fact from `needs`, a computed name{tail}")
 
-def read_file(doc: Loaded, first_seen: dict[str, str], vocab: Vocabulary | None = None
-              ) -> tuple[list[Policy], list[Problem]]:
+def read_file(doc: Loaded, first_seen: dict[str, str], vocab: Vocabulary | None = None,
+              registry: Registry | None = None) -> tuple[list[Policy], list[Problem]]:
     """Validate one parsed file; the valid policies and every problem. `first_seen`: id -> file:line so far."""
+    if registry is None:
+        registry, problems = builtin_registry()
+        if problems:
+            return [], problems
     data, problems = doc.data, []
     if not isinstance(data, dict):
         return [], [doc.problem((), "a policy file is a mapping with `version:` and `policies:`")]
@@ -328,7 +351,7 @@ def read_file(doc: Loaded, first_seen: dict[str, str], vocab: Vocabulary | None 
         return [], problems
     policies = []
     for i, item in enumerate(raw):
-        reader = _PolicyReader(doc, ("policies", i), item, vocab or default_vocabulary())
+        reader = _PolicyReader(doc, ("policies", i), item, vocab or default_vocabulary(), registry)
         policy = reader.read()
         problems.extend(reader.errors)
         pid = item.get("id") if isinstance(item, dict) else None
@@ -343,11 +366,26 @@ def read_file(doc: Loaded, first_seen: dict[str, str], vocab: Vocabulary | None 
     return policies, problems
 
 
-def load_policies(directory: Path, run_cases: bool = True, root: Path | None = None, fold=None
-                  ) -> tuple[PolicySet | None, list[Problem]]:
+def builtin_registry() -> tuple[Registry, list[Problem]]:
+    """The sources registry shipped in this repository (knowledge/sources.yaml)."""
+    return load_sources(BUILTIN_SOURCES, f"knowledge/{SOURCES_FILE}")
+
+
+def _registry_for(directory: Path, root: Path | None, display) -> tuple[Registry, list[Problem]]:
+    """The registry beside these policies (root/knowledge/sources.yaml), else the shipped one."""
+    folder = (Path(root) if root is not None else directory.parent) / "knowledge"
+    if (folder / SOURCES_FILE).exists():
+        return load_sources(folder, display(folder / SOURCES_FILE))
+    return builtin_registry()
+
+
+def load_policies(directory: Path, run_cases: bool = True, root: Path | None = None, fold=None,
+                  registry: Registry | None = None) -> tuple[PolicySet | None, list[Problem]]:
     """Load and validate every `*.yaml` in `directory`; (None, problems) when anything is wrong.
 
     With `root`, file names in problems are relative to it (rules/dues.yaml); without, they are as given.
+    `registry` is the sources registry the policies cite (the content loader passes the knowledge base's);
+    without it, root/knowledge/sources.yaml or else the shipped registry is read.
     """
     directory = Path(directory)
     files = sorted(directory.glob("*.yaml"))
@@ -363,9 +401,14 @@ def load_policies(directory: Path, run_cases: bool = True, root: Path | None = N
     if not files:
         return None, [Problem(display(directory), 0, "", "no policy files (*.yaml) found")]
     problems: list[Problem] = []
+    if registry is None:
+        registry, problems = _registry_for(directory, root, display)
+        if any(p.severity == "error" for p in problems):
+            return None, problems
     vocab = default_vocabulary()
     if (directory / "vocabulary").is_dir():      # the content's own facts and topics
-        vocab, problems = load_vocabulary(directory, root)
+        vocab, vocab_problems = load_vocabulary(directory, root)
+        problems += vocab_problems
         if vocab is None:
             return None, problems
     valid: list[Policy] = []
@@ -377,7 +420,7 @@ def load_policies(directory: Path, run_cases: bool = True, root: Path | None = N
         except InvalidData as exc:
             problems.extend(exc.problems)
             continue
-        policies, found = read_file(doc, first_seen, vocab)
+        policies, found = read_file(doc, first_seen, vocab, registry)
         problems.extend(found)
         valid.extend(policies)
         if isinstance(doc.data, dict) and isinstance(doc.data.get("version"), int):
