@@ -243,6 +243,8 @@ SOURCE_LINES = [
      "《围绕城乡统筹抓党建 探索建立城乡统筹机关党建新格局（江津部分）》（重庆市江津区，地方做法）", ""),
     ("    source:\n      - {ref: branch_regulations, article: 第四条}\n      - {ref: party_constitution, article: 第三十条}\n"
      "    verified: true\n", "《中国共产党支部工作条例（试行）》（2018年）第四条；《中国共产党章程》（2022年）第三十条", ""),
+    ("    source:\n      - {ref: branch_regulations, article: 第五条}\n      - {ref: branch_regulations, no_article: 未核对}\n"
+     "    verified: true\n", "《中国共产党支部工作条例（试行）》（2018年）第五条", ""),      # one document, one part
 ]
 
 
