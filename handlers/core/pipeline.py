@@ -240,7 +240,7 @@ class Assistant:
 
     def _verdict_reply(self, content, verdicts, facts, normalized, script, asked: int = 0) -> Reply:
         texts = [render.verdict_text(v) for v in verdicts]
-        if 0 < asked < len(texts):      # the answer to the question asked, then the other findings
+        if 0 < asked < len(texts):  # the answer to the question asked, then the other findings
             texts.insert(asked, "其他情况：")
         lines = [facts_from_text.echo(facts, content.engine.vocab)] + texts
         related = ()
