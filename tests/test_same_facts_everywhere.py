@@ -29,7 +29,6 @@ CASES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="needs the one fact-validation module (issue 13 item 4, issue-16 branch)")
 @pytest.mark.parametrize("args, text, rejection", CASES)
 def test_evaluate_rejects_what_chat_rejects(args, text, rejection):
     content, problems = load_content(ROOT)

@@ -22,7 +22,7 @@ entries:
       - {q3}
     keywords: [{kw}]
     answer: {answer}
-    source: 各地通行做法（非统一规定）
+    source: {{ref: local_city_suburb}}
     verified: false
     local_practice: true
 """
