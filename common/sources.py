@@ -182,11 +182,11 @@ def check_citations(citations: tuple[Citation, ...], registry: Registry, *, loca
 
 def render(citations: tuple[Citation, ...], registry: Registry, verified: bool = True) -> str:
     """The user-facing source line: 《title》（edition）article；…  Unverified article numbers are not shown."""
-    parts = []
+    articles: dict[str, list[str]] = {}          # one part per document, in citation order
     for c in citations:
-        source = registry.get(c.ref)
-        if source is None:
+        if c.ref not in registry:
             continue
-        article = c.article if verified else ""
-        parts.append(source.label() + article)
-    return "；".join(dict.fromkeys(parts))
+        shown = articles.setdefault(c.ref, [])
+        if verified and c.article and c.article not in shown:
+            shown.append(c.article)
+    return "；".join(registry[ref].label() + "、".join(shown) for ref, shown in articles.items())

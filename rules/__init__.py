@@ -7,7 +7,7 @@
 """
 
 from rules.engine import Engine
-from rules.load import load_policies
+from rules.load_files import load_policies
 from rules.policy import InvalidFacts, Policy, PolicySet, Verdict
 
 __all__ = ["Engine", "InvalidFacts", "Policy", "PolicySet", "Verdict", "load_policies"]

@@ -280,7 +280,7 @@ def build_verdict(policy: Policy, facts: dict, computed: dict, today: dt.date) -
         arithmetic=arithmetic(policy, env), flip=flip,
         next_steps=tuple(render(s, env) for s in policy.next_steps),
         source=policy.source, verified=policy.verified, local_practice=policy.local_practice,
-        facts=used, priority=policy.priority)
+        facts=used, priority=policy.priority, note=policy.note)
 
 
 __all__ = ["build_verdict", "describe", "flip_values", "holds", "reason", "render", "condition_holds", "why_not"]

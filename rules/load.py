@@ -1,22 +1,22 @@
-"""Load `rules/*.yaml` into a validated PolicySet; every problem is located as `file:line: path: message`.
+"""Validate one policy mapping into a typed Policy; every problem is located as `file:line: path: message`.
 
-Policies that fail validation are never compiled. Golden cases of the valid ones are then run through
-the engine, and a failing case is reported at the case's own line.
+Reading files and folders, the sources registry and the golden cases is rules/load_files.py. Policies that fail
+validation are never compiled.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
-from common.problems import InvalidData, Problem
-from common.yamlload import Loaded, load_yaml
+from common.problems import Problem
+from common.sources import Registry, check_citations, parse_citations, render
+from common.yamlload import Loaded
 from rules.compute import OPERATORS, WHOLE_NUMBER_ARGS, value_type
 from rules.policy import (CONDITION_OPERATORS, FLIP_NAMES, OUTCOMES, TODAY, Computed,
-                          Condition, Expr, Policy, PolicySet, Ref)
+                          Condition, Expr, Policy, Ref)
 from rules.load_cases import ALIASES, CASE_FIELDS, TEXT_CASE_FIELDS, CaseReader, _hint  # noqa: F401
-from rules.vocab import Vocabulary, default_vocabulary, load_vocabulary
+from rules.vocab import Vocabulary
 
 TOP_FIELDS = ("version", "policies")
 REQUIRED = {
@@ -27,11 +27,12 @@ REQUIRED = {
     "priority": "an integer; verdicts are listed highest priority first",
     "outcome": "one of pass, fail, warn, info",
     "message": "the Chinese verdict text",
-    "source": "the regulation and article",
+    "source": "a citation of the sources registry, {ref: ID, article: 第N条} or a list of them",
     "verified": "true or false",
     "cases": "a list of golden cases",
 }
-OPTIONAL = ("compute", "flip", "flip_on", "next_steps", "local_practice", "text_cases")
+OPTIONAL = ("compute", "flip", "flip_on", "next_steps", "local_practice", "text_cases", "note")
+
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
@@ -46,8 +47,8 @@ def _kind(value: object) -> str:
 class _PolicyReader(CaseReader):
     """Validates one policy mapping; `errors` collects located problems."""
 
-    def __init__(self, doc: Loaded, path: tuple, raw: object, vocab: Vocabulary):
-        self.doc, self.path, self.raw, self.vocab = doc, path, raw, vocab
+    def __init__(self, doc: Loaded, path: tuple, raw: object, vocab: Vocabulary, registry: Registry):
+        self.doc, self.path, self.raw, self.vocab, self.registry = doc, path, raw, vocab, registry
         self.facts = vocab.facts
         self.errors: list[Problem] = []
         self.types: dict[str, str] = {}      # name -> number/date/bool/choice for needs, computed and today
@@ -103,17 +104,19 @@ class _PolicyReader(CaseReader):
             steps = []
         for i, step in enumerate(steps):
             self._placeholders(("next_steps", i), step)
-        source = self._text("source")
         verified, local = raw.get("verified"), raw.get("local_practice", False)
         for key, value in (("verified", verified), ("local_practice", local)):
             if key in raw and not isinstance(value, bool):
                 self.err((key,), f"{key} must be true or false, found {value!r}")
+        note = self._text("note") or ""
+        citations = self._read_source(local is True, note)
         cases = self._read_cases(outcome)
         text_cases = self._read_text_cases(outcome)
         if self.errors:
             return None
         return Policy(id=pid, topic=topic, needs=tuple(self.needs.items()), when=tuple(when), priority=priority,
-                      outcome=outcome, message=message, source=source, verified=verified,
+                      outcome=outcome, message=message, verified=verified,
+                      source=render(citations, self.registry, verified), citations=citations, note=note,
                       compute=tuple(compute), flip=flip, flip_on=flip_on, next_steps=tuple(steps),
                       local_practice=local, cases=tuple(cases), file=self.doc.file,
                       line=self.doc.line(self.path), vocab_facts=self.facts, text_cases=tuple(text_cases))
@@ -126,6 +129,19 @@ class _PolicyReader(CaseReader):
             self.err((key,), f"{key} must be a non-empty text, found {_kind(value)} {value!r}")
             return None
         return value.strip()
+
+    def _read_source(self, local: bool, note: str) -> tuple:
+        """`source:` cites the registry exactly as a knowledge entry does (common.sources), with the same checks."""
+        if "source" not in self.raw:
+            return ()
+        citations = parse_citations(self.doc, self.path + ("source",), self.raw["source"], self.errors)
+        if citations is None:
+            return ()
+        listed = isinstance(self.raw["source"], list)
+        for i, citation in enumerate(citations):          # each problem at the citation it is about
+            for message in check_citations((citation,), self.registry, local_practice=local, note=note):
+                self.err(("source", i) if listed else ("source",), message)
+        return citations
 
     def _fact_error(self, sub: tuple, name: object) -> None:
         if name in self.broken:
@@ -307,88 +323,3 @@ class _PolicyReader(CaseReader):
                 tail = ", {today}, {flip_by} or {flip_to}" if extra else " or {today}"
                 self.err(sub, f"unknown placeholder {{{name}}}{_hint(name, allowed)}; "
                               f"use a fact from `needs`, a computed name{tail}")
-
-def read_file(doc: Loaded, first_seen: dict[str, str], vocab: Vocabulary | None = None
-              ) -> tuple[list[Policy], list[Problem]]:
-    """Validate one parsed file; the valid policies and every problem. `first_seen`: id -> file:line so far."""
-    data, problems = doc.data, []
-    if not isinstance(data, dict):
-        return [], [doc.problem((), "a policy file is a mapping with `version:` and `policies:`")]
-    for key in data:
-        if key not in TOP_FIELDS:
-            problems.append(doc.problem((key,), f"unknown top-level field '{key}'{_hint(str(key), TOP_FIELDS)}; "
-                                                "a policy file has version and policies"))
-    version = data.get("version")
-    if isinstance(version, bool) or not isinstance(version, int):
-        problems.append(doc.problem(("version",) if "version" in data else (),
-                                    f"version must be an integer (found {version!r}); bump it on every edit"))
-    raw = data.get("policies")
-    if not isinstance(raw, list):
-        problems.append(doc.problem(("policies",) if "policies" in data else (), "policies must be a list"))
-        return [], problems
-    policies = []
-    for i, item in enumerate(raw):
-        reader = _PolicyReader(doc, ("policies", i), item, vocab or default_vocabulary())
-        policy = reader.read()
-        problems.extend(reader.errors)
-        pid = item.get("id") if isinstance(item, dict) else None
-        if isinstance(pid, str) and pid in first_seen:
-            problems.append(doc.problem(("policies", i, "id"),
-                                        f"duplicate policy id '{pid}' (first defined at {first_seen[pid]})"))
-            continue
-        if isinstance(pid, str):
-            first_seen[pid] = f"{doc.file}:{doc.line(('policies', i))}"
-        if policy is not None:
-            policies.append(policy)
-    return policies, problems
-
-
-def load_policies(directory: Path, run_cases: bool = True, root: Path | None = None, fold=None
-                  ) -> tuple[PolicySet | None, list[Problem]]:
-    """Load and validate every `*.yaml` in `directory`; (None, problems) when anything is wrong.
-
-    With `root`, file names in problems are relative to it (rules/dues.yaml); without, they are as given.
-    """
-    directory = Path(directory)
-    files = sorted(directory.glob("*.yaml"))
-
-    def display(path: Path) -> str:
-        if root is None:
-            return str(path)
-        try:
-            return str(path.resolve().relative_to(Path(root).resolve()))
-        except ValueError:
-            return str(path)
-
-    if not files:
-        return None, [Problem(display(directory), 0, "", "no policy files (*.yaml) found")]
-    problems: list[Problem] = []
-    vocab = default_vocabulary()
-    if (directory / "vocabulary").is_dir():      # the content's own facts and topics
-        vocab, problems = load_vocabulary(directory, root)
-        if vocab is None:
-            return None, problems
-    valid: list[Policy] = []
-    versions: dict[str, int] = {}
-    first_seen: dict[str, str] = {}
-    for path in files:
-        try:
-            doc = load_yaml(path, display(path))
-        except InvalidData as exc:
-            problems.extend(exc.problems)
-            continue
-        policies, found = read_file(doc, first_seen, vocab)
-        problems.extend(found)
-        valid.extend(policies)
-        if isinstance(doc.data, dict) and isinstance(doc.data.get("version"), int):
-            versions[doc.file] = doc.data["version"]
-    if run_cases and valid:
-        from rules.engine import Engine   # the engine runs the golden cases; imported late to keep load light
-        engine = Engine(PolicySet(tuple(valid), dict(versions), vocab), version="check", fold=fold)
-        try:
-            problems.extend(engine.run_golden_cases())
-        finally:
-            engine.close()
-    if any(p.severity == "error" for p in problems):
-        return None, problems
-    return PolicySet(tuple(valid), versions, vocab), problems

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from common.sources import Citation
+
 OUTCOMES = ("pass", "fail", "warn", "info")
 CASE_EXPECTS = OUTCOMES + ("none", "rejected")
 CONDITION_OPERATORS = ("lt", "lte", "gt", "gte", "eq", "ne", "in", "between", "exists")
@@ -86,7 +88,7 @@ class Policy:
     priority: int
     outcome: str
     message: str
-    source: str
+    source: str                                 # the rendered source line (common.sources.render)
     verified: bool
     compute: tuple[Computed, ...] = ()
     flip: str | None = None
@@ -99,6 +101,8 @@ class Policy:
     # The vocabulary's facts (name -> rules.vocab.Fact): labels, units and types for explanations.
     vocab_facts: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
     text_cases: tuple[TextCase, ...] = ()
+    citations: tuple[Citation, ...] = ()         # registry ids and articles (knowledge/sources.yaml)
+    note: str = ""                               # a user-visible caveat: edition, unsettled point
 
     @property
     def need_names(self) -> tuple[str, ...]:
@@ -171,6 +175,7 @@ class Verdict:
     local_practice: bool
     facts: dict
     priority: int = 0
+    note: str = ""
 
     def to_dict(self) -> dict:
         """JSON-safe form (dates as ISO strings)."""
@@ -179,6 +184,7 @@ class Verdict:
             "outcome": self.outcome,
             "message": self.message,
             "source": self.source,
+            "note": self.note,
             "facts": _json_safe(self.facts),
             "computed": _json_safe(self.computed),
             "reasons": list(self.reasons),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from common.sources import CITATION_FIELDS
 from rules.compute import OPERATORS
 from rules.load import CASE_FIELDS, OPTIONAL, REQUIRED, TEXT_CASE_FIELDS, TOP_FIELDS
 from rules.policy import CASE_EXPECTS, CONDITION_OPERATORS, OUTCOMES
@@ -54,6 +55,11 @@ def policy_schema(vocab: Vocabulary | None = None) -> dict:
                  "properties": {"text": TEXT, "expect": {"enum": list(CASE_EXPECTS)}, "today": DATE,
                                 "says": {"oneOf": [TEXT, {"type": "array", "items": TEXT}]}}}
     assert set(text_case["properties"]) == set(TEXT_CASE_FIELDS)
+    citation = {"type": "object", "required": ["ref"], "additionalProperties": False,
+                "properties": {"ref": {"type": "string", "minLength": 1, "description": "an id of knowledge/sources.yaml"},
+                               "article": TEXT, "no_article": TEXT},
+                "not": {"required": ["article", "no_article"]}}
+    assert set(citation["properties"]) == set(CITATION_FIELDS)
     policy = {
         "type": "object", "required": list(REQUIRED), "additionalProperties": False,
         "properties": {
@@ -66,7 +72,9 @@ def policy_schema(vocab: Vocabulary | None = None) -> dict:
                      "additionalProperties": condition},
             "priority": {"type": "integer"},
             "outcome": {"enum": list(OUTCOMES)},
-            "message": TEXT, "source": TEXT, "verified": {"type": "boolean"},
+            "message": TEXT, "verified": {"type": "boolean"}, "note": TEXT,
+            "source": {"description": REQUIRED["source"],
+                       "oneOf": [citation, {"type": "array", "minItems": 1, "items": citation}]},
             "flip": TEXT, "flip_on": {"type": "string", "pattern": NAME},
             "next_steps": {"type": "array", "items": TEXT},
             "local_practice": {"type": "boolean"},

@@ -53,7 +53,7 @@ policies:
     priority: 50
     outcome: warn
     message: 到会率{attendance_rate}%偏低（本测试规则以80%为界），还差{gap}个百分点。
-    source: 测试规则
+    source: {ref: branch_regulations, article: 第四条}
     verified: false
     cases:
       - facts: {attendance_rate: 60}
@@ -78,7 +78,7 @@ policies:
     priority: 60
     outcome: fail
     message: 没有会议记录：会议应当有记录。（测试规则）
-    source: 测试规则
+    source: {ref: branch_regulations, article: 第四条}
     verified: false
     cases:
       - facts: {minutes_kept: false}

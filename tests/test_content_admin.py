@@ -119,7 +119,7 @@ policies:
     priority: 10
     outcome: info
     message: 申请人{age}周岁。
-    source: 测试来源
+    source: {ref: admission_rules_2026, article: 第五条}
     verified: true
     cases:
       - facts: {age: 15}
@@ -432,10 +432,10 @@ def test_rollback_to_an_unknown_version_changes_nothing(fresh):
     assert (storage.audit_log(s.db)[0]["action"], storage.audit_log(s.db)[0]["ok"]) == ("rollback", 0)
 
 
-REMOVED_ID = "admission.public_notice"       # removed with every `related` reference to it
+REMOVED_ID = "admission.foreign_national"    # an entry no other entry lists under `related`
 LOGGED = [
     # the removed entry's questions: their answer changes
-    "公示几天", "发展对象公示多长时间", "发展对象要公示几天啊",
+    "外国国籍的人能入党吗", "加入外籍了还能申请入党吗", "外国人可以加入中国共产党不",
     # questions the candidate leaves alone
     KNOWN_QUESTION, SITUATION, "我17岁能入党吗", "党费按什么标准交", "预备党员要交党费吗", "支部委员会多久开一次会",
     "三会一课是什么", "支部书记要几年党龄", "党员有哪些权利和义务", "什么是双重组织生活", "入党流程有哪些步骤",
@@ -478,20 +478,20 @@ def test_replay_lists_the_logged_questions_whose_answer_changes(fresh):
     assert sorted(storage.recent_questions(s.db, 500)) == sorted(LOGGED)
 
     before = {q: s.ask(q) for q in LOGGED}
-    assert before["公示几天"].entry_id == REMOVED_ID
+    assert before["外国国籍的人能入党吗"].entry_id == REMOVED_ID
     candidate = s.admin.candidate(without_entry(s.root, REMOVED_ID))
     assert candidate.ok, "\n".join(map(str, candidate.errors))
     assert f"条目删除 1：{REMOVED_ID}" in candidate.diff
     assert candidate.replayed == len(LOGGED)
 
     changed = {c.question: c for c in candidate.changes}
-    assert {"公示几天", "发展对象公示多长时间"} <= set(changed)
+    assert {"外国国籍的人能入党吗", "加入外籍了还能申请入党吗"} <= set(changed)
     assert all(c.before == REMOVED_ID and c.after != REMOVED_ID for c in changed.values())
     for question in set(LOGGED) - set(changed):
         assert before[question].entry_id != REMOVED_ID
     assert KNOWN_QUESTION not in changed and SITUATION not in changed
 
-    assert s.ask("公示几天").entry_id == REMOVED_ID   # replay touched nothing live
+    assert s.ask("外国国籍的人能入党吗").entry_id == REMOVED_ID   # replay touched nothing live
 
 
 def test_replay_limits_itself_to_the_last_n_questions(fresh):

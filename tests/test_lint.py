@@ -119,7 +119,7 @@ def policy(pid: str, when: str, outcome: str, case: str, topic: str = "branch_fo
     return (f"  - id: {pid}\n    topic: {topic}\n    needs: {{{needs}}}\n"
             + (f"    compute: {{{compute}}}\n" if compute else "")
             + f"    when: {{{when}}}\n    priority: 50\n    outcome: {outcome}\n    message: 测试\n"
-            f"    source: 条例\n    verified: true\n    cases:\n      - facts: {{{case}}}\n        expect: {outcome}\n")
+            f"    source: {{ref: branch_regulations, article: 第四条}}\n    verified: true\n    cases:\n      - facts: {{{case}}}\n        expect: {outcome}\n")
 
 
 def load_set(tmp_path: Path, policies: list[str]):

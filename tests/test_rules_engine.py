@@ -175,7 +175,7 @@ def test_absurd_facts_are_rejected_without_a_verdict(engine, topic, facts, probl
     ("branch_formation", {"full_members": 2}, []),          # evaluable: nothing to ask
     # 在职 rules out the fixed-amount policies (学生, 下岗失业, 低保), so the rate policies' facts are asked for
     ("dues", {"member_kind": "在职", "monthly_income": None},
-     [("monthly_income", "请问税后月工资收入（相对固定的经常性部分）是多少元？"), ("retired", "请问是不是离退休党员？")]),
+     [("monthly_income", "请问税后月工资收入是多少元（按党费基数口径：企业人员含经常性奖金，不含五险一金）？"), ("retired", "请问是不是离退休党员？")]),
     ("dues", {"member_kind": "学生"}, []),                            # a student's dues need nothing more
     ("election", {"org_type": "机关", "term_start": dt.date(2022, 6, 1)},
      [("org_level", "请问本届是党支部委员会、党总支委员会，还是基层党委？")]),
@@ -199,7 +199,7 @@ def test_verdict_to_dict_is_json_safe(engine):
     verdict = engine.evaluate("probation", {"probation_start": dt.date(2025, 3, 1)}, TODAY)[0]
     data = verdict.to_dict()
     assert set(data) == {"rule_id", "outcome", "message", "source", "facts", "computed", "reasons",
-                         "arithmetic", "flip", "next_steps"}
+                         "arithmetic", "flip", "next_steps", "note"}
     assert data["facts"] == {"probation_start": "2025-03-01"}
     assert data["computed"] == {"probation_end": "2026-03-01"}
     json.dumps(data, ensure_ascii=False)

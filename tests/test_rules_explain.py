@@ -102,10 +102,11 @@ def test_messages_render_the_computed_figures(engine):
     assert v.facts == {"monthly_income": 12000.0, "retired": False}
 
 
-def test_election_quorum_is_flagged_unverified(engine):
+def test_election_quorum_states_its_unsettled_source_in_a_note(engine):
     v = verdict(engine, "election", {"expected_voters": 10, "present_voters": 8}, "election.quorum_not_met")
     assert v.verified is False
-    assert "待对照2020年条例原文核实" in v.message
+    assert "核实" not in v.message and "1990年暂行条例" in v.note
+    assert "暂行条例》（1990年，已被新版取代）" in v.source
 
 
 # ---------------------------------------------------------------- the arithmetic text of each operator

@@ -23,7 +23,7 @@ policies:
     outcome: fail
     message: 只有{full_members}名，差{shortfall}名
     flip: 再有{flip_by}名即可
-    source: 条例第四条
+    source: {ref: branch_regulations, article: 第四条}
     verified: true
     cases:
       - facts: {full_members: 2}
@@ -44,7 +44,7 @@ policies:
     priority: 50
     outcome: pass
     message: 可以
-    source: 条例第四条
+    source: {ref: branch_regulations, article: 第四条}
     verified: true
     cases:
       - facts: {full_members: 3}
@@ -127,6 +127,27 @@ BROKEN = [
      "19: policies[0].cases[0].expect: expect 'warn' but this policy's outcome is 'fail'"),
     ("priority not an integer", "priority: 90", "priority: high",
      "11: policies[0].priority: priority must be an integer, found text 'high'"),
+    # citations of the sources registry (knowledge/sources.yaml): the same rules as knowledge entries
+    ("free-text source", "{ref: branch_regulations, article: 第四条}", "《中国共产党支部工作条例（试行）》第四条",
+     "15: policies[0].source: a source names a registry id: {ref: branch_regulations, article: 第四条} "
+     "(see knowledge/sources.yaml), not free text"),
+    ("unknown source id", "ref: branch_regulations", "ref: branch_rules",
+     "15: policies[0].source: unknown source id 'branch_rules' (add it to knowledge/sources.yaml)"),
+    ("national citation without article", "{ref: branch_regulations, article: 第四条}", "{ref: branch_regulations}",
+     "15: policies[0].source: cite the article of 'branch_regulations', or say why not with no_article"),
+    ("article and no_article", "article: 第四条}", "article: 第四条, no_article: 未核对}",
+     "15: policies[0].source: give either article or no_article, not both"),
+    ("unknown citation field", "article: 第四条}", "article: 第四条, page: 3}",
+     "15: policies[0].source.page: unknown field (known fields: ref, article, no_article)"),
+    ("superseded edition without note", "ref: branch_regulations", "ref: admission_rules_2014",
+     "15: policies[0].source: 'admission_rules_2014' is a superseded edition: add a note saying which edition "
+     "the answer rests on"),
+    ("local source presented as national", "{ref: branch_regulations, article: 第四条}", "{ref: local_jiangjin}",
+     "15: policies[0].source: 'local_jiangjin' is a local source (重庆市江津区): set local_practice: true, "
+     "a local practice is never presented as national"),
+    ("second citation of a list", "    source: {ref: branch_regulations, article: 第四条}\n",
+     "    source:\n      - {ref: branch_regulations, article: 第四条}\n      - {ref: party_constitution}\n",
+     "17: policies[0].source[1]: cite the article of 'party_constitution', or say why not with no_article"),
 ]
 
 
@@ -206,6 +227,40 @@ def test_operand_checks(tmp_path, condition, expected):
     policies, problems = load(tmp_path)
     assert policies is None
     assert len(problems) == 1 and expected in problems[0], problems
+
+
+# (source and flags, the source line a verdict shows, the note it shows)
+SOURCE_LINES = [
+    ("    source: {ref: branch_regulations, article: 第四条}\n    verified: true\n",
+     "《中国共产党支部工作条例（试行）》（2018年）第四条", ""),
+    ("    source: {ref: branch_regulations, article: 第四条}\n    verified: false\n",     # unchecked number: left out
+     "《中国共产党支部工作条例（试行）》（2018年）", ""),
+    ("    source: {ref: branch_regulations, no_article: 第六章条款序号未能核对}\n    verified: true\n",
+     "《中国共产党支部工作条例（试行）》（2018年）", ""),
+    ("    source: {ref: admission_rules_2014, article: 第十四条}\n    verified: true\n    note: 依据2014年版\n",
+     "《中国共产党发展党员工作细则》（2014年版，已被新版取代）第十四条", "依据2014年版"),
+    ("    source: {ref: local_jiangjin}\n    verified: true\n    local_practice: true\n",
+     "《围绕城乡统筹抓党建 探索建立城乡统筹机关党建新格局（江津部分）》（重庆市江津区，地方做法）", ""),
+    ("    source:\n      - {ref: branch_regulations, article: 第四条}\n      - {ref: party_constitution, article: 第三十条}\n"
+     "    verified: true\n", "《中国共产党支部工作条例（试行）》（2018年）第四条；《中国共产党章程》（2022年）第三十条", ""),
+    ("    source:\n      - {ref: branch_regulations, article: 第五条}\n      - {ref: branch_regulations, no_article: 未核对}\n"
+     "    verified: true\n", "《中国共产党支部工作条例（试行）》（2018年）第五条", ""),      # one document, one part
+]
+
+
+@pytest.mark.parametrize("source, line, note", SOURCE_LINES)
+def test_verdict_source_line_is_rendered_from_the_registry(tmp_path, source, line, note):
+    from common.sources import load_sources
+    registry, _ = load_sources(Path(__file__).resolve().parent.parent / "knowledge", "sources.yaml")
+    expected = line.replace("（2018年）", f"（{registry['branch_regulations'].edition}）").replace(
+        "（2022年）", f"（{registry['party_constitution'].edition}）").replace(
+        "（2014年版，", f"（{registry['admission_rules_2014'].edition}，")
+    write(tmp_path, BASE.replace("    source: {ref: branch_regulations, article: 第四条}\n    verified: true\n", source))
+    policies, problems = load(tmp_path)
+    assert problems == []
+    policy = policies.get("t.too_few")
+    assert (policy.source, policy.note) == (expected, note)
+    assert "待核实" not in policy.source
 
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "policy-format.md"

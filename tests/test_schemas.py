@@ -65,7 +65,7 @@ policies:
     priority: 10
     outcome: fail
     message: 不足3名。
-    source: 测试
+    source: {ref: branch_regulations, article: 第四条}
     verified: false
     cases:
       - facts: {full_members: 2}
@@ -78,7 +78,9 @@ policies:
 # (what is broken, the text replaced, its replacement)
 BROKEN_POLICIES = [
     ("unknown field", "    verified: false\n", "    verified: false\n    verfied: true\n"),
-    ("missing required field", "    source: 测试\n", ""),
+    ("missing required field", "    source: {ref: branch_regulations, article: 第四条}\n", ""),
+    ("free-text source", "{ref: branch_regulations, article: 第四条}", "条例第四条"),
+    ("citation with an unknown field", "article: 第四条}", "article: 第四条, page: 3}"),
     ("bad outcome", "outcome: fail", "outcome: failed"),
     ("unknown operator", "{lt: 3}", "{less: 3}"),
     ("bad id", "id: branch_formation.example", "id: Example"),

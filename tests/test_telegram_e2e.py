@@ -368,7 +368,7 @@ def test_admin_upload_publish_broken_upload_refusals_and_rollback(tmp_path):
             assert "入党介绍人" in outsider.ask("入党要几个介绍人", "介绍人")["text"]
             # /kb, /versions, then /rollback removes the published entry
             shipped = len(load_knowledge(ROOT / "knowledge", ROOT)[0].entries)
-            assert f"条目 {shipped + 1} 个" in admin.ask("/kb", "当前版本")["text"]
+            assert f"条目 {shipped + 1} 个" in admin.ask("/kb", "当前版本")["text"]   # the shipped ones and local.yaml's
             # /kb file NAME: the current YAML as a document, byte for byte, to edit and upload back
             assert "/kb file rules/dues.yaml" in admin.ask("/kb file dues.yaml", "同名文件")["text"]
             admin.say("/kb file rules/dues.yaml")

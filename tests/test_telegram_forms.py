@@ -42,7 +42,7 @@ def open_check(api, chat, topic, user_id=None):
     [
         ("candidate", ["2"], "是否都是正式党员"),
         ("branch_vote", ["20", "15"], "到会人数符合要求"),
-        ("dues", ["在职", "5000"], "每月党费50元"),  # 在职 implies not retired: no third question
+        ("dues", ["在职", "5000"], "每月党费50元"),  # 在职 already says not retired
         ("dues", ["其他"], "税后月工资收入"),
         ("branch_formation", ["😀", "2"], "不能单独成立党支部"),
     ],

@@ -66,8 +66,12 @@ def load_content(root: Path, with_rules: bool = True, run_cases: bool = True) ->
     engine = None
     digest = hashlib.sha256((kb.version if kb else "").encode())
     if with_rules:
-        policies, rule_problems = load_policies(root / "rules", run_cases=run_cases, root=root, fold=fold)
-        problems += rule_problems
+        # Policies cite the same sources registry as the entries: pass the one the knowledge base loaded (when it
+        # could not load, the policy loader reads root/knowledge/sources.yaml itself and reports its problems).
+        registry = kb.sources if kb is not None and kb.sources else None
+        policies, rule_problems = load_policies(root / "rules", run_cases=run_cases, root=root, fold=fold,
+                                                registry=registry)
+        problems += [p for p in rule_problems if p not in problems]   # a broken registry is reported once
         if policies is not None and kb is not None and not _errors(problems):
             for path in sorted((root / "rules").glob("*.yaml")) + sorted((root / "rules" / "vocabulary").glob("*.yaml")):
                 digest.update(path.name.encode() + b"\0" + path.read_bytes())

@@ -5,7 +5,6 @@ from __future__ import annotations
 from knowledge.schema import Entry
 
 OUTCOME_LABELS = {"pass": "✅ 符合", "fail": "❌ 不符合", "warn": "⚠️ 需要注意", "info": "ℹ️ 计算结果"}
-UNVERIFIED_NOTE = "⚠️ 此条尚待核实，请以上级党组织的解释为准。"  # policies only, until they cite the registry
 LOCAL_NOTE = "ℹ️ 这是地方或基层做法，具体以所在地/上级党组织规定为准。"
 DECLINE = "抱歉，这个问题我没有把握回答，不想给您不准确的答案。"
 OUT_OF_SCOPE = (
@@ -38,8 +37,10 @@ def verdict_text(verdict) -> str:
     if verdict.next_steps:
         lines.append("  下一步：")
         lines += [f"    {i}. {step}" for i, step in enumerate(verdict.next_steps, 1)]
-    if not verdict.verified:
-        lines.append("  " + UNVERIFIED_NOTE)
+    # Verdicts are shown as entries are: no caveat for being unverified (the source line leaves out the article
+    # number that could not be checked); the policy's `note` states an edition or an unsettled point.
+    if verdict.note:
+        lines.append(f"  ℹ️ {verdict.note}")
     if verdict.local_practice:
         lines.append("  " + LOCAL_NOTE)
     lines.append(f"  来源：{verdict.source}")
