@@ -32,6 +32,8 @@ QUERY_COLUMNS: dict[str, type] = {
     "verdicts": str,  # JSON list of objects, each with rule_id
     "latency_ms": float,
     "kb_version": str,
+    "kind": str,  # the reply's kind: answer | choose | clarify | decline | situation | ask | …
+    "picked_from": str,  # the id of the query whose offered entries (choose, decline, related) this answer was picked from
 }
 
 #: The `feedback` columns in table order.
@@ -139,3 +141,12 @@ def m004_org_level(db: Database) -> None:
     """Add `chat_settings.org_level` (支部 | 总支 | 党委 from /term): a 党委's term is 5 years, not 3."""
     if "org_level" not in db["chat_settings"].columns_dict:
         db["chat_settings"].add_column("org_level", str)
+
+
+@migrations(name="m005_reply_kind_and_picks")
+def m005_reply_kind_and_picks(db: Database) -> None:
+    """Add `queries.kind` and `queries.picked_from` (issue 14): which entry a user picked when the bot asked
+    「您问的是：A，还是 B？」, so admins see how the two-stage fallback is resolved."""
+    for column in ("kind", "picked_from"):
+        if column not in db["queries"].columns_dict:
+            db["queries"].add_column(column, str)

@@ -32,7 +32,9 @@ def stats(
     date, `top_entries` [(entry_id, count)] of answered queries, `top_policies`
     [(rule_id, count)] from the verdicts, `declined` [(text, count)] of fallback questions,
     `latency_mean_ms`, `latency_p95_ms` (nearest rank; None without data), `feedback_up`, `feedback_down`,
-    `feedback_ratio` (up / (up + down), None without votes). Lists hold at most `top` items.
+    `feedback_ratio` (up / (up + down), None without votes), `choices_shown` (「您问的是：A，还是 B？」 replies)
+    and `choice_picks` [(question → picked entry, count)] (which entry users picked from them). Lists hold at
+    most `top` items.
     """
     now = as_aware(now or utc_now())
     since = cutoff_iso(now, days) if days is not None else None
@@ -74,6 +76,14 @@ def stats(
         "feedback_up": up,
         "feedback_down": down,
         "feedback_ratio": round(up / (up + down), 3) if up + down else None,
+        "choices_shown": rows("select count(*) from queries as q where {where} and q.kind = 'choose'")[0][0],
+        "choice_picks": [
+            (f"{text} → {entry}", n)
+            for text, entry, n in rows(
+                "select c.text, q.entry_id, count(*) as n from queries as q join queries as c on q.picked_from = c.id "
+                "where {where} and c.kind = 'choose' group by c.text, q.entry_id order by n desc, c.text limit :top"
+            )
+        ],
     }
 
 
@@ -109,6 +119,9 @@ def format_stats(d: dict[str, Any]) -> str:
         lines.append(f"响应时间：平均 {d['latency_mean_ms']:.1f} 毫秒，P95 {d['latency_p95_ms']:.1f} 毫秒")
     ratio = "无" if d["feedback_ratio"] is None else f"{d['feedback_ratio']:.1%}"
     lines.append(f"反馈：👍 {d['feedback_up']}，👎 {d['feedback_down']}，好评率 {ratio}")
+    if d.get("choices_shown"):
+        lines.append(f"请用户二选一：{d['choices_shown']} 次")
+        lines += _section("用户的选择（问题 → 选中的条目）", d.get("choice_picks") or [])
     return "\n".join(lines)
 
 

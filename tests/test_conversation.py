@@ -100,3 +100,32 @@ def test_the_console_follows_the_same_rules(conversation):
     _, chat.state = conversation.start_check("branch_formation", chat.state)
     chat.handle("1")
     assert "正式党员 1 名" in out[-1]
+
+
+def test_the_entry_picked_after_a_choice_is_logged_with_the_choice(content, tmp_path):
+    """Issue 14 item 3: 「您问的是：A，还是 B？」 and which one the user picked, for the admin's /stats."""
+    import storage
+    from handlers.core.conversation import Conversation
+    from handlers.core.pipeline import Reply, Suggestion
+    from tests.conftest import TODAY
+
+    db = storage.open_db(tmp_path / "q.db")
+    with storage.QueryLog(db, salt=b"s") as querylog:
+        assistant = Assistant(content, querylog=querylog, today=lambda: TODAY)
+        a, b = content.kb.entries[0], content.kb.entries[1]
+        choice = Reply("choose", "您问的是：", suggestions=(Suggestion(a.id, a.title), Suggestion(b.id, b.title)),
+                       fallback=True)
+        # the choice as the pipeline logs it, then the user's "2"
+        qid = assistant._log(content, Inbound("模棱两可的问题"), choice, 1.0)
+        conversation = Conversation(assistant)
+        state = State(offered=(a.id, b.id), offered_by=qid)
+        reply, _ = conversation.respond(Inbound("2"), state)
+        assert reply.entry_id == b.id
+        assert querylog.flush()
+    rows = {r["id"]: r for r in db["queries"].rows}
+    assert rows[qid]["kind"] == "choose"
+    assert rows[reply.query_id]["picked_from"] == qid and rows[reply.query_id]["entry_id"] == b.id
+    figures = storage.stats(db)
+    assert figures["choices_shown"] == 1
+    assert figures["choice_picks"] == [(f"模棱两可的问题 → {b.id}", 1)]
+    assert "用户的选择" in storage.format_stats(figures)

@@ -23,6 +23,7 @@ class State:
 
     pending: Pending | None = None
     offered: tuple[str, ...] = ()  # entry ids of the last reply's numbered suggestions or related entries
+    offered_by: str | None = None  # the query id of that reply (a pick is logged as picked from it)
 
     @property
     def in_check(self) -> bool:
@@ -35,7 +36,7 @@ NEW = State()
 def _after(reply: Reply) -> State:
     if reply.pending is not None:
         return State(pending=reply.pending)
-    return State(offered=tuple(s.entry_id for s in (reply.suggestions or reply.related)))
+    return State(offered=tuple(s.entry_id for s in (reply.suggestions or reply.related)), offered_by=reply.query_id)
 
 
 def _number(text: str, offered: tuple[str, ...]) -> int | None:
@@ -57,7 +58,9 @@ class Conversation:
         if state.pending is None:
             choice = _number(inbound.text, state.offered)
             if choice is not None:
-                reply = self.assistant.entry_reply(state.offered[choice - 1], inbound=inbound)  # logged
+                reply = self.assistant.entry_reply(
+                    state.offered[choice - 1], inbound=inbound, picked_from=state.offered_by
+                )  # logged, with the offer it answers
                 if reply is not None:
                     return reply, _after(reply)
         reply = self.assistant.respond(inbound, state.pending)
@@ -69,7 +72,8 @@ class Conversation:
         """A did-you-mean or related button: the entry's answer (None if it no longer exists). A check in
         progress stays open. With `inbound` (who pressed it, where) the answer is logged like any other."""
         state = state or NEW
-        reply = self.assistant.entry_reply(entry_id, inbound=inbound)
+        picked_from = state.offered_by if entry_id in state.offered else None
+        reply = self.assistant.entry_reply(entry_id, inbound=inbound, picked_from=picked_from)
         if reply is None or state.pending is not None:
             return reply, state
         return reply, _after(reply)

@@ -135,11 +135,14 @@ class Assistant:
             self._memo = (content, answer)
         return answer
 
-    def entry_reply(self, entry_id: str, script: str = "simplified", inbound: Inbound | None = None) -> Reply | None:
+    def entry_reply(
+        self, entry_id: str, script: str = "simplified", inbound: Inbound | None = None, picked_from: str | None = None
+    ) -> Reply | None:
         """The answer of one entry (a did-you-mean or related button, or a number typed for a suggestion).
 
         With `inbound` (what the user typed or pressed) the exchange is logged like any answer, so it is
-        counted in /stats and its reply carries a query id for the 👍/👎 buttons."""
+        counted in /stats and its reply carries a query id for the 👍/👎 buttons; `picked_from` is the query
+        whose offered entries it was picked from (a 「您问的是：A，还是 B？」 choice, a decline's related entries)."""
         started = time.perf_counter()
         content = self._content
         entry = content.kb.by_id.get(entry_id)
@@ -149,7 +152,8 @@ class Assistant:
         if inbound is None:
             return reply
         latency_ms = (time.perf_counter() - started) * 1000
-        return replace(reply, latency_ms=latency_ms, query_id=self._log(content, inbound, reply, latency_ms))
+        query_id = self._log(content, inbound, reply, latency_ms, picked_from=picked_from)
+        return replace(reply, latency_ms=latency_ms, query_id=query_id)
 
     def start_check(self, topic: str, script: str = "simplified") -> Reply:
         """Open the guided situation form for a topic: ask for the facts its policies need."""
@@ -317,7 +321,9 @@ class Assistant:
             normalized=normalized,
         )
 
-    def _log(self, content: Content, inbound: Inbound, reply: Reply, latency_ms: float) -> str | None:
+    def _log(
+        self, content: Content, inbound: Inbound, reply: Reply, latency_ms: float, picked_from: str | None = None
+    ) -> str | None:
         if self.querylog is None:
             return None
         try:
@@ -335,6 +341,8 @@ class Assistant:
                 verdicts=list(reply.verdicts),
                 latency_ms=latency_ms,
                 kb_version=content.version,
+                kind=reply.kind,
+                picked_from=picked_from,
             )
         except Exception:  # the log must never stop an answer
             log.exception("query log failed")

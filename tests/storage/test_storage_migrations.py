@@ -58,6 +58,8 @@ def test_queries_columns_and_indexes(db):
         ("verdicts", "TEXT"),
         ("latency_ms", "REAL"),
         ("kb_version", "TEXT"),
+        ("kind", "TEXT"),
+        ("picked_from", "TEXT"),
     ]
     assert db["queries"].pks == ["id"]
     assert sorted(i.name for i in db["queries"].indexes if not i.name.startswith("sqlite_")) == [

@@ -33,7 +33,7 @@ def test_log_writes_one_row(db):
         "id": qid, "ts": "2025-03-10T04:00:00.000000+00:00", "channel": "telegram", "chat_id": -100123,
         "chat_type": "supergroup", "user_hash": HASH_42, "text": "支部委员会怎么选",
         "normalized": "支部委员会怎么选", "script": "simplified", "entry_id": "election.committee",
-        "score": 0.87, "fallback": 0, "verdicts": "[]", "latency_ms": 12.5, "kb_version": "kb-1",
+        "score": 0.87, "fallback": 0, "verdicts": "[]", "latency_ms": 12.5, "kb_version": "kb-1", "kind": None, "picked_from": None,
     }]
     qlog.close()
 

@@ -82,7 +82,7 @@ def test_m004_adds_org_level_to_a_database_from_before_it(tmp_path):
                                  "updated_at": "2025-01-01T00:00:00+00:00"})
     old.close()
     db = open_db(path)
-    assert applied_migrations(db)[-1] == "m004_org_level"
+    assert "m004_org_level" in applied_migrations(db)
     settings = chat_settings(db, CHAT)
     assert (settings.term_start, settings.org_type, settings.org_level) == (date(2022, 6, 1), "机关", None)
     assert set_term(db, CHAT, date(2022, 6, 1), "机关", "党委").org_level == "党委"

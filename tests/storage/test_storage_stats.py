@@ -25,6 +25,8 @@ STATS_7_DAYS = {
     "feedback_up": 2,
     "feedback_down": 1,
     "feedback_ratio": 0.667,
+    "choices_shown": 0,
+    "choice_picks": [],
 }
 
 STATS_ALL = {
@@ -45,6 +47,8 @@ STATS_ALL = {
     "latency_p95_ms": 1000.0,
     "feedback_down": 2,
     "feedback_ratio": 0.5,
+    "choices_shown": 0,
+    "choice_picks": [],
 }
 
 
