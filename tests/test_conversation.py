@@ -113,8 +113,9 @@ def test_the_entry_picked_after_a_choice_is_logged_with_the_choice(content, tmp_
     with storage.QueryLog(db, salt=b"s") as querylog:
         assistant = Assistant(content, querylog=querylog, today=lambda: TODAY)
         a, b = content.kb.entries[0], content.kb.entries[1]
-        choice = Reply("choose", "您问的是：", suggestions=(Suggestion(a.id, a.title), Suggestion(b.id, b.title)),
-                       fallback=True)
+        choice = Reply(
+            "choose", "您问的是：", suggestions=(Suggestion(a.id, a.title), Suggestion(b.id, b.title)), fallback=True
+        )
         # the choice as the pipeline logs it, then the user's "2"
         qid = assistant._log(content, Inbound("模棱两可的问题"), choice, 1.0)
         conversation = Conversation(assistant)
