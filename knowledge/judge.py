@@ -32,8 +32,13 @@ from knowledge.match import Match, features
 from knowledge.typos import readings
 
 # Thresholds fitted on the tuning half of tests/data/eval/ only (benchmarks/bench_quality.py reports the frozen half).
-RANK_DEPTH = 4          # ranked entries judged per question
+RANK_DEPTH = 8          # ranked entries judged per question (lower ones are reached when the top ones are ruled out)
 UNCOVERED_MAX = 0.15    # weighted share of the question's content an entry may leave uncovered
+STRONG_RAW = 0.45       # a best-ranked entry scoring at least this ...
+STRONG_LEAD = 0.15      # ... this far ahead of the next one is a clear topic match, so it may leave
+STRONG_UNCOVERED_MAX = 0.35  # this share uncovered (a colloquial verb or filler the entry never uses)
+COVERED_FALLBACK_GAP = 0.15  # an entry that covers the question all but COVERED_SHARE is taken this far below the best
+COVERED_SHARE = 0.05
 WEAK_BELOW = 0.25       # a match scoring under this raw score must cover more of the question:
 WEAK_UNCOVERED_MAX = 0.05  # this share at most
 LOOSE_SHARE = 0.5       # a character the entry holds, but not beside the same neighbour, counts this much uncovered
@@ -47,7 +52,7 @@ SUGGEST_MIN = 0.08      # raw score below which an entry is not even offered as 
 
 # Interrogative, function and filler words: what is left of a question without them is its content.
 STOP = re.compile(
-    "怎么办理|如何办理|具体指|指的是|是指|处于|包括|包含|几名|几位|几人|几次|几种|几项|几年|几天|人数|要求|条件|"
+    "哪一级|哪级|一共|总共|到底|究竟|怎么办理|如何办理|具体指|指的是|是指|处于|包括|包含|几名|几位|几人|几次|几种|几项|几年|几天|人数|要求|条件|"
     "请问|请教|问一下|想问|想知道|我想|我们|咱们|你们|他们|大家|怎么办|怎么样|怎么|怎样|如何|为什么|什么|"
     "可不可以|能不能|要不要|有没有|算不算|会不会|需不需要|行不行|是不是|是否|能否|可以|应该|应当|需要|必须|"
     "哪些|哪个|哪里|一下|一般|现在|时候|情况|问题|具体|多少|多久|多长|时间|出去|回来|还是|或者|以下|以上|办理|视为|属于|算是|"
@@ -150,7 +155,15 @@ class Judge:
 
     def uncovered(self, runs: list[tuple[str, tuple[bool, ...]]], entry: int) -> tuple[float, tuple[str, ...]]:
         """(weighted share of the content characters entry `entry` does not cover, the uncovered terms)."""
+        share, terms, _ = self.coverage(runs, entry)
+        return share, terms
+
+    def coverage(self, runs: list[tuple[str, tuple[bool, ...]]], entry: int) -> tuple[float, tuple[str, ...], bool]:
+        """uncovered() and whether an uncovered term modifies a covered one (directly precedes covered content
+        in the same run: 民主 in 民主生活会, 团 in 团组织关系, 正式 in 正式党员). Such a term names a different
+        thing than the entry's (a 民主生活会 is not an 组织生活会); an uncovered verb or filler (担任, 运作) does not."""
         total = missing = 0.0
+        modifier = False
         terms: list[str] = []
         has = self._features_of(entry).__contains__
 
@@ -196,12 +209,13 @@ class Judge:
                 if got >= 1.0:
                     if term:
                         terms.append(term)
+                        modifier = True
                     term = ""
                 else:
                     term += ch
             if term:
                 terms.append(term)
-        return (missing / total if total else 0.0), tuple(terms)
+        return (missing / total if total else 0.0), tuple(terms), modifier
 
     def _ruled_out_by_not_for(self, query_features: dict[str, float], entry: int) -> bool:
         for other in self.not_for[entry]:
@@ -210,6 +224,18 @@ class Judge:
             if size and 2 * shared / size >= NOT_FOR_SIM:
                 return True
         return False
+
+    @staticmethod
+    def _uncovered_allowance(ranked: list[Match], rank_no: int, modifier: bool) -> float:
+        """The uncovered share the entry at `rank_no` may leave: more for a clear lead (unless an uncovered term
+        modifies a covered one), less for a weak match."""
+        raw = ranked[rank_no].raw
+        if raw < WEAK_BELOW:
+            return WEAK_UNCOVERED_MAX
+        following = ranked[rank_no + 1].raw if rank_no + 1 < len(ranked) else 0.0
+        if rank_no == 0 and not modifier and raw >= STRONG_RAW and raw - following >= STRONG_LEAD:
+            return STRONG_UNCOVERED_MAX
+        return UNCOVERED_MAX
 
     # -- the decision ----------------------------------------------------------------------------
 
@@ -236,17 +262,17 @@ class Judge:
             if taken and taken[0].raw - match.raw >= CHOOSE_MARGIN:
                 break               # too far below the answer to be offered beside it
             entry = index[match.entry_id]
-            share, terms = self.uncovered(runs, entry) if rank_no == 0 or match.accepted else (1.0, ())
+            share, terms, modifier = self.coverage(runs, entry) if rank_no == 0 or match.accepted else (1.0, (), True)
             if rank_no == 0:
                 first_uncovered = terms
             why = ""
             if not match.accepted:
                 why = "low score"
-            elif ranked[0].raw - match.raw > FALLBACK_GAP:
+            elif ranked[0].raw - match.raw > (COVERED_FALLBACK_GAP if share <= COVERED_SHARE else FALLBACK_GAP):
                 why = "far below the best"
             elif not compatible(aspects, self.aspects[entry]):
                 why = "aspect"
-            elif share > (UNCOVERED_MAX if match.raw >= WEAK_BELOW else WEAK_UNCOVERED_MAX):
+            elif share > self._uncovered_allowance(ranked, rank_no, modifier):
                 why = "uncovered: " + "、".join(terms)
             elif query_features and self._ruled_out_by_not_for(query_features, entry):
                 why = "not_for"

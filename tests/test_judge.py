@@ -6,6 +6,8 @@ table; the choice between near neighbours, not_for and the schema on small knowl
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from common.problems import Problem
@@ -187,11 +189,14 @@ def test_shipped_not_for_questions_rank_elsewhere(content):
 
 
 def test_unknown_aspect_in_yaml_is_a_located_error(tmp_path):
+    import shutil
     from knowledge.load import load_knowledge
+    for registry in ("sources.yaml", "categories.yaml"):
+        shutil.copy(Path(__file__).resolve().parent.parent / "knowledge" / registry, tmp_path / registry)
     (tmp_path / "t.yaml").write_text(
         "version: 1\nentries:\n  - id: dues.x\n    title: 党费\n    category: 党费\n    aspects: [how_long, why]\n"
         "    not_for: [党费可以用来干什么]\n    questions: [党费交多少, 党费比例, 党费标准]\n    answer: 按比例。\n"
-        "    source: 规定\n    verified: true\n    local_practice: false\n", encoding="utf-8")
+        "    source: [{ref: dues_regulations, article: 第一条}]\n    verified: true\n    local_practice: false\n", encoding="utf-8")
     kb, problems = load_knowledge(tmp_path)
     assert kb is None
     assert any("entries[0].aspects[1]: unknown aspect 'why'" in str(p) for p in problems), problems
