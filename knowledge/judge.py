@@ -58,6 +58,9 @@ STOP = re.compile(
     "哪些|哪个|哪里|一下|一般|现在|时候|情况|问题|具体|多少|多久|多长|时间|出去|回来|还是|或者|以下|以上|办理|视为|属于|算是|"
     "[我你他她它的了吗呢吧啊呀哦嘛么是在有没和与或及跟还都也就才又再把被给让对从到向为以于这那个些之其该要得地着过会能可应需啥咋哪谁几办搞弄做干算行吗呗哈找走来去就下里按中]"
 )
+# Verbs that open a predicate: an uncovered term starting with one is an action on the covered object that
+# follows (采用 in 采用无记名投票), not a modifier naming another thing (民主 in 民主生活会).
+PREDICATE = re.compile("采用|采取|担任|运作|触发|进行|开展|实行|执行|召开|组织|参加|参与|成立|设立|建立|撤销|解除|办理|提交|上交|交纳|缴纳|补办|补交|申请|通过|接收")
 _RUN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
 
 
@@ -209,7 +212,7 @@ class Judge:
                 if got >= 1.0:
                     if term:
                         terms.append(term)
-                        modifier = True
+                        modifier = modifier or not PREDICATE.match(term)
                     term = ""
                 else:
                     term += ch
