@@ -39,6 +39,7 @@ STRONG_LEAD = 0.15      # ... this far ahead of the next one is a clear topic ma
 STRONG_UNCOVERED_MAX = 0.35  # this share uncovered (a colloquial verb or filler the entry never uses)
 COVERED_FALLBACK_GAP = 0.15  # an entry that covers the question all but COVERED_SHARE is taken this far below the best
 COVERED_SHARE = 0.05
+BODY_LEVEL = 0.8        # how covered a term is that only the answer or steps of an entry hold (not its head)
 WEAK_BELOW = 0.25       # a match scoring under this raw score must cover more of the question:
 WEAK_UNCOVERED_MAX = 0.05  # this share at most
 LOOSE_SHARE = 0.5       # a character the entry holds, but not beside the same neighbour, counts this much uncovered
@@ -109,12 +110,16 @@ class Judge:
     """Per-entry text coverage, aspects and not_for questions for one Matcher (built with it)."""
 
     def __init__(self, matcher, normalized_texts: list[list[str]], normalized_not_for: list[list[str]],
-                 declared_aspects: list[tuple[str, ...]], forms: list[list[str]]):
+                 declared_aspects: list[tuple[str, ...]], forms: list[list[str]], head_sizes: list[int] | None = None):
         self.matcher = matcher
         n = len(normalized_texts)
         canon = matcher.synonyms.canonical_many
         joined = canon([" ".join(t) for t in normalized_texts])
         self.texts = joined
+        # The head of each entry (title, questions, keywords: what it is about) apart from its body (answer,
+        # steps, which mention things in passing): a term covered only by the body is covered BODY_LEVEL.
+        sizes = head_sizes if head_sizes is not None else [len(t) for t in normalized_texts]
+        self.heads = canon([" ".join(t[:k]) for t, k in zip(normalized_texts, sizes)])
         self.max_idf = math.log(1 + max(n, 1))
         self.position = {entry_id: i for i, entry_id in enumerate(matcher.entry_ids)}
         self.aspects = [entry_aspects(d, f) for d, f in zip(declared_aspects, forms)]
@@ -145,13 +150,17 @@ class Judge:
         self.__dict__.update(state)
         self._new_memos()
 
-    def _entry_features(self, entry: int) -> frozenset[str]:
-        """The bigrams (within words) and characters of an entry's whole text."""
-        found: set[str] = set()
-        for word in self.texts[entry].split(" "):
-            found.update(word)
-            found.update(word[i:i + 2] for i in range(len(word) - 1))
-        return frozenset(found)
+    def _entry_features(self, entry: int) -> dict[str, float]:
+        """The bigrams (within words) and characters of an entry's whole text, each with its coverage level:
+        1 in the head (title, questions, keywords), BODY_LEVEL only in the answer or steps."""
+        found: dict[str, float] = {}
+        for text, level in ((self.texts[entry], BODY_LEVEL), (self.heads[entry], 1.0)):
+            for word in text.split(" "):
+                for f in word:
+                    found[f] = level
+                for i in range(len(word) - 1):
+                    found[word[i:i + 2]] = level
+        return found
 
     def _weight(self, char: str) -> float:
         return self.char_weight.get(char, self.max_idf)
@@ -168,7 +177,8 @@ class Judge:
         total = missing = 0.0
         modifier = False
         terms: list[str] = []
-        has = self._features_of(entry).__contains__
+        own = self._features_of(entry)
+        has, got_of = own.__contains__, own.get
 
         def homophone_pair(a: str, b: str, swap: int) -> bool:
             """Whether swapping the character at `swap` (0: a, 1: b) for a same-sounding one gives a covered pair.
@@ -185,18 +195,18 @@ class Judge:
                 continue            # Latin words: HTML leftovers, names; the ranking's unseen penalty weighs them
             n = len(run)
             if n == 1:
-                level = [1.0 if not ("\u3400" <= run <= "\u9fff") or has(run) else 0.0]
+                level = [1.0 if not ("\u3400" <= run <= "\u9fff") else got_of(run, 0.0)]
             else:
-                pairs = [has(run[i:i + 2]) for i in range(n - 1)]
+                pairs = [got_of(run[i:i + 2], 0.0) for i in range(n - 1)]
                 level = []
                 for i, ch in enumerate(run):
                     if (i > 0 and pairs[i - 1]) or (i < n - 1 and pairs[i]):
-                        level.append(1.0)
+                        level.append(max(pairs[i - 1] if i > 0 else 0.0, pairs[i] if i < n - 1 else 0.0))
                     elif any(homophone_pair(run[i - 1], ch, s) for s in (0, 1) if i > 0) or \
                             any(homophone_pair(ch, run[i + 1], s) for s in (0, 1) if i < n - 1):
                         level.append(1.0)
                     elif has(ch):
-                        level.append(1.0 - LOOSE_SHARE)
+                        level.append((1.0 - LOOSE_SHARE) * got_of(ch))
                     else:
                         level.append(0.0)
             term = ""
@@ -209,7 +219,7 @@ class Judge:
                 weight = self._weight(ch) if "\u3400" <= ch <= "\u9fff" else self.max_idf / (2 * n)
                 total += weight
                 missing += weight * (1.0 - got)
-                if got >= 1.0:
+                if got >= BODY_LEVEL:
                     if term:
                         terms.append(term)
                         modifier = modifier or not PREDICATE.match(term)

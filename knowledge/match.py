@@ -147,7 +147,8 @@ class Matcher:
             texts.append(own + [next(more) for _ in (entry.answer, *entry.steps)])
             not_for.append([next(more) for _ in entry.not_for])
             forms.append(own[:1 + len(entry.questions)])
-        return Judge(self, texts, not_for, [e.aspects for e in kb.entries], forms)
+        heads = [1 + len(e.questions) + len(e.keywords) for e in kb.entries]
+        return Judge(self, texts, not_for, [e.aspects for e in kb.entries], forms, heads)
 
     def decide(self, normalized: str, ranked: list[Match] | None = None):
         """What to do with a normalized question: knowledge.judge.Decision (answer, choose, clarify, decline)."""
