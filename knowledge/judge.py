@@ -44,7 +44,7 @@ WEAK_BELOW = 0.25       # a match scoring under this raw score must cover more o
 WEAK_UNCOVERED_MAX = 0.05  # this share at most
 LOOSE_SHARE = 0.5       # a character the entry holds, but not beside the same neighbour, counts this much uncovered
 FALLBACK_GAP = 0.05     # a lower-ranked entry is taken in place of ruled-out ones only this close to the best
-CHOOSE_MARGIN = 0.08    # raw-score gap under which two acceptable entries are offered as a choice
+CHOOSE_MARGIN = 0.03    # raw-score gap under which two acceptable entries are offered as a choice
 NOT_FOR_SIM = 0.75      # Dice similarity to a `not_for` question at which the entry is ruled out
 VAGUE_CHARS = 2         # a message with at most this many content characters and no aspect is vague
 LOW_MARGIN = 0.05       # an answer this close to the next entry is listed for the admin as possibly wrong
@@ -53,7 +53,7 @@ SUGGEST_MIN = 0.08      # raw score below which an entry is not even offered as 
 
 # Interrogative, function and filler words: what is left of a question without them is its content.
 STOP = re.compile(
-    "哪一级|哪级|一共|总共|到底|究竟|怎么办理|如何办理|具体指|指的是|是指|处于|包括|包含|几名|几位|几人|几次|几种|几项|几年|几天|人数|要求|条件|"
+    "哪一级|哪级|一共|总共|到底|究竟|达到|怎么办理|如何办理|具体指|指的是|是指|处于|包括|包含|几名|几位|几人|几次|几种|几项|几年|几天|人数|要求|条件|"
     "请问|请教|问一下|想问|想知道|我想|我们|咱们|你们|他们|大家|怎么办|怎么样|怎么|怎样|如何|为什么|什么|"
     "可不可以|能不能|要不要|有没有|算不算|会不会|需不需要|行不行|是不是|是否|能否|可以|应该|应当|需要|必须|"
     "哪些|哪个|哪里|一下|一般|现在|时候|情况|问题|具体|多少|多久|多长|时间|出去|回来|还是|或者|以下|以上|办理|视为|属于|算是|"
@@ -61,7 +61,7 @@ STOP = re.compile(
 )
 # Verbs that open a predicate: an uncovered term starting with one is an action on the covered object that
 # follows (采用 in 采用无记名投票), not a modifier naming another thing (民主 in 民主生活会).
-PREDICATE = re.compile("采用|采取|担任|运作|触发|进行|开展|实行|执行|召开|组织|参加|参与|成立|设立|建立|撤销|解除|办理|提交|上交|交纳|缴纳|补办|补交|申请|通过|接收")
+PREDICATE = re.compile("写|递交|提出|采用|采取|担任|运作|触发|进行|开展|实行|执行|召开|组织|参加|参与|成立|设立|建立|撤销|解除|办理|提交|上交|交纳|缴纳|补办|补交|申请|通过|接收")
 _RUN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
 
 
