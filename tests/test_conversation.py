@@ -40,7 +40,7 @@ FORMS = [
     ("branch_vote", ["20"], "实到会有表决权", True),  # one question at a time: 20 is 应到
     ("branch_vote", ["20", "15"], "到会人数符合要求", False),
     ("dues", ["在职"], "税后月工资收入", True),  # a choice, then the next question
-    ("dues", ["在职", "5000", "否"], "每月党费50元", False),
+    ("dues", ["在职", "5000"], "每月党费50元", False),  # 在职 already answers 离退休 (否): two answers finish it
     ("dues", ["其他"], "税后月工资收入", True),  # 其他 is a choice too, not a question
     ("dues", ["学生"], "0.2元", False),
     ("branch_formation", ["😀", "2"], "不能单独成立党支部", False),  # an emoji does not end the form

@@ -73,9 +73,11 @@ def test_vague_question_offers_up_to_three_suggestions(assistant):
     assert len(reply.suggestions) <= 3
 
 
-def test_unverified_entry_says_it_needs_confirming(assistant):
-    reply = assistant.entry_reply("organization.secretary_party_age")
-    assert "待核实" in reply.text
+def test_unverified_entry_states_its_unsettled_point_in_its_note(assistant):
+    # handlers.core.render: an unverified entry carries no blanket caveat; its `note` says what is unsettled.
+    unverified = next(e for e in assistant.content.kb.entries if not e.verified and e.note)
+    text = assistant.entry_reply(unverified.id).text
+    assert unverified.note in text and "待核实" not in text
 
 
 def test_local_practice_says_local_rules_prevail(assistant):
