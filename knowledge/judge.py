@@ -39,6 +39,8 @@ STRONG_LEAD = 0.15      # ... this far ahead of the next one is a clear topic ma
 STRONG_UNCOVERED_MAX = 0.35  # this share uncovered (a colloquial verb or filler the entry never uses)
 COVERED_FALLBACK_GAP = 0.15  # an entry that covers the question all but COVERED_SHARE is taken this far below the best
 COVERED_SHARE = 0.05
+COVERAGE_WEIGHT = 3.0   # acceptable entries are ordered by raw score less this times their uncovered share ...
+REORDER_GAP = 0.1       # ... among those this close to the first acceptable one
 BODY_LEVEL = 0.8        # how covered a term is that only the answer or steps of an entry hold (not its head)
 WEAK_BELOW = 0.25       # a match scoring under this raw score must cover more of the question:
 WEAK_UNCOVERED_MAX = 0.05  # this share at most
@@ -268,12 +270,12 @@ class Judge:
             return Decision("clarify", related=related if specific else (), aspects=aspects, reason="vague")
         index = self.position
         query_features = features(prepared) if use_not_for and self.any_not_for else {}
-        taken: list[Match] = []
+        taken: list[tuple[float, Match]] = []   # (raw score less the weighted uncovered share, entry)
         first_uncovered: tuple[str, ...] = ()
         reason = ""
         for rank_no, match in enumerate(ranked):
-            if taken and taken[0].raw - match.raw >= CHOOSE_MARGIN:
-                break               # too far below the answer to be offered beside it
+            if taken and taken[0][1].raw - match.raw >= max(CHOOSE_MARGIN, REORDER_GAP):
+                break               # too far below the first acceptable entry to overtake it or be offered beside it
             entry = index[match.entry_id]
             share, terms, modifier = self.coverage(runs, entry) if rank_no == 0 or match.accepted else (1.0, (), True)
             if rank_no == 0:
@@ -292,16 +294,18 @@ class Judge:
             if why:
                 reason = reason or why
                 continue
-            taken.append(match)
-            if len(taken) == 2:
-                break
+            taken.append((match.raw - COVERAGE_WEIGHT * share, match))
         if not taken:
             return Decision("decline", related=related, uncovered=first_uncovered, aspects=aspects, reason=reason)
-        margin = taken[0].raw - (taken[1].raw if len(taken) > 1 else max(
-            (m.raw for m in ranked if m.entry_id != taken[0].entry_id), default=0.0))
+        # Among acceptable entries close in score, the one that covers more of the question comes first
+        # (表决按应到还是实到: the admission-vote entry covers 实到, the quorum entry does not).
+        taken.sort(key=lambda scored: -scored[0])
+        best = taken[0][1]
+        margin = taken[0][0] - (taken[1][0] if len(taken) > 1 else max(
+            (m.raw for m in ranked if m.entry_id != best.entry_id), default=0.0))
         if len(taken) > 1 and margin < CHOOSE_MARGIN:
-            return Decision("choose", tuple(taken), related, margin, first_uncovered, aspects, reason)
-        return Decision("answer", (taken[0],), related, margin, first_uncovered, aspects, reason)
+            return Decision("choose", (best, taken[1][1]), related, margin, first_uncovered, aspects, reason)
+        return Decision("answer", (best,), related, margin, first_uncovered, aspects, reason)
 
     def suspicion(self, normalized: str) -> str | None:
         """Why an answer to this question may be wrong (for `bot.py gaps` and /stats), or None.
