@@ -79,7 +79,8 @@ class Decision:
     kind: str
     matches: tuple[Match, ...] = ()
     related: tuple[Match, ...] = ()
-    margin: float = 0.0                 # raw score of the answer minus the next acceptable entry's
+    margin: float = 0.0                 # the answer's lead: over the next acceptable entry (both less their
+                                        # weighted uncovered share), else over the next ranked entry (raw)
     uncovered: tuple[str, ...] = ()     # content terms of the question the (best-ranked) entry does not cover
     aspects: frozenset[str] = frozenset()
     reason: str = ""                    # why the best-ranked entry was not taken (for the gap list)
@@ -302,8 +303,8 @@ class Judge:
         # (表决按应到还是实到: the admission-vote entry covers 实到, the quorum entry does not).
         taken.sort(key=lambda scored: -scored[0])
         best = taken[0][1]
-        margin = taken[0][0] - (taken[1][0] if len(taken) > 1 else max(
-            (m.raw for m in ranked if m.entry_id != best.entry_id), default=0.0))
+        margin = taken[0][0] - taken[1][0] if len(taken) > 1 else best.raw - max(
+            (m.raw for m in ranked if m.entry_id != best.entry_id), default=0.0)
         if len(taken) > 1 and margin < CHOOSE_MARGIN:
             return Decision("choose", (best, taken[1][1]), related, margin, first_uncovered, aspects, reason)
         return Decision("answer", (best,), related, margin, first_uncovered, aspects, reason)
