@@ -64,7 +64,7 @@ STOP = re.compile(
 )
 # Verbs that open a predicate: an uncovered term starting with one is an action on the covered object that
 # follows (采用 in 采用无记名投票), not a modifier naming another thing (民主 in 民主生活会).
-PREDICATE = re.compile("写|递交|提出|采用|采取|担任|运作|触发|进行|开展|实行|执行|召开|组织|参加|参与|成立|设立|建立|撤销|解除|办理|提交|上交|交纳|缴纳|补办|补交|申请|通过|接收")
+PREDICATE = re.compile("写|递交|提出|采用|采取|担任|运作|触发|进行|开展|实行|执行|召开|参加|参与|成立|设立|建立|撤销|解除|办理|提交|上交|交纳|缴纳|补办|补交|申请|通过|接收")
 _RUN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
 
 
