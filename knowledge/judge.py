@@ -10,8 +10,16 @@ the answer only if it also
    interrogative and function words are taken out) appears in the entry's text (title, questions,
    keywords, answer, steps, after synonym canonicalization). Uncovered characters are weighed by their
    inverse entry frequency, so 丢 or 选票 or 大学生村官 count, and a share above UNCOVERED_MAX rules the
-   entry out;
+   entry out. A term only the answer or steps hold counts BODY_LEVEL covered (an entry is about what its
+   head names). A best entry far ahead of the next (STRONG_RAW, STRONG_LEAD) may leave up to
+   STRONG_UNCOVERED_MAX uncovered (a colloquial verb: 担任, 采用, 运作), unless an uncovered term modifies a
+   covered one (民主 in 民主生活会, 团 in 团组织关系: another thing than the entry's);
 3. is not one of the questions the entry declares it is not for (`not_for`).
+
+A lower-ranked entry is considered when the ones above are ruled out: within FALLBACK_GAP of the best, or
+COVERED_FALLBACK_GAP if it covers the question (nearly) entirely. The acceptable entries within
+REORDER_GAP are ordered by raw score less COVERAGE_WEIGHT times their uncovered share, so the entry that
+accounts for every term wins over a neighbour sharing more topic words.
 
 Then: no entry left → decline (with up to three related entries); the first two left within CHOOSE_MARGIN
 of each other → ask which one is meant; a message with no content of its own (「怎么办」, 「党员」, 「10」)
