@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from knowledge.aspect import classify, compatible, entry_aspects
-from knowledge.match import Match, features
+from knowledge.scored import Match, features
 from knowledge.typos import readings
 
 # Thresholds fitted on the tuning half of tests/data/eval/ only (benchmarks/bench_quality.py reports the frozen half).
