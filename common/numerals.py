@@ -78,6 +78,8 @@ def _rewrite_run(match: re.Match[str]) -> str:
     if before.endswith("第") or rest.startswith(UNITS):
         # 一年半 -> 1年半; 十几 is left alone (no unit straight after it).
         return _digits(run)
+    if rest.startswith("多") and rest[1:].startswith(UNITS) and any(ch in SMALL_UNITS or ch in BIG_UNITS for ch in run):
+        return _digits(run)  # 五百多人 -> 500多人, 二十多年 -> 20多年 (一多 is not a numeral phrase)
     return run
 
 

@@ -10,8 +10,16 @@ the answer only if it also
    interrogative and function words are taken out) appears in the entry's text (title, questions,
    keywords, answer, steps, after synonym canonicalization). Uncovered characters are weighed by their
    inverse entry frequency, so 丢 or 选票 or 大学生村官 count, and a share above UNCOVERED_MAX rules the
-   entry out;
+   entry out. A term only the answer or steps hold counts BODY_LEVEL covered (an entry is about what its
+   head names). A best entry far ahead of the next (STRONG_RAW, STRONG_LEAD) may leave up to
+   STRONG_UNCOVERED_MAX uncovered (a colloquial verb: 担任, 采用, 运作), unless an uncovered term modifies a
+   covered one (民主 in 民主生活会, 团 in 团组织关系: another thing than the entry's);
 3. is not one of the questions the entry declares it is not for (`not_for`).
+
+A lower-ranked entry is considered when the ones above are ruled out: within FALLBACK_GAP of the best, or
+COVERED_FALLBACK_GAP if it covers the question (nearly) entirely. The acceptable entries within
+REORDER_GAP are ordered by raw score less COVERAGE_WEIGHT times their uncovered share, so the entry that
+accounts for every term wins over a neighbour sharing more topic words.
 
 Then: no entry left → decline (with up to three related entries); the first two left within CHOOSE_MARGIN
 of each other → ask which one is meant; a message with no content of its own (「怎么办」, 「党员」, 「10」)
@@ -28,17 +36,25 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from knowledge.aspect import classify, compatible, entry_aspects
-from knowledge.match import Match, features
+from knowledge.scored import Match, features
 from knowledge.typos import readings
 
 # Thresholds fitted on the tuning half of tests/data/eval/ only (benchmarks/bench_quality.py reports the frozen half).
-RANK_DEPTH = 4          # ranked entries judged per question
+RANK_DEPTH = 8          # ranked entries judged per question (lower ones are reached when the top ones are ruled out)
 UNCOVERED_MAX = 0.15    # weighted share of the question's content an entry may leave uncovered
+STRONG_RAW = 0.45       # a best-ranked entry scoring at least this ...
+STRONG_LEAD = 0.15      # ... this far ahead of the next one is a clear topic match, so it may leave
+STRONG_UNCOVERED_MAX = 0.35  # this share uncovered (a colloquial verb or filler the entry never uses)
+COVERED_FALLBACK_GAP = 0.15  # an entry that covers the question all but COVERED_SHARE is taken this far below the best
+COVERED_SHARE = 0.05
+COVERAGE_WEIGHT = 3.0   # acceptable entries are ordered by raw score less this times their uncovered share ...
+REORDER_GAP = 0.15      # ... among those this close to the first acceptable one
+BODY_LEVEL = 0.8        # how covered a term is that only the answer or steps of an entry hold (not its head)
 WEAK_BELOW = 0.25       # a match scoring under this raw score must cover more of the question:
 WEAK_UNCOVERED_MAX = 0.05  # this share at most
 LOOSE_SHARE = 0.5       # a character the entry holds, but not beside the same neighbour, counts this much uncovered
 FALLBACK_GAP = 0.05     # a lower-ranked entry is taken in place of ruled-out ones only this close to the best
-CHOOSE_MARGIN = 0.08    # raw-score gap under which two acceptable entries are offered as a choice
+CHOOSE_MARGIN = 0.03    # raw-score gap under which two acceptable entries are offered as a choice
 NOT_FOR_SIM = 0.75      # Dice similarity to a `not_for` question at which the entry is ruled out
 VAGUE_CHARS = 2         # a message with at most this many content characters and no aspect is vague
 LOW_MARGIN = 0.05       # an answer this close to the next entry is listed for the admin as possibly wrong
@@ -47,12 +63,16 @@ SUGGEST_MIN = 0.08      # raw score below which an entry is not even offered as 
 
 # Interrogative, function and filler words: what is left of a question without them is its content.
 STOP = re.compile(
-    "怎么办理|如何办理|具体指|指的是|是指|处于|包括|包含|几名|几位|几人|几次|几种|几项|几年|几天|人数|要求|条件|"
-    "请问|请教|问一下|想问|想知道|我想|我们|咱们|你们|他们|大家|怎么办|怎么样|怎么|怎样|如何|为什么|什么|"
+    "哪一级|哪级|一共|总共|到底|究竟|达到|一定|怎么办理|如何办理|具体指|指的是|是指|处于|包括|包含|几名|几位|几人|几次|几种|几项|几年|几天|人数|要求|条件|"
+    "请问|请教|问一下|想问|想知道|我想|麻烦|谢谢|您好|你好|自己|本人|相关|有关|方面|事情|事儿|东西|平时|通常|目前|一般来说|"
+    "比如|例如|等等|之类|这样|那样|这种|那种|我们|咱们|你们|他们|大家|怎么办|怎么样|怎么|怎样|如何|为什么|什么|"
     "可不可以|能不能|要不要|有没有|算不算|会不会|需不需要|行不行|是不是|是否|能否|可以|应该|应当|需要|必须|"
     "哪些|哪个|哪里|一下|一般|现在|时候|情况|问题|具体|多少|多久|多长|时间|出去|回来|还是|或者|以下|以上|办理|视为|属于|算是|"
     "[我你他她它的了吗呢吧啊呀哦嘛么是在有没和与或及跟还都也就才又再把被给让对从到向为以于这那个些之其该要得地着过会能可应需啥咋哪谁几办搞弄做干算行吗呗哈找走来去就下里按中]"
 )
+# Verbs that open a predicate: an uncovered term starting with one is an action on the covered object that
+# follows (采用 in 采用无记名投票), not a modifier naming another thing (民主 in 民主生活会).
+PREDICATE = re.compile("写|递交|提出|采用|采取|担任|运作|触发|进行|开展|实行|执行|召开|参加|参与|成立|设立|建立|撤销|解除|办理|提交|上交|交纳|缴纳|补办|补交|申请|通过|接收")
 _RUN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
 
 
@@ -67,7 +87,8 @@ class Decision:
     kind: str
     matches: tuple[Match, ...] = ()
     related: tuple[Match, ...] = ()
-    margin: float = 0.0                 # raw score of the answer minus the next acceptable entry's
+    margin: float = 0.0                 # the answer's lead: over the next acceptable entry (both less their
+                                        # weighted uncovered share), else over the next ranked entry (raw)
     uncovered: tuple[str, ...] = ()     # content terms of the question the (best-ranked) entry does not cover
     aspects: frozenset[str] = frozenset()
     reason: str = ""                    # why the best-ranked entry was not taken (for the gap list)
@@ -101,12 +122,16 @@ class Judge:
     """Per-entry text coverage, aspects and not_for questions for one Matcher (built with it)."""
 
     def __init__(self, matcher, normalized_texts: list[list[str]], normalized_not_for: list[list[str]],
-                 declared_aspects: list[tuple[str, ...]], forms: list[list[str]]):
+                 declared_aspects: list[tuple[str, ...]], forms: list[list[str]], head_sizes: list[int] | None = None):
         self.matcher = matcher
         n = len(normalized_texts)
         canon = matcher.synonyms.canonical_many
         joined = canon([" ".join(t) for t in normalized_texts])
         self.texts = joined
+        # The head of each entry (title, questions, keywords: what it is about) apart from its body (answer,
+        # steps, which mention things in passing): a term covered only by the body is covered BODY_LEVEL.
+        sizes = head_sizes if head_sizes is not None else [len(t) for t in normalized_texts]
+        self.heads = canon([" ".join(t[:k]) for t, k in zip(normalized_texts, sizes)])
         self.max_idf = math.log(1 + max(n, 1))
         self.position = {entry_id: i for i, entry_id in enumerate(matcher.entry_ids)}
         self.aspects = [entry_aspects(d, f) for d, f in zip(declared_aspects, forms)]
@@ -137,22 +162,35 @@ class Judge:
         self.__dict__.update(state)
         self._new_memos()
 
-    def _entry_features(self, entry: int) -> frozenset[str]:
-        """The bigrams (within words) and characters of an entry's whole text."""
-        found: set[str] = set()
-        for word in self.texts[entry].split(" "):
-            found.update(word)
-            found.update(word[i:i + 2] for i in range(len(word) - 1))
-        return frozenset(found)
+    def _entry_features(self, entry: int) -> dict[str, float]:
+        """The bigrams (within words) and characters of an entry's whole text, each with its coverage level:
+        1 in the head (title, questions, keywords), BODY_LEVEL only in the answer or steps."""
+        found: dict[str, float] = {}
+        for text, level in ((self.texts[entry], BODY_LEVEL), (self.heads[entry], 1.0)):
+            for word in text.split(" "):
+                for f in word:
+                    found[f] = level
+                for i in range(len(word) - 1):
+                    found[word[i:i + 2]] = level
+        return found
 
     def _weight(self, char: str) -> float:
         return self.char_weight.get(char, self.max_idf)
 
     def uncovered(self, runs: list[tuple[str, tuple[bool, ...]]], entry: int) -> tuple[float, tuple[str, ...]]:
         """(weighted share of the content characters entry `entry` does not cover, the uncovered terms)."""
+        share, terms, _ = self.coverage(runs, entry)
+        return share, terms
+
+    def coverage(self, runs: list[tuple[str, tuple[bool, ...]]], entry: int) -> tuple[float, tuple[str, ...], bool]:
+        """uncovered() and whether an uncovered term modifies a covered one (directly precedes covered content
+        in the same run: 民主 in 民主生活会, 团 in 团组织关系, 正式 in 正式党员). Such a term names a different
+        thing than the entry's (a 民主生活会 is not an 组织生活会); an uncovered verb or filler (担任, 运作) does not."""
         total = missing = 0.0
+        modifier = False
         terms: list[str] = []
-        has = self._features_of(entry).__contains__
+        own = self._features_of(entry)
+        has, got_of = own.__contains__, own.get
 
         def homophone_pair(a: str, b: str, swap: int) -> bool:
             """Whether swapping the character at `swap` (0: a, 1: b) for a same-sounding one gives a covered pair.
@@ -169,18 +207,18 @@ class Judge:
                 continue            # Latin words: HTML leftovers, names; the ranking's unseen penalty weighs them
             n = len(run)
             if n == 1:
-                level = [1.0 if not ("\u3400" <= run <= "\u9fff") or has(run) else 0.0]
+                level = [1.0 if not ("\u3400" <= run <= "\u9fff") else got_of(run, 0.0)]
             else:
-                pairs = [has(run[i:i + 2]) for i in range(n - 1)]
+                pairs = [got_of(run[i:i + 2], 0.0) for i in range(n - 1)]
                 level = []
                 for i, ch in enumerate(run):
                     if (i > 0 and pairs[i - 1]) or (i < n - 1 and pairs[i]):
-                        level.append(1.0)
+                        level.append(max(pairs[i - 1] if i > 0 else 0.0, pairs[i] if i < n - 1 else 0.0))
                     elif any(homophone_pair(run[i - 1], ch, s) for s in (0, 1) if i > 0) or \
                             any(homophone_pair(ch, run[i + 1], s) for s in (0, 1) if i < n - 1):
                         level.append(1.0)
                     elif has(ch):
-                        level.append(1.0 - LOOSE_SHARE)
+                        level.append((1.0 - LOOSE_SHARE) * got_of(ch))
                     else:
                         level.append(0.0)
             term = ""
@@ -193,15 +231,16 @@ class Judge:
                 weight = self._weight(ch) if "\u3400" <= ch <= "\u9fff" else self.max_idf / (2 * n)
                 total += weight
                 missing += weight * (1.0 - got)
-                if got >= 1.0:
+                if got >= BODY_LEVEL:
                     if term:
                         terms.append(term)
+                        modifier = modifier or not PREDICATE.match(term)
                     term = ""
                 else:
                     term += ch
             if term:
                 terms.append(term)
-        return (missing / total if total else 0.0), tuple(terms)
+        return (missing / total if total else 0.0), tuple(terms), modifier
 
     def _ruled_out_by_not_for(self, query_features: dict[str, float], entry: int) -> bool:
         for other in self.not_for[entry]:
@@ -210,6 +249,18 @@ class Judge:
             if size and 2 * shared / size >= NOT_FOR_SIM:
                 return True
         return False
+
+    @staticmethod
+    def _uncovered_allowance(ranked: list[Match], rank_no: int, modifier: bool) -> float:
+        """The uncovered share the entry at `rank_no` may leave: more for a clear lead (unless an uncovered term
+        modifies a covered one), less for a weak match."""
+        raw = ranked[rank_no].raw
+        if raw < WEAK_BELOW:
+            return WEAK_UNCOVERED_MAX
+        following = ranked[rank_no + 1].raw if rank_no + 1 < len(ranked) else 0.0
+        if rank_no == 0 and not modifier and raw >= STRONG_RAW and raw - following >= STRONG_LEAD:
+            return STRONG_UNCOVERED_MAX
+        return UNCOVERED_MAX
 
     # -- the decision ----------------------------------------------------------------------------
 
@@ -229,40 +280,42 @@ class Judge:
             return Decision("clarify", related=related if specific else (), aspects=aspects, reason="vague")
         index = self.position
         query_features = features(prepared) if use_not_for and self.any_not_for else {}
-        taken: list[Match] = []
+        taken: list[tuple[float, Match]] = []   # (raw score less the weighted uncovered share, entry)
         first_uncovered: tuple[str, ...] = ()
         reason = ""
         for rank_no, match in enumerate(ranked):
-            if taken and taken[0].raw - match.raw >= CHOOSE_MARGIN:
-                break               # too far below the answer to be offered beside it
+            if taken and taken[0][1].raw - match.raw >= max(CHOOSE_MARGIN, REORDER_GAP):
+                break               # too far below the first acceptable entry to overtake it or be offered beside it
             entry = index[match.entry_id]
-            share, terms = self.uncovered(runs, entry) if rank_no == 0 or match.accepted else (1.0, ())
+            share, terms, modifier = self.coverage(runs, entry) if rank_no == 0 or match.accepted else (1.0, (), True)
             if rank_no == 0:
                 first_uncovered = terms
             why = ""
             if not match.accepted:
                 why = "low score"
-            elif ranked[0].raw - match.raw > FALLBACK_GAP:
+            elif ranked[0].raw - match.raw > (COVERED_FALLBACK_GAP if share <= COVERED_SHARE else FALLBACK_GAP):
                 why = "far below the best"
             elif not compatible(aspects, self.aspects[entry]):
                 why = "aspect"
-            elif share > (UNCOVERED_MAX if match.raw >= WEAK_BELOW else WEAK_UNCOVERED_MAX):
+            elif share > self._uncovered_allowance(ranked, rank_no, modifier):
                 why = "uncovered: " + "、".join(terms)
             elif query_features and self._ruled_out_by_not_for(query_features, entry):
                 why = "not_for"
             if why:
                 reason = reason or why
                 continue
-            taken.append(match)
-            if len(taken) == 2:
-                break
+            taken.append((match.raw - COVERAGE_WEIGHT * share, match))
         if not taken:
             return Decision("decline", related=related, uncovered=first_uncovered, aspects=aspects, reason=reason)
-        margin = taken[0].raw - (taken[1].raw if len(taken) > 1 else max(
-            (m.raw for m in ranked if m.entry_id != taken[0].entry_id), default=0.0))
+        # Among acceptable entries close in score, the one that covers more of the question comes first
+        # (表决按应到还是实到: the admission-vote entry covers 实到, the quorum entry does not).
+        taken.sort(key=lambda scored: -scored[0])
+        best = taken[0][1]
+        margin = taken[0][0] - taken[1][0] if len(taken) > 1 else best.raw - max(
+            (m.raw for m in ranked if m.entry_id != best.entry_id), default=0.0)
         if len(taken) > 1 and margin < CHOOSE_MARGIN:
-            return Decision("choose", tuple(taken), related, margin, first_uncovered, aspects, reason)
-        return Decision("answer", (taken[0],), related, margin, first_uncovered, aspects, reason)
+            return Decision("choose", (best, taken[1][1]), related, margin, first_uncovered, aspects, reason)
+        return Decision("answer", (best,), related, margin, first_uncovered, aspects, reason)
 
     def suspicion(self, normalized: str) -> str | None:
         """Why an answer to this question may be wrong (for `bot.py gaps` and /stats), or None.

@@ -12,63 +12,20 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 
 import numpy as np
 
-from knowledge.index import UNIGRAM_WEIGHT, FeatureIndex
+from knowledge.index import FeatureIndex
+from knowledge.judge import Judge
 from knowledge.load import KnowledgeBase
 from knowledge.normalize import normalize_many
+from knowledge.scored import ACCEPT, CALIBRATION, MAX_UNSEEN, Match, calibrate, features  # noqa: F401 (re-exported)
 from knowledge.typos import TypoFixer
 
 KEYWORD_FACTOR = 0.7
 TITLE_FACTOR = 1.0
 KEYWORD_BONUS = 0.2     # an entry whose keyword appears verbatim gains this share of the keyword's weight
 UNSEEN_PENALTY = 0.1    # share of the question the knowledge base has never seen counts against it
-ACCEPT = 0.17           # raw score at which an answer is given (calibrated confidence 0.5)
-MAX_UNSEEN = 0.65       # a question mostly made of words the knowledge base never uses is declined
-# (raw score, calibrated confidence) knots, fitted on tests/data/paraphrases.yaml; see docs/benchmarks.md
-CALIBRATION = ((0.0, 0.0), (ACCEPT, 0.5), (0.3, 0.8), (0.5, 0.95), (1.0, 1.0))
-
-
-@dataclass(frozen=True)
-class Match:
-    """One ranked entry: `raw` similarity and calibrated `confidence`, both in [0, 1]."""
-
-    entry_id: str
-    title: str
-    raw: float
-    unseen: float = 0.0
-
-    @property
-    def confidence(self) -> float:
-        return calibrate(self.raw) if self.unseen <= MAX_UNSEEN else min(calibrate(self.raw), 0.49)
-
-    @property
-    def accepted(self) -> bool:
-        return self.raw >= ACCEPT and self.unseen <= MAX_UNSEEN
-
-
-def calibrate(raw: float) -> float:
-    """Piecewise-linear map from raw score to the probability that the top answer is right."""
-    for (x0, y0), (x1, y1) in zip(CALIBRATION, CALIBRATION[1:]):
-        if raw <= x1:
-            return round(y0 + (y1 - y0) * (max(raw, x0) - x0) / (x1 - x0), 3)
-    return 1.0
-
-
-def features(text: str) -> dict[str, float]:
-    """Bigrams (weight 1) and CJK unigrams (UNIGRAM_WEIGHT) of a normalized text, per word."""
-    feats: dict[str, float] = {}
-    for word in text.split(" "):
-        for i in range(len(word) - 1):
-            feats[word[i:i + 2]] = 1.0
-        for ch in word:
-            if "\u3400" <= ch <= "\u9fff":
-                feats.setdefault(ch, UNIGRAM_WEIGHT)
-        if len(word) == 1 and word not in feats:
-            feats[word] = UNIGRAM_WEIGHT
-    return feats
 
 
 class Synonyms:
@@ -138,7 +95,6 @@ class Matcher:
 
     def _build_judge(self, kb: KnowledgeBase, normal: dict[str, str]):
         """knowledge.judge over every entry's whole text (answers and steps normalized here, in one pass)."""
-        from knowledge.judge import Judge  # judge builds on this module's Match and features
         extra = [t for e in kb.entries for t in (e.answer, *e.steps, *e.not_for)]
         more = iter(normalize_many(extra))
         texts, not_for, forms = [], [], []
@@ -147,7 +103,8 @@ class Matcher:
             texts.append(own + [next(more) for _ in (entry.answer, *entry.steps)])
             not_for.append([next(more) for _ in entry.not_for])
             forms.append(own[:1 + len(entry.questions)])
-        return Judge(self, texts, not_for, [e.aspects for e in kb.entries], forms)
+        heads = [1 + len(e.questions) + len(e.keywords) for e in kb.entries]
+        return Judge(self, texts, not_for, [e.aspects for e in kb.entries], forms, heads)
 
     def decide(self, normalized: str, ranked: list[Match] | None = None):
         """What to do with a normalized question: knowledge.judge.Decision (answer, choose, clarify, decline)."""

@@ -66,7 +66,7 @@ _NON_CONTENT_LINES = re.compile(r"[^0-9a-z%\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufa
 _LONE_DOT_FAST = re.compile(r"\.(?:(?<![0-9]\.)|(?![0-9]))")  # _LONE_DOT, anchored on the dot
 # Where numerals_to_digits can change anything: a numeral after 第, before a unit, after 百分之, or 俩.
 _NUMERAL_SITE = re.compile(f"俩|第[{NUMERAL_CHARS}]|百分之[{NUMERAL_CHARS}]"
-                           f"|[{NUMERAL_CHARS}](?:{'|'.join(map(re.escape, UNITS))})")
+                           f"|[{NUMERAL_CHARS}]多?(?:{'|'.join(map(re.escape, UNITS))})")
 _NUMERAL_CHUNK = 4096  # numerals_to_digits slices its whole input per match: keep the pieces small
 
 

@@ -30,6 +30,17 @@ def readings(char: str) -> frozenset[str]:
     return frozenset(pinyin(char, style=Style.NORMAL, heteronym=True)[0])
 
 
+@lru_cache(maxsize=65536)
+def usual_reading(char: str) -> frozenset[str]:
+    """The character's usual toneless reading (empty for non-Chinese): a typed wrong character was picked
+    from the input method under that reading (解 is typed as jie, not as its rare reading xie)."""
+    if not ("\u4e00" <= char <= "\u9fff"):
+        return frozenset()
+    from pypinyin import Style, pinyin
+
+    return frozenset(pinyin(char, style=Style.NORMAL, heteronym=False)[0])
+
+
 def _is_cjk_term(term: str) -> bool:
     return 2 <= len(term) <= 8 and all("\u4e00" <= ch <= "\u9fff" for ch in term)
 
@@ -63,7 +74,7 @@ class TypoFixer:
     def _repair(self, window: str) -> str | None:
         """The lexicon term one homophone away from `window`, if exactly one position fits."""
         for i, ch in enumerate(window):
-            sounds = readings(ch)
+            sounds = usual_reading(ch)
             if not sounds:
                 continue
             # The swapped character must sit in an unseen bigram: that is where the typo is.

@@ -45,6 +45,7 @@ def test_parse_number(text, value):
     ("两名正式党员", "2名正式党员"), ("一百二十人", "120人"), ("十二个月", "12个月"),
     ("二〇二五年三月一日", "2025年3月1日"), ("去年三月", "去年3月"), ("俩党员", "2个党员"),
     ("百分之五十", "50%"), ("十几个人", "十几个人"), ("两委", "两委"), ("半年", "半年"),
+    ("五百多人", "500多人"), ("二十多年", "20多年"), ("一多人", "一多人"),  # 多 between a round numeral and its unit
 ])
 def test_numerals_to_digits(raw, expected):
     assert numerals_to_digits(raw) == expected

@@ -16,6 +16,7 @@ from datetime import date
 from handlers.core import render
 from handlers.content.content import Content
 from handlers.core.smalltalk import EMPTY_PROMPT, REPLIES, smalltalk_kind
+from knowledge.judge import RANK_DEPTH
 from knowledge.normalize import detect_script, fold, in_script, normalize_folded
 import rules.extract as facts_from_text
 from rules.focus import order_by_focus
@@ -268,7 +269,7 @@ class Assistant:
 
     def _lookup(self, content: Content, normalized: str, script: str) -> Reply:
         hint = content.kb.scope.outside_hint(normalized)
-        ranked = content.matcher.rank(normalized, limit=4)
+        ranked = content.matcher.rank(normalized, limit=RANK_DEPTH)  # as many as the judge looks at
         if hint:
             text = render.decline_text([], hint)
             score = ranked[0].confidence if ranked else 0.0
