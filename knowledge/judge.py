@@ -60,6 +60,7 @@ VAGUE_CHARS = 2         # a message with at most this many content characters an
 LOW_MARGIN = 0.05       # an answer this close to the next entry is listed for the admin as possibly wrong
 ENTRY_MEMO = 4096       # entries whose feature sets are remembered
 SUGGEST_MIN = 0.08      # raw score below which an entry is not even offered as related
+RELATED_UNCOVERED_MAX = 0.7  # a decline offers an entry as related only if it covers some of the question
 
 # Interrogative, function and filler words: what is left of a question without them is its content.
 STOP = re.compile(
@@ -306,6 +307,8 @@ class Judge:
                 continue
             taken.append((match.raw - COVERAGE_WEIGHT * share, match))
         if not taken:
+            # related entries must share some of the question's content: 「今天天气怎么样」 gets no 党徽党旗 entry
+            related = tuple(m for m in related if self.coverage(runs, index[m.entry_id])[0] <= RELATED_UNCOVERED_MAX)
             return Decision("decline", related=related, uncovered=first_uncovered, aspects=aspects, reason=reason)
         # Among acceptable entries close in score, the one that covers more of the question comes first
         # (表决按应到还是实到: the admission-vote entry covers 实到, the quorum entry does not).

@@ -168,3 +168,17 @@ def test_swap_tells_the_listener_and_survives_its_failure(content, caplog):
     assistant.on_swap = broken
     assert assistant.swap(content) is content and assistant.content is content
     assert "passing the new content on failed" in caplog.text
+
+
+def test_a_question_far_from_party_work_is_offered_no_unrelated_entries(assistant):
+    """A decline offers entries only when they share some of the question's content."""
+    reply = ask(assistant, "今天天气怎么样")
+    assert reply.kind == "decline" and reply.suggestions == ()
+    assert "党徽" not in reply.text
+
+
+def test_a_verdict_points_at_the_entry_that_answers_the_question(assistant):
+    """The related rule under a dues verdict is judged like any answer, not the first-ranked entry."""
+    reply = ask(assistant, "党员每月工资8千，交多少党费")
+    assert "每月党费120元" in reply.text
+    assert reply.entry_id == "dues.rate_table"

@@ -249,10 +249,13 @@ class Assistant:
             texts.insert(asked, "其他情况：")
         lines = [facts_from_text.echo(facts, content.engine.vocab)] + texts
         related = ()
-        ranked = content.matcher.rank(normalized, limit=1) if normalized else []  # not for a bare follow-up
-        if ranked and ranked[0].accepted:
-            related = (Suggestion(ranked[0].entry_id, in_script(ranked[0].title, script)),)
-            lines.append(f"相关规定：{ranked[0].title}")
+        # the procedure entry that answers the question, judged like any question (not for a bare follow-up):
+        # a dues verdict for 工资8千 must not point at the students' dues entry only because it ranked first
+        decision = content.matcher.decide(normalized) if normalized else None
+        if decision is not None and decision.kind == "answer":
+            top = decision.top
+            related = (Suggestion(top.entry_id, in_script(top.title, script)),)
+            lines.append(f"相关规定：{top.title}")
         dicts = tuple(json.loads(json.dumps(v.to_dict(), ensure_ascii=False, default=str)) for v in verdicts)
         entry_id = related[0].entry_id if related else None
         return Reply(
