@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """zhibu-bot (支部助手): command line entry point and wiring.
 
-    python bot.py [run] [--webhook URL --port N]   Telegram bot with TELEGRAM_BOT_TOKEN, else the console chat
-    python bot.py chat                  console chat
-    python bot.py ask [--json] [--batch FILE] [--no-log] TEXT
-    python bot.py evaluate [--json] topic=NAME FACT=VALUE ...
-    python bot.py check [DIR]           validate all YAML, run the self-test and golden cases
-    python bot.py stats [--days N] [--json] | gaps [--days N]
-    python bot.py export --since DATE --format csv|jsonl | purge --older-than DAYS
+python bot.py [run] [--webhook URL --port N]   Telegram bot with TELEGRAM_BOT_TOKEN, else the console chat
+python bot.py chat                  console chat
+python bot.py ask [--json] [--batch FILE] [--no-log] TEXT
+python bot.py evaluate [--json] topic=NAME FACT=VALUE ...
+python bot.py check [DIR]           validate all YAML, run the self-test and golden cases
+python bot.py stats [--days N] [--json] | gaps [--days N]
+python bot.py export --since DATE --format csv|jsonl | purge --older-than DAYS
 """
 
 from __future__ import annotations
@@ -79,10 +79,21 @@ def ask_batch(assistant: Assistant, path: str) -> int:
             try:
                 question = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                _print_json({"question": None, "answer": f"第{number}行不是有效的 UTF-8 文本，已跳过。",
-                             "entry_id": None, "score": 0.0, "fallback": True, "suggestions": [],
-                             "verdicts": [], "script": "simplified", "source": None, "latency_ms": 0.0,
-                             "error": f"line {number}: invalid UTF-8 at byte {exc.start}"})
+                _print_json(
+                    {
+                        "question": None,
+                        "answer": f"第{number}行不是有效的 UTF-8 文本，已跳过。",
+                        "entry_id": None,
+                        "score": 0.0,
+                        "fallback": True,
+                        "suggestions": [],
+                        "verdicts": [],
+                        "script": "simplified",
+                        "source": None,
+                        "latency_ms": 0.0,
+                        "error": f"line {number}: invalid UTF-8 at byte {exc.start}",
+                    }
+                )
                 continue
             reply, _ = conversation.respond(Inbound(question, channel="cli"))  # each line on its own
             _print_json(reply.to_json(question))
@@ -91,11 +102,13 @@ def ask_batch(assistant: Assistant, path: str) -> int:
 
 def cmd_chat(args) -> int:
     from handlers.cli.console import run_console
+
     return run_console(build_assistant(log_queries=not getattr(args, "no_log", False)), sys.stdin, sys.stdout)
 
 
 def cmd_run(args) -> int:
     from common.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -113,6 +126,7 @@ def run_telegram(settings, args) -> int:
     from handlers.cli import admin as admin_cli
     from handlers.telegram.app import Services, build_application
     import storage
+
     querylog = open_querylog()
     assistant = Assistant(load_or_exit(), querylog)
 
@@ -121,39 +135,45 @@ def run_telegram(settings, args) -> int:
 
     from handlers.telegram.reminders import ReminderService
     from reminders.planner import grace_from_hours
+
     try:
         grace = grace_from_hours(env("ZHIBU_REMINDER_GRACE_HOURS"))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # A short busy timeout: these writes run on the event loop, which must not stall for 5 s on a lock.
-    reminders = ReminderService(storage.open_db(storage.default_db_path(), busy_timeout_ms=500), assistant, settings,
-                                grace)
+    reminders = ReminderService(
+        storage.open_db(storage.default_db_path(), busy_timeout_ms=500), assistant, settings, grace
+    )
 
     from handlers.content.admin import ContentAdmin
+
     db = storage.open_db(storage.default_db_path())
     admin = ContentAdmin(CONTENT_ROOT, assistant, db)
     watch = env_flag("ZHIBU_WATCH")
     webhook = getattr(args, "webhook", None)
     app = build_application(Services(assistant, settings, querylog, stats_text, reminders, admin, watch))
     from telegram.error import InvalidToken
+
     freeze_heap()
     try:
         if webhook:
-            app.run_webhook(listen="0.0.0.0", port=args.port, webhook_url=webhook,
-                            allowed_updates=Update.ALL_TYPES)
+            app.run_webhook(listen="0.0.0.0", port=args.port, webhook_url=webhook, allowed_updates=Update.ALL_TYPES)
         else:
             app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
         # One line, and never the token itself (a traceback would show it in the request URL).
-        print("error: Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped); get a new one from @BotFather",
-              file=sys.stderr)
+        print(
+            "error: Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped); get a new one from @BotFather",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
 
 def cmd_check(args) -> int:
     from handlers.content.checks import run_check
+
     root = Path(args.dir).resolve() if args.dir else CONTENT_ROOT
     ok, lines = run_check(root)
     for line in lines:
@@ -163,14 +183,17 @@ def cmd_check(args) -> int:
 
 def cmd_evaluate(args) -> int:
     import rules.extract as facts_from_text
+
     assistant = build_assistant(log_queries=False)
     pairs = dict(item.split("=", 1) for item in args.facts if "=" in item)
     bad = [item for item in args.facts if "=" not in item]
     topic = pairs.pop("topic", None)
     engine = assistant.content.engine
     if bad or not topic:
-        print("usage: python bot.py evaluate topic=NAME FACT=VALUE ... (missing topic= or a FACT=VALUE pair)",
-              file=sys.stderr)
+        print(
+            "usage: python bot.py evaluate topic=NAME FACT=VALUE ... (missing topic= or a FACT=VALUE pair)",
+            file=sys.stderr,
+        )
         return 2
     facts, problems = facts_from_text.parse_facts(pairs)
     if problems:
@@ -184,10 +207,17 @@ def cmd_evaluate(args) -> int:
         return 2
     missing = engine.missing_facts(topic, facts) if not verdicts else []
     if args.json:
-        _print_json({"topic": topic, "facts": facts, "verdicts": [v.to_dict() for v in verdicts],
-                     "missing": [{"fact": f, "prompt": p} for f, p in missing]})
+        _print_json(
+            {
+                "topic": topic,
+                "facts": facts,
+                "verdicts": [v.to_dict() for v in verdicts],
+                "missing": [{"fact": f, "prompt": p} for f, p in missing],
+            }
+        )
     else:
         from handlers.core.render import verdict_text
+
         print(facts_from_text.echo(facts))
         for v in verdicts:
             print(verdict_text(v))
@@ -222,7 +252,8 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("facts", nargs="+")
     evaluate.set_defaults(func=cmd_evaluate)
     from handlers.cli import admin as admin_cli
-    admin_cli.add_commands(sub, lambda fn: (lambda args: fn(args, load_content(CONTENT_ROOT)[0])))
+
+    admin_cli.add_commands(sub, lambda fn: lambda args: fn(args, load_content(CONTENT_ROOT)[0]))
     return p
 
 

@@ -13,8 +13,17 @@ from datetime import datetime, timezone
 
 from benchmarks.common import ROOT
 
-SUITES = ("bench_startup", "bench_match", "bench_quality", "bench_rules", "bench_situations", "bench_storage",
-          "bench_telegram", "bench_reminders", "bench_reload")
+SUITES = (
+    "bench_startup",
+    "bench_match",
+    "bench_quality",
+    "bench_rules",
+    "bench_situations",
+    "bench_storage",
+    "bench_telegram",
+    "bench_reminders",
+    "bench_reload",
+)
 
 
 def machine() -> str:
@@ -24,7 +33,9 @@ def machine() -> str:
             cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+    )
 
 
 def fmt(value) -> str:
@@ -56,7 +67,9 @@ def table(title: str, results: dict) -> list[str]:
     if nested and len(shapes) == 1 and scalar:
         columns = list(next(iter(nested.values())))
         lines += ["| case | " + " | ".join(columns) + " |", "| --- " * (len(columns) + 1) + "|"]
-        lines += [f"| {name} | " + " | ".join(fmt(row.get(c, "")) for c in columns) + " |" for name, row in nested.items()]
+        lines += [
+            f"| {name} | " + " | ".join(fmt(row.get(c, "")) for c in columns) + " |" for name, row in nested.items()
+        ]
         lines.append("")
     else:
         for name, row in nested.items():
@@ -71,11 +84,13 @@ MARK = "@@benchmark-result@@"
 def run_isolated(name: str) -> dict:
     """One suite's run() in a fresh interpreter, as a bot process would start: no heap, threads or caches
     left over from the suites before it (they skewed garbage collection and the GIL in later suites)."""
-    code = (f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); import benchmarks.{name} as m; "
-            f"r = m.run(); print({MARK!r} + json.dumps(r, ensure_ascii=False, default=str))")
+    code = (
+        f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); import benchmarks.{name} as m; "
+        f"r = m.run(); print({MARK!r} + json.dumps(r, ensure_ascii=False, default=str))"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True)
     line = next(line for line in reversed(done.stdout.splitlines()) if line.startswith(MARK))
-    return json.loads(line[len(MARK):])
+    return json.loads(line[len(MARK) :])
 
 
 def replace_sections(names: list[str], sections_by_suite: dict[str, list[str]]) -> str:
@@ -88,7 +103,7 @@ def replace_sections(names: list[str], sections_by_suite: dict[str, list[str]]) 
         if title in text:
             start = text.index(title)
             end = text.find("\n## ", start + len(title))
-            text = text[:start] + new + ("\n" + text[end + 1:] if end != -1 else "")
+            text = text[:start] + new + ("\n" + text[end + 1 :] if end != -1 else "")
         else:
             text = text.rstrip() + "\n\n" + new
     return text
@@ -97,7 +112,7 @@ def replace_sections(names: list[str], sections_by_suite: dict[str, list[str]]) 
 def main() -> int:
     started = time.perf_counter()
     only = [name for name in sys.argv[1:] if name in SUITES]
-    if only:        # `python -m benchmarks bench_situations`: rerun some suites, keep the other sections
+    if only:  # `python -m benchmarks bench_situations`: rerun some suites, keep the other sections
         by_suite = {}
         for name in only:
             module = importlib.import_module(f"benchmarks.{name}")
@@ -119,14 +134,18 @@ def main() -> int:
         sections += table(module.__doc__.strip().splitlines()[0], results)
     elapsed = time.perf_counter() - started
     header = [
-        "# Benchmarks", "",
-        "Rewritten by `make bench` (`python -m benchmarks`); do not edit by hand.", "",
+        "# Benchmarks",
+        "",
+        "Rewritten by `make bench` (`python -m benchmarks`); do not edit by hand.",
+        "",
         f"- machine: {machine()}",
         f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
         "- command: `make bench`",
-        f"- wall time: {elapsed:.0f} s", "",
+        f"- wall time: {elapsed:.0f} s",
+        "",
         "Each suite runs in its own fresh Python process. Latency figures are percentiles over every measured "
-        "call; build times are the median of 3 runs.", "",
+        "call; build times are the median of 3 runs.",
+        "",
     ]
     text = "\n".join(header + sections + notes) + "\n"
     (ROOT / "docs" / "benchmarks.md").write_text(text, encoding="utf-8")

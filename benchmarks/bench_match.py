@@ -29,11 +29,18 @@ def grow(kb: KnowledgeBase, size: int, seed: int = 7) -> KnowledgeBase:
 
         def splice():
             a, b = rng.choice(questions), rng.choice(questions)
-            return a[: max(2, len(a) // 2)] + b[len(b) // 2:]
+            return a[: max(2, len(a) // 2)] + b[len(b) // 2 :]
 
-        extra.append(replace(template, id=f"synthetic.e{i}", title=splice(),
-                             questions=tuple(splice() for _ in range(4)),
-                             keywords=tuple(rng.sample(keywords, 2)), related=()))
+        extra.append(
+            replace(
+                template,
+                id=f"synthetic.e{i}",
+                title=splice(),
+                questions=tuple(splice() for _ in range(4)),
+                keywords=tuple(rng.sample(keywords, 2)),
+                related=(),
+            )
+        )
     return KnowledgeBase(kb.entries + tuple(extra), kb.synonyms, f"grown{size}", kb.files, kb.scope)
 
 
@@ -84,11 +91,18 @@ def run() -> dict:
         matcher = Matcher(kb)
         top1, declined = accuracy(kb, matcher)
         lat = latencies(kb, matcher)
-        results[label] = {"entries": len(kb.entries), "build_s": build, "top1": top1, "declined": declined,
-                          "p50_ms": percentile(lat, 50) * 1000, "p99_ms": percentile(lat, 99) * 1000}
+        results[label] = {
+            "entries": len(kb.entries),
+            "build_s": build,
+            "top1": top1,
+            "declined": declined,
+            "p50_ms": percentile(lat, 50) * 1000,
+            "p99_ms": percentile(lat, 99) * 1000,
+        }
     return results
 
 
 if __name__ == "__main__":
     import json
+
     print(json.dumps(run(), indent=2, ensure_ascii=False))

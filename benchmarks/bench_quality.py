@@ -37,6 +37,7 @@ def bot_system(content):
         if decision.kind in ("answer", "choose"):
             return Outcome(decision.kind, tuple(m.entry_id for m in decision.matches))
         return Outcome("decline")
+
     return answer
 
 
@@ -49,6 +50,7 @@ def rank_only_system(content):
         if not kb.scope.outside_hint(normalized) and ranked and ranked[0].accepted:
             return Outcome("answer", (ranked[0].entry_id,))
         return Outcome("decline")
+
     return answer
 
 
@@ -96,8 +98,11 @@ def pipeline_latency(content, size: int) -> dict:
     for text in texts:
         assistant.respond(Inbound(text))
     seconds = [timed(assistant.respond, Inbound(t))[1] for t in texts * 3]
-    return {"entries": len(kb.entries), "p50_ms": percentile(seconds, 50) * 1000,
-            "p99_ms": percentile(seconds, 99) * 1000}
+    return {
+        "entries": len(kb.entries),
+        "p50_ms": percentile(seconds, 50) * 1000,
+        "p99_ms": percentile(seconds, 99) * 1000,
+    }
 
 
 def decide_latency(content, size: int) -> float:
@@ -120,8 +125,11 @@ def run() -> dict:
     bm25 = BM25Baseline(content.kb)
     bm25.fit(tuning)
     results = {}
-    for name, system in (("bot", bot_system(content)), ("rank_only (ace2d1b rule)", rank_only_system(content)),
-                         ("bm25", bm25)):
+    for name, system in (
+        ("bot", bot_system(content)),
+        ("rank_only (ace2d1b rule)", rank_only_system(content)),
+        ("bm25", bm25),
+    ):
         figures = score(frozen, system)
         figures.pop("n")
         results[name] = figures
@@ -139,4 +147,5 @@ def run() -> dict:
 
 if __name__ == "__main__":
     import json
+
     print(json.dumps(run(), indent=2, ensure_ascii=False))

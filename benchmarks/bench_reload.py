@@ -35,8 +35,8 @@ CASES = yaml.safe_load((ROOT / "tests" / "data" / "paraphrases.yaml").read_text(
 TARGET_SHIPPED_S = 0.3
 TARGET_10K_S = 3.0
 TARGET_2K_S = 2.0
-ENTRIES_PER_FILE = 1000          # about 380 KB of YAML per file: under the 1 MB per-file limit
-BUDGET_10K_S = 60.0              # stop repeating the 10k reload once this much time has gone into it
+ENTRIES_PER_FILE = 1000  # about 380 KB of YAML per file: under the 1 MB per-file limit
+BUDGET_10K_S = 60.0  # stop repeating the 10k reload once this much time has gone into it
 
 
 def copy_shipped(dest: Path) -> Path:
@@ -63,12 +63,21 @@ def grow_files(root: Path, size: int, shipped_entries: int, seed: int = 7) -> li
     written = []
     for start in range(0, len(ordered), ENTRIES_PER_FILE):
         lines = ["version: 1", "entries:"]
-        for i, name in enumerate(ordered[start:start + ENTRIES_PER_FILE], start=start):
-            lines += [f"  - id: synthetic.e{i}", f"    title: {name}工作规范", "    category: 基层实践",
-                      "    questions:", f"      - {name}怎么办理", f"      - {name}有什么要求",
-                      f"      - 关于{name}的规定是什么", f"    keywords: [{name}]",
-                      f"    answer: 这是用于基准测试的合成条目（{name}）。", "    source: 基准测试合成数据",
-                      "    verified: false", "    local_practice: true"]
+        for i, name in enumerate(ordered[start : start + ENTRIES_PER_FILE], start=start):
+            lines += [
+                f"  - id: synthetic.e{i}",
+                f"    title: {name}工作规范",
+                "    category: 基层实践",
+                "    questions:",
+                f"      - {name}怎么办理",
+                f"      - {name}有什么要求",
+                f"      - 关于{name}的规定是什么",
+                f"    keywords: [{name}]",
+                f"    answer: 这是用于基准测试的合成条目（{name}）。",
+                "    source: 基准测试合成数据",
+                "    verified: false",
+                "    local_practice: true",
+            ]
         path = root / "knowledge" / f"synthetic_{start // ENTRIES_PER_FILE:02d}.yaml"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         written.append(path)
@@ -79,8 +88,12 @@ def grow_files(root: Path, size: int, shipped_entries: int, seed: int = 7) -> li
 def phase_timer():
     """Time the steps of an in-process build by wrapping the functions build() looks up at call time."""
     totals: dict[str, float] = {}
-    targets = [(build, "load_content", "load_s"), (build, "self_test", "self_test_s"),
-               (build, "lint_knowledge", "lint_knowledge_s"), (content_admin, "diff_contents", "diff_s")]
+    targets = [
+        (build, "load_content", "load_s"),
+        (build, "self_test", "self_test_s"),
+        (build, "lint_knowledge", "lint_knowledge_s"),
+        (content_admin, "diff_contents", "diff_s"),
+    ]
     originals = []
     for module, name, label in targets:
         original = getattr(module, name)
@@ -133,10 +146,17 @@ def reload_shipped(runs: int = 5) -> dict:
             oks.append(candidate.ok)
         phases = phases_in_process(root, admin.assistant.content)
         admin.assistant.content.close()
-    return {"entries": len(content.kb.entries), "runs": runs, "all_ok": all(oks),
-            "median_ms": statistics.median(times) * 1000, "min_ms": min(times) * 1000, "max_ms": max(times) * 1000,
-            "target_ms": TARGET_SHIPPED_S * 1000, "meets_target": statistics.median(times) <= TARGET_SHIPPED_S,
-            **{k.replace("_s", "_ms"): v * 1000 for k, v in phases.items()}}
+    return {
+        "entries": len(content.kb.entries),
+        "runs": runs,
+        "all_ok": all(oks),
+        "median_ms": statistics.median(times) * 1000,
+        "min_ms": min(times) * 1000,
+        "max_ms": max(times) * 1000,
+        "target_ms": TARGET_SHIPPED_S * 1000,
+        "meets_target": statistics.median(times) <= TARGET_SHIPPED_S,
+        **{k.replace("_s", "_ms"): v * 1000 for k, v in phases.items()},
+    }
 
 
 def edit_one_file(path: Path, run: int) -> None:
@@ -146,7 +166,9 @@ def edit_one_file(path: Path, run: int) -> None:
     path.write_text(text.replace(marker, marker + f"第{run}次修改，", 1), encoding="utf-8")
 
 
-def reload_10k(size: int = 10_000, runs: int = 3, budget_s: float = BUDGET_10K_S, target_s: float = TARGET_10K_S) -> dict:
+def reload_10k(
+    size: int = 10_000, runs: int = 3, budget_s: float = BUDGET_10K_S, target_s: float = TARGET_10K_S
+) -> dict:
     """/reload of a `size`-entry knowledge base, every check in full.
 
     Run 1 is cold: the live version is the shipped one, and the synthetic files were never parsed.
@@ -175,13 +197,23 @@ def reload_10k(size: int = 10_000, runs: int = 3, budget_s: float = BUDGET_10K_S
         phases = phases_in_process(root, admin.assistant.content) if candidate.ok else {}
         admin.assistant.content.close()
     median = statistics.median(warm) if warm else None
-    return {"entries": entries, "example_questions": questions, "synthetic_files": len(files),
-            "largest_file_kb": largest_kb, "ok": candidate.ok, "errors": len(errors),
-            "first_error": errors[0] if errors else None, "cold_s": cold,
-            "edited_runs": len(warm), "edited_times_s": [round(t, 2) for t in warm], "median_s": median,
-            "last_diff": "；".join(diff or []), "target_s": target_s,
-            "meets_target": bool(candidate.ok and median is not None and median <= target_s),
-            "phases_in_process": {k: round(v, 3) for k, v in phases.items()}}
+    return {
+        "entries": entries,
+        "example_questions": questions,
+        "synthetic_files": len(files),
+        "largest_file_kb": largest_kb,
+        "ok": candidate.ok,
+        "errors": len(errors),
+        "first_error": errors[0] if errors else None,
+        "cold_s": cold,
+        "edited_runs": len(warm),
+        "edited_times_s": [round(t, 2) for t in warm],
+        "median_s": median,
+        "last_diff": "；".join(diff or []),
+        "target_s": target_s,
+        "meets_target": bool(candidate.ok and median is not None and median <= target_s),
+        "phases_in_process": {k: round(v, 3) for k, v in phases.items()},
+    }
 
 
 def reload_2k_one_by_one() -> dict:
@@ -255,15 +287,24 @@ def answer_latency_under_reloads(windows: int = 4, window_s: float = 2.0) -> dic
         assistant.content.close()
     quiet_p99, busy_p99 = percentile(quiet, 99), percentile(busy, 99)
     return {
-        "questions": len(texts), "windows": windows, "window_s": window_s,
-        "answers_quiet": len(quiet), "answers_during_reloads": len(busy),
-        "reloads_during": reloads["done"], "reloads_ok": reloads["ok"], "reload_exceptions": reloads["errors"],
+        "questions": len(texts),
+        "windows": windows,
+        "window_s": window_s,
+        "answers_quiet": len(quiet),
+        "answers_during_reloads": len(busy),
+        "reloads_during": reloads["done"],
+        "reloads_ok": reloads["ok"],
+        "reload_exceptions": reloads["errors"],
         "reload_median_ms_under_load": statistics.median(reloads["seconds"]) * 1000 if reloads["seconds"] else None,
-        "answer_failures_quiet": quiet_failures, "answer_failures_during_reloads": busy_failures,
-        "p50_ms_quiet": percentile(quiet, 50) * 1000, "p99_ms_quiet": quiet_p99 * 1000,
-        "p50_ms_during_reloads": percentile(busy, 50) * 1000, "p99_ms_during_reloads": busy_p99 * 1000,
+        "answer_failures_quiet": quiet_failures,
+        "answer_failures_during_reloads": busy_failures,
+        "p50_ms_quiet": percentile(quiet, 50) * 1000,
+        "p99_ms_quiet": quiet_p99 * 1000,
+        "p50_ms_during_reloads": percentile(busy, 50) * 1000,
+        "p99_ms_during_reloads": busy_p99 * 1000,
         "max_ms_during_reloads": max(busy) * 1000,
-        "p99_ratio": busy_p99 / quiet_p99 if quiet_p99 else None, "target_ratio": 2.0,
+        "p99_ratio": busy_p99 / quiet_p99 if quiet_p99 else None,
+        "target_ratio": 2.0,
         "meets_target": bool(quiet_p99) and busy_p99 / quiet_p99 <= 2.0,
     }
 
@@ -283,4 +324,5 @@ def run() -> dict:
 
 if __name__ == "__main__":
     import json
+
     print(json.dumps(run(), indent=2, ensure_ascii=False))

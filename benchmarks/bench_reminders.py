@@ -30,7 +30,9 @@ async def fan_out(api: FakeBotAPI, db, groups: int, rate: float) -> dict:
     content, _ = load_content(ROOT)
     now = DUE + timedelta(seconds=30)
     service = ReminderService(db, Assistant(content), Settings(), timedelta(hours=12), clock=lambda: now)
-    bot = ExtBot(api.token, base_url=api.base_url, rate_limiter=AIORateLimiter(overall_max_rate=rate, group_max_rate=20))
+    bot = ExtBot(
+        api.token, base_url=api.base_url, rate_limiter=AIORateLimiter(overall_max_rate=rate, group_max_rate=20)
+    )
     async with bot:
         since = len(api.call_log)
         started = time.monotonic()
@@ -38,9 +40,17 @@ async def fan_out(api: FakeBotAPI, db, groups: int, rate: float) -> dict:
         elapsed = time.monotonic() - started
         again = await service.tick(bot)  # a second tick must send nothing
     chats = Counter(c.params["chat_id"] for c in api.call_log[since:] if c.method == "sendMessage" and c.ok)
-    return {"groups": groups, "rate_per_s": rate, "delivered": delivered, "distinct_chats": len(chats),
-            "duplicates": sum(n - 1 for n in chats.values()), "second_tick_sent": again, "seconds": elapsed,
-            "expected_seconds": groups / rate, "seconds_over_expected": elapsed / (groups / rate)}
+    return {
+        "groups": groups,
+        "rate_per_s": rate,
+        "delivered": delivered,
+        "distinct_chats": len(chats),
+        "duplicates": sum(n - 1 for n in chats.values()),
+        "second_tick_sent": again,
+        "seconds": elapsed,
+        "expected_seconds": groups / rate,
+        "seconds_over_expected": elapsed / (groups / rate),
+    }
 
 
 def run(groups: int = 5000, rate: float = 250.0) -> dict:
@@ -53,4 +63,5 @@ def run(groups: int = 5000, rate: float = 250.0) -> dict:
 
 if __name__ == "__main__":
     import json
+
     print(json.dumps(run(), indent=2))

@@ -52,7 +52,7 @@ SITUATIONS = [
     ("membership_status", {"months_away": 8, "away_fixed_place": True}),
     ("required_visit", {"visit_event": "住院", "person_kind": "党员"}),
     ("weak_org", {"committees_disunited": True, "secretary_vacant": True}),
-    ("org_life", {"last_party_group": dt.date(2025, 5, 25)}),          # no verdict
+    ("org_life", {"last_party_group": dt.date(2025, 5, 25)}),  # no verdict
 ]
 
 
@@ -74,7 +74,7 @@ def _rate(measured: tuple[list[float], float]) -> dict:
     latencies, cpu = measured
     return {
         "per_s": len(latencies) / sum(latencies),
-        "per_cpu_s": len(latencies) / cpu,          # steadier than wall time on a shared machine
+        "per_cpu_s": len(latencies) / cpu,  # steadier than wall time on a shared machine
         "p50_us": percentile(latencies, 50) * 1e6,
         "p99_us": percentile(latencies, 99) * 1e6,
     }
@@ -109,7 +109,7 @@ def run() -> dict:
     match_args = [(topic, fact) for topic, _, _, fact in prepared]
     floor_args = [(by_topic, topic, typed, computed) for topic, typed, computed, _ in prepared]
     for fn, args in ((engine.evaluate, evaluate_args), (engine.fired, match_args), (python_floor, floor_args)):
-        _time_calls(fn, args, 1_000)                                    # warm-up
+        _time_calls(fn, args, 1_000)  # warm-up
 
     full = _rate(_time_calls(engine.evaluate, evaluate_args, THROUGHPUT_CALLS))
     match = _rate(_time_calls(engine.fired, match_args, THROUGHPUT_CALLS))

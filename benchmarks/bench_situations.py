@@ -23,13 +23,16 @@ def judge(reply, case: dict) -> bool:
         return reply.kind != "situation" and not reply.verdicts and reply.kind != "ask"
     if case["rule"] == "rejected":
         return reply.kind == "invalid" and not reply.verdicts
-    return bool(reply.verdicts) and (reply.verdicts[0]["rule_id"], reply.verdicts[0]["outcome"]) == \
-        (case["rule"], case["outcome"])
+    return bool(reply.verdicts) and (reply.verdicts[0]["rule_id"], reply.verdicts[0]["outcome"]) == (
+        case["rule"],
+        case["outcome"],
+    )
 
 
 def evaluate() -> tuple[int, list[tuple[dict, object]]]:
     from handlers.content.content import load_content
     from handlers.core.pipeline import Assistant, Inbound
+
     today, cases = load_set()
     content, problems = load_content(ROOT)
     assert content is not None, problems

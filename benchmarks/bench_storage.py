@@ -40,8 +40,14 @@ QUESTIONS = [
     "今天天气怎么样",
 ]
 ENTRIES = [
-    "admission.activist_review", "admission.probation_end", "election.committee", "meeting.quorum",
-    "branch.setup", "dues.standard", "org_life.theme_day", None,
+    "admission.activist_review",
+    "admission.probation_end",
+    "election.committee",
+    "meeting.quorum",
+    "branch.setup",
+    "dues.standard",
+    "org_life.theme_day",
+    None,
 ]
 
 

@@ -16,8 +16,12 @@ import yaml
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval"
 SETS = ("in_scope", "out_of_domain", "not_covered")
-FILES = {"in_scope": "in_scope", "out_of_domain": "out_of_domain", "not_covered": "not_covered",
-         "not_covered_more": "not_covered"}  # file -> the set its cases start in
+FILES = {
+    "in_scope": "in_scope",
+    "out_of_domain": "out_of_domain",
+    "not_covered": "not_covered",
+    "not_covered_more": "not_covered",
+}  # file -> the set its cases start in
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class Case:
 class Outcome:
     """What a system did with one question: answered (one entry), chose (asked between entries), or declined."""
 
-    kind: str                          # answer | choose | decline
+    kind: str  # answer | choose | decline
     entries: tuple[str, ...] = ()
 
 

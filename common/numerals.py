@@ -8,16 +8,61 @@ from __future__ import annotations
 
 import re
 
-DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4,
-          "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "俩": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
 NUMERAL_CHARS = "".join(DIGITS) + "".join(SMALL_UNITS) + "".join(BIG_UNITS)
 
 # Units after which a numeral is a quantity. Longer units first.
-UNITS = ("周岁", "个月", "学时", "课时", "小时", "分钟", "星期", "年", "月", "日", "号", "天", "周",
-         "个", "名", "位", "人", "岁", "次", "票", "元", "块", "届", "户", "家", "份", "张", "条",
-         "项", "页", "倍", "%", "成")
+UNITS = (
+    "周岁",
+    "个月",
+    "学时",
+    "课时",
+    "小时",
+    "分钟",
+    "星期",
+    "年",
+    "月",
+    "日",
+    "号",
+    "天",
+    "周",
+    "个",
+    "名",
+    "位",
+    "人",
+    "岁",
+    "次",
+    "票",
+    "元",
+    "块",
+    "届",
+    "户",
+    "家",
+    "份",
+    "张",
+    "条",
+    "项",
+    "页",
+    "倍",
+    "%",
+    "成",
+)
 
 _RUN = re.compile(f"[{NUMERAL_CHARS}]+")
 _PERCENT = re.compile(f"百分之([{NUMERAL_CHARS}]+)")
@@ -71,8 +116,8 @@ def _digits(run: str) -> str:
 
 def _rewrite_run(match: re.Match[str]) -> str:
     run = match.group(0)
-    rest = match.string[match.end():]
-    before = match.string[:match.start()]
+    rest = match.string[match.end() :]
+    before = match.string[: match.start()]
     if run == "俩":
         return "2个" if not rest.startswith(("个", "人", "名")) else "2"
     if before.endswith("第") or rest.startswith(UNITS):

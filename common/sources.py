@@ -17,8 +17,17 @@ from common.yamlload import Loaded, load_yaml
 SOURCES_FILE = "sources.yaml"
 STATUSES = ("current", "superseded", "local")
 SOURCE_FIELDS = {
-    "id": True, "title": True, "issuer": True, "edition": True, "status": True, "checked": True,
-    "number": False, "date": False, "place": False, "note": False, "superseded_by": False,
+    "id": True,
+    "title": True,
+    "issuer": True,
+    "edition": True,
+    "status": True,
+    "checked": True,
+    "number": False,
+    "date": False,
+    "place": False,
+    "note": False,
+    "superseded_by": False,
 }
 CITATION_FIELDS = ("ref", "article", "no_article")
 
@@ -90,7 +99,7 @@ def parse_sources(doc: Loaded, problems: list[Problem]) -> Registry:
                 if required:
                     problems.append(doc.problem(path + (name,), "required field missing"))
                 continue
-            if isinstance(value, datetime.date):          # YAML reads 2022-10-22 as a date
+            if isinstance(value, datetime.date):  # YAML reads 2022-10-22 as a date
                 value = value.isoformat()
             if not isinstance(value, (str, int)) or isinstance(value, bool) or not str(value).strip():
                 problems.append(doc.problem(path + (name,), "expected text"))
@@ -99,7 +108,11 @@ def parse_sources(doc: Loaded, problems: list[Problem]) -> Registry:
         if len(problems) > before:
             continue
         if values["status"] not in STATUSES:
-            problems.append(doc.problem(path + ("status",), f"unknown status '{values['status']}' (expected one of {', '.join(STATUSES)})"))
+            problems.append(
+                doc.problem(
+                    path + ("status",), f"unknown status '{values['status']}' (expected one of {', '.join(STATUSES)})"
+                )
+            )
         elif values["status"] == "local" and not values.get("place"):
             problems.append(doc.problem(path + ("place",), "a local source must name its place"))
         if values["id"] in registry:
@@ -129,8 +142,13 @@ def parse_citations(doc: Loaded, path: tuple, raw: object, problems: list[Proble
     """`{ref, article | no_article}` or a list of them; None after recording a problem."""
     items = raw if isinstance(raw, list) else [raw]
     if isinstance(raw, str):
-        problems.append(doc.problem(path, "a source names a registry id: {ref: branch_regulations, article: 第四条} "
-                                          "(see knowledge/sources.yaml), not free text"))
+        problems.append(
+            doc.problem(
+                path,
+                "a source names a registry id: {ref: branch_regulations, article: 第四条} "
+                "(see knowledge/sources.yaml), not free text",
+            )
+        )
         return None
     if not items:
         problems.append(doc.problem(path, "expected at least one {ref, article}"))
@@ -139,11 +157,15 @@ def parse_citations(doc: Loaded, path: tuple, raw: object, problems: list[Proble
     for i, item in enumerate(items):
         where = path + (i,) if isinstance(raw, list) else path
         if not isinstance(item, dict) or "ref" not in item:
-            problems.append(doc.problem(where, "expected a mapping {ref: ID, article: 第N条} or {ref: ID, no_article: why}"))
+            problems.append(
+                doc.problem(where, "expected a mapping {ref: ID, article: 第N条} or {ref: ID, no_article: why}")
+            )
             return None
         unknown = [k for k in item if k not in CITATION_FIELDS]
         if unknown:
-            problems.append(doc.problem(where + (unknown[0],), f"unknown field (known fields: {', '.join(CITATION_FIELDS)})"))
+            problems.append(
+                doc.problem(where + (unknown[0],), f"unknown field (known fields: {', '.join(CITATION_FIELDS)})")
+            )
             return None
         values = {}
         for key in CITATION_FIELDS:
@@ -161,8 +183,9 @@ def parse_citations(doc: Loaded, path: tuple, raw: object, problems: list[Proble
     return tuple(out)
 
 
-def check_citations(citations: tuple[Citation, ...], registry: Registry, *, local_practice: bool,
-                    note: str) -> list[str]:
+def check_citations(
+    citations: tuple[Citation, ...], registry: Registry, *, local_practice: bool, note: str
+) -> list[str]:
     """What is wrong with one entry's or policy's citations against the registry (messages, no location)."""
     messages = []
     for c in citations:
@@ -171,8 +194,10 @@ def check_citations(citations: tuple[Citation, ...], registry: Registry, *, loca
             messages.append(f"unknown source id '{c.ref}' (add it to knowledge/sources.yaml)")
             continue
         if source.local and not local_practice:
-            messages.append(f"'{c.ref}' is a local source ({source.place}): set local_practice: true, "
-                            "a local practice is never presented as national")
+            messages.append(
+                f"'{c.ref}' is a local source ({source.place}): set local_practice: true, "
+                "a local practice is never presented as national"
+            )
         if not source.local and not c.article and not c.no_article:
             messages.append(f"cite the article of '{c.ref}', or say why not with no_article")
         if source.status == "superseded" and not note:
@@ -182,7 +207,7 @@ def check_citations(citations: tuple[Citation, ...], registry: Registry, *, loca
 
 def render(citations: tuple[Citation, ...], registry: Registry, verified: bool = True) -> str:
     """The user-facing source line: 《title》（edition）article；…  Unverified article numbers are not shown."""
-    articles: dict[str, list[str]] = {}          # one part per document, in citation order
+    articles: dict[str, list[str]] = {}  # one part per document, in citation order
     for c in citations:
         if c.ref not in registry:
             continue

@@ -19,12 +19,12 @@ from common.problems import InvalidData, Problem, format_path
 MAX_BYTES = 1_000_000
 MAX_ALIASES = 100
 MAX_NODES = 200_000
-MAX_DEPTH = 50        # real files nest about 6 levels; PyYAML's composer recurses, so 10,000 levels would crash it
-MAX_REPORTED = 10     # located control characters listed per file
+MAX_DEPTH = 50  # real files nest about 6 levels; PyYAML's composer recurses, so 10,000 levels would crash it
+MAX_REPORTED = 10  # located control characters listed per file
 
 # What the YAML spec (and so PyYAML's reader) refuses: C0 controls except tab and line breaks, DEL, C1
 # controls except NEL, surrogates, U+FFFE/U+FFFF.
-_NOT_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _CHARACTER_NAMES = {
     "\x00": "a NUL byte (U+0000)",
     "\x0b": "a vertical tab (U+000B, what Word writes for a manual line break): replace it with a line break",
@@ -83,8 +83,16 @@ def _convert(loader, node: yaml.Node, path: tuple, out: Loaded, budget: list[int
         seen[key] = True
     budget[0] -= 1
     if budget[0] < 0:
-        raise InvalidData([Problem(out.file, node.start_mark.line + 1, "",
-                                   f"document too large after expanding aliases (over {MAX_NODES:,} values)")])
+        raise InvalidData(
+            [
+                Problem(
+                    out.file,
+                    node.start_mark.line + 1,
+                    "",
+                    f"document too large after expanding aliases (over {MAX_NODES:,} values)",
+                )
+            ]
+        )
     out.lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
@@ -96,7 +104,9 @@ def _convert(loader, node: yaml.Node, path: tuple, out: Loaded, budget: list[int
             if key in result:
                 first = out.lines.get(path + (key,), 0)
                 out.lines[path + (key,)] = key_node.start_mark.line + 1
-                raise InvalidData([out.problem(path + (key,), f"duplicate key '{key}' (first defined on line {first})")])
+                raise InvalidData(
+                    [out.problem(path + (key,), f"duplicate key '{key}' (first defined on line {first})")]
+                )
             result[key] = _convert(loader, value_node, path + (key,), out, budget, seen)
         return result
     if isinstance(node, yaml.SequenceNode):
@@ -104,7 +114,9 @@ def _convert(loader, node: yaml.Node, path: tuple, out: Loaded, budget: list[int
     try:
         return loader.construct_object(node, deep=True)
     except (ValueError, OverflowError) as exc:  # a timestamp such as 2030-02-30: PyYAML raises a bare error
-        raise InvalidData([out.problem(path, f"'{node.value}' is not a valid {node.tag.rsplit(':', 1)[-1]}: {exc}")]) from None
+        raise InvalidData(
+            [out.problem(path, f"'{node.value}' is not a valid {node.tag.rsplit(':', 1)[-1]}: {exc}")]
+        ) from None
 
 
 def parse_yaml(raw: bytes, file: str) -> Loaded:
@@ -116,7 +128,16 @@ def parse_yaml(raw: bytes, file: str) -> Loaded:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InvalidData([Problem(file, line, "", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save the file as UTF-8")]) from None
+        raise InvalidData(
+            [
+                Problem(
+                    file,
+                    line,
+                    "",
+                    f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save the file as UTF-8",
+                )
+            ]
+        ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():

@@ -13,14 +13,16 @@ log = logging.getLogger("zhibu")
 
 def setup_logging() -> None:
     level = (env("ZHIBU_LOG_LEVEL") or "WARNING").upper()
-    logging.basicConfig(level=getattr(logging, level, logging.WARNING),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, level, logging.WARNING), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request log would show the bot token in URLs
 
 
 def open_querylog(retention: bool = True):
     """The query log at ZHIBU_DB, with retention applied; None (and a warning) if storage is unusable."""
     import storage
+
     path = storage.default_db_path()
     try:
         querylog = storage.QueryLog(path)

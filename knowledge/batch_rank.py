@@ -27,15 +27,26 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from knowledge.batch_static import (_PLANE, _Static, _classes, _codes, _expand, _firsts, _fold, _kth, _new,
-                                    _number, _round4)
+from knowledge.batch_static import (
+    _PLANE,
+    _Static,
+    _classes,
+    _codes,
+    _expand,
+    _firsts,
+    _fold,
+    _kth,
+    _new,
+    _number,
+    _round4,
+)
 from knowledge.index import UNIGRAM_WEIGHT
 from knowledge.match import KEYWORD_BONUS, UNSEEN_PENALTY, Match, Matcher
 
 _SEP, _SPACE = 10, 32
-_CHUNK = 4096              # questions ranked together (at most)
-_CELLS = 1 << 22           # question x group cells per chunk (at most)
-_TABLE = 1 << 21           # scratch slots for numbering distinct (question, document or entry) pairs
+_CHUNK = 4096  # questions ranked together (at most)
+_CELLS = 1 << 22  # question x group cells per chunk (at most)
+_TABLE = 1 << 21  # scratch slots for numbering distinct (question, document or entry) pairs
 _statics: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -52,7 +63,7 @@ def rank_many(matcher: Matcher, queries: list[str], limit: int = 2) -> list[list
         plain = [i for i, q in enumerate(queries) if "\n" not in q]
         size = max(64, min(_CHUNK, _CELLS // max(st.n_groups, st.n_common, 1)))
         for a in range(0, len(plain), size):
-            chunk = plain[a:a + size]
+            chunk = plain[a : a + size]
             for i, ranked in zip(chunk, _rank_chunk(st, groups, [queries[i] for i in chunk], limit, table)):
                 out[i] = ranked
     return [r if r is not None else matcher.rank(q, limit) for q, r in zip(queries, out)]
@@ -80,15 +91,15 @@ def _features(st: _Static, ch: np.ndarray, nq: int) -> SimpleNamespace:
     uni = inw & (((ch >= 0x3400) & (ch <= 0x9FFF)) | (start & end))
     big, un = np.flatnonzero(inw & nxt), np.flatnonzero(uni)
     ws, we, ucum, wid = np.flatnonzero(start), np.flatnonzero(end) + 1, np.cumsum(uni), np.cumsum(start) - 1
-    before, nb = ucum[ws] - uni[ws], we - ws - 1           # unigrams before each word, bigrams in it
+    before, nb = ucum[ws] - uni[ws], we - ws - 1  # unigrams before each word, bigrams in it
     size = nb + ucum[we - 1] - before
     base = np.cumsum(size) - size
     wb, wu = wid[big], wid[un]
     slot = np.r_[base[wb] + big - ws[wb], base[wu] + nb[wu] + ucum[un] - 1 - before[wu]]
     code, q, isbig = np.empty(len(slot), np.int64), np.empty(len(slot), np.int64), np.zeros(len(slot), bool)
     code[slot] = np.r_[ch[big] * _PLANE + ch[big + 1] + _PLANE, ch[un]]
-    q[slot], isbig[slot[:len(big)]] = line[np.r_[big, un]], True
-    keep = _firsts((q << 42) | code)           # each feature once per question, where it first occurs
+    q[slot], isbig[slot[: len(big)]] = line[np.r_[big, un]], True
+    keep = _firsts((q << 42) | code)  # each feature once per question, where it first occurs
     code, q, isbig = code[keep], q[keep], isbig[keep]
     col = np.where(isbig, -1, st.uni_col[np.where(isbig, 0, code)])
     col[isbig] = st.bigram_cols(code[isbig])
@@ -98,17 +109,29 @@ def _features(st: _Static, ch: np.ndarray, nq: int) -> SimpleNamespace:
     qstart = np.cumsum(qn) - qn
     qt = _fold(w, qstart, qn)
     unseen = _fold(np.where(known, 0.0, w), qstart, qn) / np.where(qn > 0, qt, 1.0)
-    return SimpleNamespace(q=q, col=col, known=known, w=w, cidx=st.cidx[col], qn=qn, qstart=qstart, qt=qt,
-                           unseen=unseen, pen=UNSEEN_PENALTY * unseen, alive=np.bincount(q[known], minlength=nq) > 0,
-                           eps=(st.f2max + 1.0) * (qn + 8) * 1e-15)   # bound of any approximate score's error
+    return SimpleNamespace(
+        q=q,
+        col=col,
+        known=known,
+        w=w,
+        cidx=st.cidx[col],
+        qn=qn,
+        qstart=qstart,
+        qt=qt,
+        unseen=unseen,
+        pen=UNSEEN_PENALTY * unseen,
+        alive=np.bincount(q[known], minlength=nq) > 0,
+        eps=(st.f2max + 1.0) * (qn + 8) * 1e-15,
+    )  # bound of any approximate score's error
 
 
-def _rank_chunk(st: _Static, pre: SimpleNamespace, queries: list[str], limit: int,
-                table: np.ndarray) -> list[list[Match] | None]:
+def _rank_chunk(
+    st: _Static, pre: SimpleNamespace, queries: list[str], limit: int, table: np.ndarray
+) -> list[list[Match] | None]:
     """Rankings of up to _CHUNK questions; None where rank() itself must decide."""
     ch, nq, c, n_e = _codes(_prepare(st, queries)), len(queries), st.n_common, st.n_entries
     if not len(ch):
-        return [[]]     # one empty question
+        return [[]]  # one empty question
     f = _features(st, ch, nq)
     # Candidates: documents holding a rare feature of the question (rare overlap added up exactly), ...
     rare = np.flatnonzero(f.known & (f.cidx == c))
@@ -117,24 +140,24 @@ def _rank_chunk(st: _Static, pre: SimpleNamespace, queries: list[str], limit: in
     pdoc = st.postings[_expand(st.bounds[f.col[rare]], lens)]
     prow, first = _number(np.repeat(f.q[rare] * st.n_docs, lens) + pdoc, st.n_docs, table)
     # ... every document of an entry with a keyword in the question, ...
-    hq, he, hw = st.keyword_hits(ch, np.cumsum(ch == _SEP))    # (a keyword is a document of its entry)
+    hq, he, hw = st.keyword_hits(ch, np.cumsum(ch == _SEP))  # (a keyword is a document of its entry)
     hcount, bonus_hit = st.entry_count[he], KEYWORD_BONUS * np.minimum(hw / f.qt[hq], 1.0)
     # ... and the first documents of the groups that may still reach the top. A question's overlap with a
     # group's common features depends only on which common features it holds: computed once per such set.
     com = np.flatnonzero(f.known & (f.cidx < c))
     kind, _, bits = _classes(nq, f.q[com], f.cidx[com], st.words)
     weight = np.zeros(c)
-    weight[f.cidx[com]] = f.w[com]              # a feature weighs the same in every question
-    ovg = np.einsum("sc,cg->sg", bits[:, :c] * weight, st.sig_mat)[kind]   # (no BLAS: no threads left spinning)
+    weight[f.cidx[com]] = f.w[com]  # a feature weighs the same in every question
+    ovg = np.einsum("sc,cg->sg", bits[:, :c] * weight, st.sig_mat)[kind]  # (no BLAS: no threads left spinning)
     rq = np.r_[f.q[pf[first]], np.repeat(hq, hcount)]
     rd = np.r_[pdoc[first], _expand(st.entry_start[he], hcount)]
-    rid = np.r_[np.arange(len(first)), np.full(int(hcount.sum()), -1)]   # rare row number, or -1
+    rid = np.r_[np.arange(len(first)), np.full(int(hcount.sum()), -1)]  # rare row number, or -1
 
     def approx(q, d, ov):
         return st.f2[d] * (ov + ovg[q, st.gid[d]]) / (f.qt[q] + st.totals[d]) - f.pen[q]
 
     rov = np.zeros(len(rd))
-    rov[:len(first)] = np.bincount(prow, np.repeat(f.w[rare], lens), len(first))
+    rov[: len(first)] = np.bincount(prow, np.repeat(f.w[rare], lens), len(first))
     a = approx(rq, rd, rov)
     # A lower bound of the limit-th best entry: the limit-th best of distinct entries among these rows.
     entry, lower = st.doc_entry[rd], np.full(nq, -np.inf)
@@ -206,14 +229,18 @@ def _rank_chunk(st: _Static, pre: SimpleNamespace, queries: list[str], limit: in
 
     def settled(s_after, s_last, exact_ties):
         sl, fl, il = score_l[sq], full[sq], id_l[sq]
-        return ((~pre.has_after[sg] | (s_after <= 0) | (fl & ((s_after < sl) | exact_ties & (s_after == sl)
-                                                                & (pre.after_id[sg] >= il))))
-                & (~pre.eq[sg] | (s_last <= 0) | (fl & ((s_last < sl) | exact_ties & (s_last == sl)
-                                                        & (pre.eq_id[sg] >= il)))))
+        return (
+            ~pre.has_after[sg]
+            | (s_after <= 0)
+            | (fl & ((s_after < sl) | exact_ties & (s_after == sl) & (pre.after_id[sg] >= il)))
+        ) & (~pre.eq[sg] | (s_last <= 0) | (fl & ((s_last < sl) | exact_ties & (s_last == sl) & (pre.eq_id[sg] >= il))))
 
     og, gf2 = ovg[sq, sg], st.group_f2[sg]
-    ok = settled(gf2 * og / (f.qt[sq] + pre.after[sg]) - f.pen[sq] + f.eps[sq],
-                 gf2 * og / (f.qt[sq] + pre.last[sg]) - f.pen[sq] + f.eps[sq], False)
+    ok = settled(
+        gf2 * og / (f.qt[sq] + pre.after[sg]) - f.pen[sq] + f.eps[sq],
+        gf2 * og / (f.qt[sq] + pre.last[sg]) - f.pen[sq] + f.eps[sq],
+        False,
+    )
     sq, sg = sq[~ok], sg[~ok]
     none = np.full(len(sq), -1)
     gf2 = st.group_f2[sg]

@@ -9,8 +9,8 @@ import numpy as np
 
 from knowledge.match import Matcher
 
-_PLANE = 0x110000          # code points
-_MAX_COMMON = 256          # features treated as common (at most)
+_PLANE = 0x110000  # code points
+_MAX_COMMON = 256  # features treated as common (at most)
 _BASE, _MIX = np.uint64(0x100000001B3), np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -21,10 +21,10 @@ def _fold(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.nda
         return out
     order = np.argsort(-lengths, kind="stable")
     first, size = starts[order], lengths[order]
-    longer = len(size) - np.cumsum(np.bincount(size))   # longer[j]: segments with more than j values
+    longer = len(size) - np.cumsum(np.bincount(size))  # longer[j]: segments with more than j values
     acc = np.zeros(len(size))
     for j in range(int(size[0])):
-        acc[:longer[j]] += values[first[:longer[j]] + j]
+        acc[: longer[j]] += values[first[: longer[j]] + j]
     out[order] = acc
     return out
 
@@ -72,11 +72,11 @@ def _firsts(key: np.ndarray) -> np.ndarray:
 def _kth(values: np.ndarray, starts: np.ndarray, k: int) -> np.ndarray:
     """Per non-empty segment, a lower bound of its k-th largest value (-inf when it has fewer)."""
     size = np.diff(np.r_[starts, len(values)])
-    if k > 8:   # sort
+    if k > 8:  # sort
         ranked = values[np.lexsort((-values, np.repeat(np.arange(len(starts)), size)))]
         return np.where(size >= k, ranked[np.minimum(starts + k - 1, len(values) - 1)], -np.inf)
     v, top = values.copy(), np.full(len(starts), -np.inf)
-    for _ in range(k):   # the k-th distinct value
+    for _ in range(k):  # the k-th distinct value
         top = np.maximum.reduceat(v, starts) if len(v) else top
         v[v >= np.repeat(top, size)] = -np.inf
     return top
@@ -136,7 +136,7 @@ class _Static:
         self.postings, self.totals, self.f2, self.doc_entry = ix.postings, ix.totals, m.doc_factor2, m.doc_entry
         self.n_docs, self.n_entries = ix.n_docs, len(m.entry_ids)
         self.f2max = float(self.f2.max(initial=0.0))
-        order = sorted(range(self.n_entries), key=lambda e: (m.entry_ids[e], e))   # rank()'s tie order
+        order = sorted(range(self.n_entries), key=lambda e: (m.entry_ids[e], e))  # rank()'s tie order
         self.idrank = np.empty(self.n_entries, np.int64)
         self.idrank[order] = np.arange(self.n_entries)
         self.entry_count = np.bincount(self.doc_entry, minlength=self.n_entries)
@@ -164,16 +164,16 @@ class _Static:
     def _groups(self) -> None:
         """Common features (the longest postings); documents grouped by (common features held, factor)."""
         common = np.argsort(-self.lens, kind="stable")[:_MAX_COMMON]
-        common = np.sort(common[self.lens[common] > max(64, int(2 * self.n_docs ** 0.5))])
+        common = np.sort(common[self.lens[common] > max(64, int(2 * self.n_docs**0.5))])
         c = self.n_common = len(common)
-        self.cidx = np.full(len(self.lens) + 1, c, np.int64)   # column -> common index (c: none; -1 too)
+        self.cidx = np.full(len(self.lens) + 1, c, np.int64)  # column -> common index (c: none; -1 too)
         self.cidx[common] = np.arange(c)
         docs = self.postings[_expand(self.bounds[common], self.lens[common])]
         feature = np.repeat(np.arange(c), self.lens[common])
         self.words = max(1, (c + 63) // 64)
         self.gid, first, bits = _classes(self.n_docs, docs, feature, self.words, [self.f2])
         self.n_groups = g = len(first)
-        self.sig = np.zeros((g, c + 1), bool)    # last column: "not a common feature", never held
+        self.sig = np.zeros((g, c + 1), bool)  # last column: "not a common feature", never held
         self.sig[:, :c] = bits[:, :c]
         self.sig_flat, self.sig_mat, self.group_f2 = self.sig.ravel(), self.sig[:, :c].T.astype(float), self.f2[first]
         # Each group's documents by (total, entry id): the order in which every question ranks them.
@@ -189,24 +189,34 @@ class _Static:
         key = gid * self.n_entries + entry
         order = np.argsort(key, kind="stable")
         new = np.empty(n, bool)
-        new[order] = _new(key[order])                           # the entry's first document in its group
+        new[order] = _new(key[order])  # the entry's first document in its group
         seen = np.cumsum(new)
         seen -= np.repeat(np.r_[0, seen][start[:-1]], np.diff(start))
-        end = start[1:].copy()                                  # the prefix is [start, end)
+        end = start[1:].copy()  # the prefix is [start, end)
         kth = np.flatnonzero(new & (seen == k))
         end[gid[kth]] = kth + 1
         tail, last = end < start[1:], total[end - 1]
         ids, total_ = np.r_[self.idrank[entry], np.iinfo(np.int64).max], np.r_[total, np.inf]
         # After the prefix: documents with its last total (from ids[end] on), then higher totals from `after`.
         new_total = np.r_[_new(total) | _new(gid), True]
-        after = np.where(tail, np.minimum.accumulate(np.where(new_total, np.arange(n + 1), n)[::-1])[::-1][end],
-                         start[1:])
+        after = np.where(
+            tail, np.minimum.accumulate(np.where(new_total, np.arange(n + 1), n)[::-1])[::-1][end], start[1:]
+        )
         has_after = after < start[1:]
-        p = SimpleNamespace(start=start[:-1], length=end - start[:-1], docs=docs, tail=tail, last=last,
-                            first=total[start[:-1]], eq=tail & (total_[end] == last), eq_id=ids[end],
-                            has_after=has_after, after=np.where(has_after, total_[after], last),
-                            after_id=np.minimum.reduceat(ids, np.ravel(np.column_stack([after, start[1:]])))[::2])
-        p.tmin = p.first[self.sig[:, :-1].any(axis=1)].min(initial=np.inf)   # of groups with a common feature
+        p = SimpleNamespace(
+            start=start[:-1],
+            length=end - start[:-1],
+            docs=docs,
+            tail=tail,
+            last=last,
+            first=total[start[:-1]],
+            eq=tail & (total_[end] == last),
+            eq_id=ids[end],
+            has_after=has_after,
+            after=np.where(has_after, total_[after], last),
+            after_id=np.minimum.reduceat(ids, np.ravel(np.column_stack([after, start[1:]])))[::2],
+        )
+        p.tmin = p.first[self.sig[:, :-1].any(axis=1)].min(initial=np.inf)  # of groups with a common feature
         self._prefixes[k] = p
         return p
 
@@ -227,7 +237,7 @@ class _Static:
                 h = h * _BASE + column
                 self.kw_prefix[_slot(h, i + 1)] = True
             order = np.argsort(h)
-            self.usable &= bool(np.all(_new(h[order])))   # two keywords with one hash: never seen, stay exact
+            self.usable &= bool(np.all(_new(h[order])))  # two keywords with one hash: never seen, stay exact
             self.kw_by_length[n] = (h[order], numbers[order], codes[order])
 
     def keyword_hits(self, ch: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -244,7 +254,7 @@ class _Static:
                 hit = hit[(text[at[hit, None] + np.arange(n)] == codes[k[hit]]).all(axis=1)]
                 positions.append(at[hit])
                 numbers.append(nums[k[hit]])
-            alive = self.kw_prefix[_slot(h, n)]     # windows that may grow into a keyword
+            alive = self.kw_prefix[_slot(h, n)]  # windows that may grow into a keyword
             at, h = at[alive], h[alive]
         positions, numbers = np.concatenate(positions or [at[:0]]), np.concatenate(numbers or [at[:0]])
         found = np.sort(line[positions] * self.kw_count + numbers)
@@ -252,7 +262,7 @@ class _Static:
         picked = _expand(self.kw_start[kw], self.kw_length[kw])
         q = np.repeat(q, self.kw_length[kw])
         owner, position, weight = self.kw_owner[picked], self.kw_position[picked], self.kw_weight[picked]
-        order = np.lexsort((position, owner, q))    # each entry's keywords in order, as rank() adds them
+        order = np.lexsort((position, owner, q))  # each entry's keywords in order, as rank() adds them
         q, owner, weight = q[order], owner[order], weight[order]
         first = np.flatnonzero(_new(q) | _new(owner))
         return q[first], owner[first], _fold(weight, first, np.diff(np.r_[first, len(q)]))

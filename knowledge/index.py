@@ -16,7 +16,7 @@ import numpy as np
 
 UNIGRAM_WEIGHT = 0.3
 _SEPARATOR = 10  # "\n" between documents
-_SPACE = 32      # " " between words
+_SPACE = 32  # " " between words
 
 
 def _decode(code_points: np.ndarray) -> str:
@@ -111,14 +111,14 @@ class FeatureIndex:
         unigrams = list(_decode(alphabet[unique[:n_unigrams]]))
         pairs = unique[n_unigrams:] - size
         joined = _decode(np.stack([alphabet[pairs // size], alphabet[pairs % size]], axis=1).ravel())
-        return unigrams + [joined[i:i + 2] for i in range(0, len(joined), 2)]
+        return unigrams + [joined[i : i + 2] for i in range(0, len(joined), 2)]
 
     def overlaps(self, columns: list[int], weights: list[float]) -> np.ndarray:
         """Per document, the sum of `weights` of the listed features it holds (added in list order)."""
         if not columns:
             return np.zeros(self.n_docs)
         bounds, postings = self.bounds, self.postings
-        parts = [postings[bounds[c]:bounds[c + 1]] for c in columns]
+        parts = [postings[bounds[c] : bounds[c + 1]] for c in columns]
         lengths = [bounds[c + 1] - bounds[c] for c in columns]
         docs = np.concatenate(parts) if len(parts) > 1 else parts[0]
         return np.bincount(docs, weights=np.repeat(weights, lengths), minlength=self.n_docs)

@@ -40,26 +40,26 @@ from knowledge.scored import Match, features
 from knowledge.typos import readings
 
 # Thresholds fitted on the tuning half of tests/data/eval/ only (benchmarks/bench_quality.py reports the frozen half).
-RANK_DEPTH = 8          # ranked entries judged per question (lower ones are reached when the top ones are ruled out)
-UNCOVERED_MAX = 0.15    # weighted share of the question's content an entry may leave uncovered
-STRONG_RAW = 0.45       # a best-ranked entry scoring at least this ...
-STRONG_LEAD = 0.15      # ... this far ahead of the next one is a clear topic match, so it may leave
+RANK_DEPTH = 8  # ranked entries judged per question (lower ones are reached when the top ones are ruled out)
+UNCOVERED_MAX = 0.15  # weighted share of the question's content an entry may leave uncovered
+STRONG_RAW = 0.45  # a best-ranked entry scoring at least this ...
+STRONG_LEAD = 0.15  # ... this far ahead of the next one is a clear topic match, so it may leave
 STRONG_UNCOVERED_MAX = 0.35  # this share uncovered (a colloquial verb or filler the entry never uses)
 COVERED_FALLBACK_GAP = 0.15  # an entry that covers the question all but COVERED_SHARE is taken this far below the best
 COVERED_SHARE = 0.05
-COVERAGE_WEIGHT = 3.0   # acceptable entries are ordered by raw score less this times their uncovered share ...
-REORDER_GAP = 0.15      # ... among those this close to the first acceptable one
-BODY_LEVEL = 0.8        # how covered a term is that only the answer or steps of an entry hold (not its head)
-WEAK_BELOW = 0.25       # a match scoring under this raw score must cover more of the question:
+COVERAGE_WEIGHT = 3.0  # acceptable entries are ordered by raw score less this times their uncovered share ...
+REORDER_GAP = 0.15  # ... among those this close to the first acceptable one
+BODY_LEVEL = 0.8  # how covered a term is that only the answer or steps of an entry hold (not its head)
+WEAK_BELOW = 0.25  # a match scoring under this raw score must cover more of the question:
 WEAK_UNCOVERED_MAX = 0.05  # this share at most
-LOOSE_SHARE = 0.5       # a character the entry holds, but not beside the same neighbour, counts this much uncovered
-FALLBACK_GAP = 0.05     # a lower-ranked entry is taken in place of ruled-out ones only this close to the best
-CHOOSE_MARGIN = 0.03    # raw-score gap under which two acceptable entries are offered as a choice
-NOT_FOR_SIM = 0.75      # Dice similarity to a `not_for` question at which the entry is ruled out
-VAGUE_CHARS = 2         # a message with at most this many content characters and no aspect is vague
-LOW_MARGIN = 0.05       # an answer this close to the next entry is listed for the admin as possibly wrong
-ENTRY_MEMO = 4096       # entries whose feature sets are remembered
-SUGGEST_MIN = 0.08      # raw score below which an entry is not even offered as related
+LOOSE_SHARE = 0.5  # a character the entry holds, but not beside the same neighbour, counts this much uncovered
+FALLBACK_GAP = 0.05  # a lower-ranked entry is taken in place of ruled-out ones only this close to the best
+CHOOSE_MARGIN = 0.03  # raw-score gap under which two acceptable entries are offered as a choice
+NOT_FOR_SIM = 0.75  # Dice similarity to a `not_for` question at which the entry is ruled out
+VAGUE_CHARS = 2  # a message with at most this many content characters and no aspect is vague
+LOW_MARGIN = 0.05  # an answer this close to the next entry is listed for the admin as possibly wrong
+ENTRY_MEMO = 4096  # entries whose feature sets are remembered
+SUGGEST_MIN = 0.08  # raw score below which an entry is not even offered as related
 RELATED_UNCOVERED_MAX = 0.7  # a decline offers an entry as related only if it covers some of the question
 
 # Interrogative, function and filler words: what is left of a question without them is its content.
@@ -73,7 +73,9 @@ STOP = re.compile(
 )
 # Verbs that open a predicate: an uncovered term starting with one is an action on the covered object that
 # follows (采用 in 采用无记名投票), not a modifier naming another thing (民主 in 民主生活会).
-PREDICATE = re.compile("写|递交|提出|采用|采取|担任|运作|触发|进行|开展|实行|执行|召开|参加|参与|成立|设立|建立|撤销|解除|办理|提交|上交|交纳|缴纳|补办|补交|申请|通过|接收")
+PREDICATE = re.compile(
+    "写|递交|提出|采用|采取|担任|运作|触发|进行|开展|实行|执行|召开|参加|参与|成立|设立|建立|撤销|解除|办理|提交|上交|交纳|缴纳|补办|补交|申请|通过|接收"
+)
 _RUN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
 
 
@@ -88,11 +90,11 @@ class Decision:
     kind: str
     matches: tuple[Match, ...] = ()
     related: tuple[Match, ...] = ()
-    margin: float = 0.0                 # the answer's lead: over the next acceptable entry (both less their
-                                        # weighted uncovered share), else over the next ranked entry (raw)
-    uncovered: tuple[str, ...] = ()     # content terms of the question the (best-ranked) entry does not cover
+    margin: float = 0.0  # the answer's lead: over the next acceptable entry (both less their
+    # weighted uncovered share), else over the next ranked entry (raw)
+    uncovered: tuple[str, ...] = ()  # content terms of the question the (best-ranked) entry does not cover
     aspects: frozenset[str] = frozenset()
-    reason: str = ""                    # why the best-ranked entry was not taken (for the gap list)
+    reason: str = ""  # why the best-ranked entry was not taken (for the gap list)
 
     @property
     def top(self) -> Match | None:
@@ -113,7 +115,7 @@ def masked_runs(prepared: str) -> list[tuple[str, tuple[bool, ...]]]:
     for run in _RUN.findall(prepared):
         mask = [True] * len(run)
         for hit in STOP.finditer(run):
-            mask[hit.start():hit.end()] = [False] * (hit.end() - hit.start())
+            mask[hit.start() : hit.end()] = [False] * (hit.end() - hit.start())
         if any(mask):
             out.append((run, tuple(mask)))
     return out
@@ -122,8 +124,15 @@ def masked_runs(prepared: str) -> list[tuple[str, tuple[bool, ...]]]:
 class Judge:
     """Per-entry text coverage, aspects and not_for questions for one Matcher (built with it)."""
 
-    def __init__(self, matcher, normalized_texts: list[list[str]], normalized_not_for: list[list[str]],
-                 declared_aspects: list[tuple[str, ...]], forms: list[list[str]], head_sizes: list[int] | None = None):
+    def __init__(
+        self,
+        matcher,
+        normalized_texts: list[list[str]],
+        normalized_not_for: list[list[str]],
+        declared_aspects: list[tuple[str, ...]],
+        forms: list[list[str]],
+        head_sizes: list[int] | None = None,
+    ):
         self.matcher = matcher
         n = len(normalized_texts)
         canon = matcher.synonyms.canonical_many
@@ -172,7 +181,7 @@ class Judge:
                 for f in word:
                     found[f] = level
                 for i in range(len(word) - 1):
-                    found[word[i:i + 2]] = level
+                    found[word[i : i + 2]] = level
         return found
 
     def _weight(self, char: str) -> float:
@@ -200,23 +209,26 @@ class Judge:
             if a + b in self.matcher.index.ids:
                 return False
             if swap == 1:
-                return any(has(a + other) for sound in readings(b) for other in self.by_sound.get(sound, "") if other != b)
+                return any(
+                    has(a + other) for sound in readings(b) for other in self.by_sound.get(sound, "") if other != b
+                )
             return any(has(other + b) for sound in readings(a) for other in self.by_sound.get(sound, "") if other != a)
 
         for run, mask in runs:
             if run.isascii() and not run.isdigit():
-                continue            # Latin words: HTML leftovers, names; the ranking's unseen penalty weighs them
+                continue  # Latin words: HTML leftovers, names; the ranking's unseen penalty weighs them
             n = len(run)
             if n == 1:
                 level = [1.0 if not ("\u3400" <= run <= "\u9fff") else got_of(run, 0.0)]
             else:
-                pairs = [got_of(run[i:i + 2], 0.0) for i in range(n - 1)]
+                pairs = [got_of(run[i : i + 2], 0.0) for i in range(n - 1)]
                 level = []
                 for i, ch in enumerate(run):
                     if (i > 0 and pairs[i - 1]) or (i < n - 1 and pairs[i]):
                         level.append(max(pairs[i - 1] if i > 0 else 0.0, pairs[i] if i < n - 1 else 0.0))
-                    elif any(homophone_pair(run[i - 1], ch, s) for s in (0, 1) if i > 0) or \
-                            any(homophone_pair(ch, run[i + 1], s) for s in (0, 1) if i < n - 1):
+                    elif any(homophone_pair(run[i - 1], ch, s) for s in (0, 1) if i > 0) or any(
+                        homophone_pair(ch, run[i + 1], s) for s in (0, 1) if i < n - 1
+                    ):
                         level.append(1.0)
                     elif has(ch):
                         level.append((1.0 - LOOSE_SHARE) * got_of(ch))
@@ -281,12 +293,12 @@ class Judge:
             return Decision("clarify", related=related if specific else (), aspects=aspects, reason="vague")
         index = self.position
         query_features = features(prepared) if use_not_for and self.any_not_for else {}
-        taken: list[tuple[float, Match]] = []   # (raw score less the weighted uncovered share, entry)
+        taken: list[tuple[float, Match]] = []  # (raw score less the weighted uncovered share, entry)
         first_uncovered: tuple[str, ...] = ()
         reason = ""
         for rank_no, match in enumerate(ranked):
             if taken and taken[0][1].raw - match.raw >= max(CHOOSE_MARGIN, REORDER_GAP):
-                break               # too far below the first acceptable entry to overtake it or be offered beside it
+                break  # too far below the first acceptable entry to overtake it or be offered beside it
             entry = index[match.entry_id]
             share, terms, modifier = self.coverage(runs, entry) if rank_no == 0 or match.accepted else (1.0, (), True)
             if rank_no == 0:
@@ -314,8 +326,11 @@ class Judge:
         # (表决按应到还是实到: the admission-vote entry covers 实到, the quorum entry does not).
         taken.sort(key=lambda scored: -scored[0])
         best = taken[0][1]
-        margin = taken[0][0] - taken[1][0] if len(taken) > 1 else best.raw - max(
-            (m.raw for m in ranked if m.entry_id != best.entry_id), default=0.0)
+        margin = (
+            taken[0][0] - taken[1][0]
+            if len(taken) > 1
+            else best.raw - max((m.raw for m in ranked if m.entry_id != best.entry_id), default=0.0)
+        )
         if len(taken) > 1 and margin < CHOOSE_MARGIN:
             return Decision("choose", (best, taken[1][1]), related, margin, first_uncovered, aspects, reason)
         return Decision("answer", (best,), related, margin, first_uncovered, aspects, reason)

@@ -23,9 +23,9 @@ from knowledge.load import SYNONYMS_FILE, KnowledgeBase
 from knowledge.match import ACCEPT, Matcher, Synonyms
 from knowledge.normalize import normalize_many
 
-TIE_MARGIN = 0.02   # raw-score gap under which an example question's own entry and another one tie
-RANK_DEPTH = 2      # the own entry and its best rival (if the own entry is not in the top two, the self-test fails)
-MAX_PASSES = 4      # synonym rewriting is repeated until it is stable, at most this many times
+TIE_MARGIN = 0.02  # raw-score gap under which an example question's own entry and another one tie
+RANK_DEPTH = 2  # the own entry and its best rival (if the own entry is not in the top two, the self-test fails)
+MAX_PASSES = 4  # synonym rewriting is repeated until it is stable, at most this many times
 
 
 def colliding_questions(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
@@ -33,15 +33,21 @@ def colliding_questions(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
     problems: list[Problem] = []
     questions = [(e, i, q) for e in kb.entries for i, q in enumerate(e.questions)]
     normal = getattr(matcher, "normalize_known", normalize_many)([q for _, _, q in questions])
-    first = {}                      # normalized question -> the first entry holding it
-    duplicated: set[str] = set()    # normalized questions of more than one entry: reported once, as errors
+    first = {}  # normalized question -> the first entry holding it
+    duplicated: set[str] = set()  # normalized questions of more than one entry: reported once, as errors
     for (entry, i, question), norm in zip(questions, normal):
         owner = first.setdefault(norm, entry)
         if norm and owner.id != entry.id:
             duplicated.add(norm)
-            problems.append(Problem(entry.file, entry.line, f"{entry.id}.questions[{i}]",
-                                    f"example question '{question}' is also an example question of "
-                                    f"{owner.id} ({owner.file}:{owner.line}); keep it in one entry"))
+            problems.append(
+                Problem(
+                    entry.file,
+                    entry.line,
+                    f"{entry.id}.questions[{i}]",
+                    f"example question '{question}' is also an example question of "
+                    f"{owner.id} ({owner.file}:{owner.line}); keep it in one entry",
+                )
+            )
     for (entry, i, question), norm in zip(questions, normal):
         if norm in duplicated or not norm:
             continue
@@ -49,11 +55,18 @@ def colliding_questions(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
         own = next((m.raw for m in ranked if m.entry_id == entry.id), 0.0)
         rival = next((m for m in ranked if m.entry_id != entry.id), None)
         if rival is None or max(own, rival.raw) < ACCEPT:
-            continue                # nothing would be answered either way
+            continue  # nothing would be answered either way
         if abs(own - rival.raw) <= TIE_MARGIN:
-            problems.append(Problem(entry.file, entry.line, f"{entry.id}.questions[{i}]",
-                                    f"example question '{question}' nearly ties {entry.id} with {rival.entry_id} "
-                                    f"(raw {own:.3f} vs {rival.raw:.3f})", "warning"))
+            problems.append(
+                Problem(
+                    entry.file,
+                    entry.line,
+                    f"{entry.id}.questions[{i}]",
+                    f"example question '{question}' nearly ties {entry.id} with {rival.entry_id} "
+                    f"(raw {own:.3f} vs {rival.raw:.3f})",
+                    "warning",
+                )
+            )
     return problems
 
 
@@ -74,11 +87,11 @@ def synonym_conflicts(kb: KnowledgeBase, file: str | None = None) -> list[Proble
     groups = kb.synonyms
     flat = [term for group in groups for term in group]
     normal = iter(normalize_many(flat))
-    forms = [[next(normal) for _ in group] for group in groups]   # normalized, group by group
+    forms = [[next(normal) for _ in group] for group in groups]  # normalized, group by group
     rewrite = Synonyms(groups)
     problems: list[Problem] = []
 
-    owner: dict[str, tuple[int, int]] = {}                         # normalized term -> (group, position)
+    owner: dict[str, tuple[int, int]] = {}  # normalized term -> (group, position)
     clashing: set[str] = set()
     for g, group in enumerate(forms):
         for j, form in enumerate(group):
@@ -87,9 +100,15 @@ def synonym_conflicts(kb: KnowledgeBase, file: str | None = None) -> list[Proble
             h, k = owner.setdefault(form, (g, j))
             if h != g and forms[h][0] != group[0]:
                 clashing.add(form)
-                problems.append(Problem(file, 0, f"groups[{g}][{j}]",
-                                        f"term '{groups[g][j]}' is the same as '{groups[h][k]}' in groups[{h}] "
-                                        f"once normalized: it maps to two meanings ({groups[h][0]} and {groups[g][0]})"))
+                problems.append(
+                    Problem(
+                        file,
+                        0,
+                        f"groups[{g}][{j}]",
+                        f"term '{groups[g][j]}' is the same as '{groups[h][k]}' in groups[{h}] "
+                        f"once normalized: it maps to two meanings ({groups[h][0]} and {groups[g][0]})",
+                    )
+                )
 
     problems += _order_dependent(groups, forms, clashing, rewrite, file)
 
@@ -98,8 +117,15 @@ def synonym_conflicts(kb: KnowledgeBase, file: str | None = None) -> list[Proble
     for g, group in enumerate(forms):
         canonical = rewrite.mapping.get(group[0], group[0])
         if canonical and canonical not in corpus:
-            problems.append(Problem(file, 0, f"groups[{g}]",
-                                    f"dead synonym: no entry uses '{groups[g][0]}' or any of its variants", "warning"))
+            problems.append(
+                Problem(
+                    file,
+                    0,
+                    f"groups[{g}]",
+                    f"dead synonym: no entry uses '{groups[g][0]}' or any of its variants",
+                    "warning",
+                )
+            )
     return problems
 
 
@@ -145,18 +171,25 @@ def _order_dependent(groups, forms, clashing: set[str], rewrite: Synonyms, file:
                 if h == g or u == canonical_u or u in clashing or t in clashing:
                     continue
                 if any(h2 == h and s <= start and end <= e and (s, e) != (start, end) for s, e, _, h2 in inside):
-                    continue        # part of a longer term of the same group, already written out
+                    continue  # part of a longer term of the same group, already written out
                 if any(s < start < e < end or start < s < end < e for s, e, _, _ in inside):
-                    continue        # straddles another term: not a word of its own here
+                    continue  # straddles another term: not a word of its own here
                 variant = t[:start] + canonical_u + t[end:]
                 result = _settle(rewrite, variant)
                 if result == target:
                     continue
                 reported.add(t)
-                problems.append(Problem(file, 0, f"groups[{g}][{j}]",
-                                        f"'{groups[g][j]}' contains '{u}' of groups[{h}] ({groups[h][0]}): "
-                                        f"'{variant}' becomes '{result}', not '{target}' (rewriting is order-dependent); "
-                                        f"add '{variant}' to this group if it means the same", "warning"))
+                problems.append(
+                    Problem(
+                        file,
+                        0,
+                        f"groups[{g}][{j}]",
+                        f"'{groups[g][j]}' contains '{u}' of groups[{h}] ({groups[h][0]}): "
+                        f"'{variant}' becomes '{result}', not '{target}' (rewriting is order-dependent); "
+                        f"add '{variant}' to this group if it means the same",
+                        "warning",
+                    )
+                )
                 break
     return problems
 
@@ -169,7 +202,9 @@ def dangling_related(kb: KnowledgeBase) -> list[Problem]:
             if rel not in kb.by_id:
                 problems.append(Problem(entry.file, entry.line, f"{entry.id}.related", f"unknown entry id '{rel}'"))
             elif rel == entry.id:
-                problems.append(Problem(entry.file, entry.line, f"{entry.id}.related", "an entry cannot relate to itself"))
+                problems.append(
+                    Problem(entry.file, entry.line, f"{entry.id}.related", "an entry cannot relate to itself")
+                )
     return problems
 
 
@@ -185,13 +220,22 @@ def not_for_answered(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
     for (entry, i, question), norm in zip(texts, normalize_many([q for _, _, q in texts])):
         decision = matcher.judge.decide(norm, use_not_for=False)
         if decision.kind in ("answer", "choose") and entry.id in [m.entry_id for m in decision.matches]:
-            problems.append(Problem(entry.file, entry.line, f"{entry.id}.not_for[{i}]",
-                                    f"'{question}' is listed as not for this entry, but without that list it would "
-                                    f"still get it ({decision.kind}); give the entry that should answer it an example "
-                                    f"question like it", "warning"))
+            problems.append(
+                Problem(
+                    entry.file,
+                    entry.line,
+                    f"{entry.id}.not_for[{i}]",
+                    f"'{question}' is listed as not for this entry, but without that list it would "
+                    f"still get it ({decision.kind}); give the entry that should answer it an example "
+                    f"question like it",
+                    "warning",
+                )
+            )
     return problems
 
 
 def lint_knowledge(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
     """Every knowledge-base lint: errors block publishing, warnings are shown."""
-    return colliding_questions(kb, matcher) + synonym_conflicts(kb) + dangling_related(kb) + not_for_answered(kb, matcher)
+    return (
+        colliding_questions(kb, matcher) + synonym_conflicts(kb) + dangling_related(kb) + not_for_answered(kb, matcher)
+    )

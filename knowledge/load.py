@@ -76,7 +76,12 @@ def parse_synonyms(doc: Loaded, problems: list[Problem]) -> list[tuple[str, ...]
             if len(term) < 2:
                 problems.append(doc.problem(path + (j,), f"term '{term}' is too short (at least 2 characters)"))
             elif term in owner and owner[term] != i:
-                problems.append(doc.problem(path + (j,), f"term '{term}' is already in groups[{owner[term]}]: a term may map to one meaning only"))
+                problems.append(
+                    doc.problem(
+                        path + (j,),
+                        f"term '{term}' is already in groups[{owner[term]}]: a term may map to one meaning only",
+                    )
+                )
             owner.setdefault(term, i)
         groups.append(terms)
     return groups
@@ -125,8 +130,15 @@ def load_knowledge(folder: Path, root: Path | None = None) -> tuple[KnowledgeBas
         problems.extend(resolve_problems)
     if any(p.severity == "error" for p in problems):
         return None, problems
-    kb = KnowledgeBase(tuple(entries), tuple(synonyms), digest.hexdigest()[:12],
-                       tuple(_display(p, root) for p in files), scope, categories, registry)
+    kb = KnowledgeBase(
+        tuple(entries),
+        tuple(synonyms),
+        digest.hexdigest()[:12],
+        tuple(_display(p, root) for p in files),
+        scope,
+        categories,
+        registry,
+    )
     return kb, problems
 
 
@@ -153,8 +165,11 @@ def _load_categories(folder: Path, display: str, problems: list[Problem]) -> Cat
         for key in item if isinstance(item, dict) else ():
             if key not in CATEGORY_FIELDS:
                 problems.append(doc.problem(("categories", i, key), "unknown field (expected name and description)"))
-        if isinstance(item, dict) and "description" in item and (
-                not isinstance(item["description"], str) or not item["description"].strip()):
+        if (
+            isinstance(item, dict)
+            and "description" in item
+            and (not isinstance(item["description"], str) or not item["description"].strip())
+        ):
             problems.append(doc.problem(("categories", i, "description"), "expected text"))
         if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
             problems.append(doc.problem(("categories", i), "expected {name: 类别, description: …}"))
@@ -175,11 +190,21 @@ def resolve(entries: list[Entry], registry: Registry, categories: Categories) ->
     for e in entries:
         where = (e.file, e.line)
         if e.category not in categories.names:
-            problems.append(Problem(*where, f"{e.id}.category", f"unknown category '{e.category}' "
-                                    f"(expected one of {', '.join(categories.names)}; categories live in knowledge/{CATEGORIES_FILE})"))
+            problems.append(
+                Problem(
+                    *where,
+                    f"{e.id}.category",
+                    f"unknown category '{e.category}' "
+                    f"(expected one of {', '.join(categories.names)}; categories live in knowledge/{CATEGORIES_FILE})",
+                )
+            )
         for tag in e.tags:
             if tag not in categories.tags:
-                problems.append(Problem(*where, f"{e.id}.tags", f"unknown tag '{tag}' (expected one of {', '.join(categories.tags)})"))
+                problems.append(
+                    Problem(
+                        *where, f"{e.id}.tags", f"unknown tag '{tag}' (expected one of {', '.join(categories.tags)})"
+                    )
+                )
         for message in check_citations(e.citations, registry, local_practice=e.local_practice, note=e.note):
             problems.append(Problem(*where, f"{e.id}.source", message))
         out.append(replace(e, source=render(e.citations, registry, e.verified)))
@@ -216,7 +241,9 @@ def cross_check(entries: list[Entry]) -> list[Problem]:
     for e in entries:
         if e.id in seen:
             first = seen[e.id]
-            problems.append(Problem(e.file, e.line, f"id {e.id}", f"duplicate id (first defined at {first.file}:{first.line})"))
+            problems.append(
+                Problem(e.file, e.line, f"id {e.id}", f"duplicate id (first defined at {first.file}:{first.line})")
+            )
         else:
             seen[e.id] = e
     for e in entries:

@@ -24,8 +24,8 @@ from knowledge.typos import TypoFixer
 
 KEYWORD_FACTOR = 0.7
 TITLE_FACTOR = 1.0
-KEYWORD_BONUS = 0.2     # an entry whose keyword appears verbatim gains this share of the keyword's weight
-UNSEEN_PENALTY = 0.1    # share of the question the knowledge base has never seen counts against it
+KEYWORD_BONUS = 0.2  # an entry whose keyword appears verbatim gains this share of the keyword's weight
+UNSEEN_PENALTY = 0.1  # share of the question the knowledge base has never seen counts against it
 
 
 class Synonyms:
@@ -102,7 +102,7 @@ class Matcher:
             own = [normal[entry.title], *(normal[q] for q in entry.questions), *(normal[k] for k in entry.keywords)]
             texts.append(own + [next(more) for _ in (entry.answer, *entry.steps)])
             not_for.append([next(more) for _ in entry.not_for])
-            forms.append(own[:1 + len(entry.questions)])
+            forms.append(own[: 1 + len(entry.questions)])
         heads = [1 + len(e.questions) + len(e.keywords) for e in kb.entries]
         return Judge(self, texts, not_for, [e.aspects for e in kb.entries], forms, heads)
 
@@ -169,15 +169,16 @@ class Matcher:
         found = set()
         for i, head in enumerate(query):
             for n in heads.get(head, ()):
-                piece = query[i:i + n]
+                piece = query[i : i + n]
                 if piece in spans:
                     found.add(piece)
         if not found:
             return None
         picked = np.concatenate([np.arange(*spans[k]) for k in found])
         picked = picked[np.argsort(self.keyword_position[picked], kind="stable")]  # each entry's keywords in order
-        return np.bincount(self.keyword_owner[picked], weights=self.keyword_weight[picked],
-                           minlength=len(self.entry_ids))
+        return np.bincount(
+            self.keyword_owner[picked], weights=self.keyword_weight[picked], minlength=len(self.entry_ids)
+        )
 
     def rank(self, normalized: str, limit: int = 5) -> list[Match]:
         """Top entries for an already-normalized question, best first."""

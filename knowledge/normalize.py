@@ -65,8 +65,9 @@ _HTML_TAG_LINES = re.compile(r"</?[a-z][a-z0-9]*([^\S\n][^<>\n]{0,200})?/?>")
 _NON_CONTENT_LINES = re.compile(r"[^0-9a-z%\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff.\n]+")
 _LONE_DOT_FAST = re.compile(r"\.(?:(?<![0-9]\.)|(?![0-9]))")  # _LONE_DOT, anchored on the dot
 # Where numerals_to_digits can change anything: a numeral after 第, before a unit, after 百分之, or 俩.
-_NUMERAL_SITE = re.compile(f"俩|第[{NUMERAL_CHARS}]|百分之[{NUMERAL_CHARS}]"
-                           f"|[{NUMERAL_CHARS}]多?(?:{'|'.join(map(re.escape, UNITS))})")
+_NUMERAL_SITE = re.compile(
+    f"俩|第[{NUMERAL_CHARS}]|百分之[{NUMERAL_CHARS}]|[{NUMERAL_CHARS}]多?(?:{'|'.join(map(re.escape, UNITS))})"
+)
 _NUMERAL_CHUNK = 4096  # numerals_to_digits slices its whole input per match: keep the pieces small
 
 
@@ -94,7 +95,7 @@ def _numerals_many(lines: list[str]) -> list[str]:
     sites = sorted({bisect_right(offsets, m.start()) - 1 for m in _NUMERAL_SITE.finditer("\n".join(lines))})
     out = list(lines)
     for first in range(0, len(sites), 64):
-        group = sites[first:first + 64]
+        group = sites[first : first + 64]
         chunk = "\n".join(lines[i] for i in group)
         if len(chunk) > _NUMERAL_CHUNK:
             done = [numerals_to_digits(lines[i]) for i in group]

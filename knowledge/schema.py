@@ -25,30 +25,40 @@ class Entry:
     category: str
     questions: tuple[str, ...]
     answer: str
-    source: str                    # the rendered source line (filled from the registry when the KB loads)
+    source: str  # the rendered source line (filled from the registry when the KB loads)
     verified: bool
     local_practice: bool
     keywords: tuple[str, ...] = ()
     citations: tuple[Citation, ...] = ()
-    note: str = ""                 # a user-visible caveat: which edition an answer rests on, an unsettled point
+    note: str = ""  # a user-visible caveat: which edition an answer rests on, an unsettled point
     aspects: tuple[str, ...] = ()
     not_for: tuple[str, ...] = ()
     steps: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
-    aspects: tuple[str, ...] = ()      # question forms this entry answers (knowledge.aspect.ASPECTS); derived when empty
-    not_for: tuple[str, ...] = ()      # near questions this entry must not answer (checked by the self-test)
+    aspects: tuple[str, ...] = ()  # question forms this entry answers (knowledge.aspect.ASPECTS); derived when empty
+    not_for: tuple[str, ...] = ()  # near questions this entry must not answer (checked by the self-test)
     file: str = ""
     line: int = 0
 
 
 # field name -> (kind, required)
 ENTRY_FIELDS = {
-    "id": ("text", True), "title": ("text", True), "category": ("text", True),
-    "questions": ("texts", True), "keywords": ("texts", False), "answer": ("text", True),
-    "steps": ("texts", False), "source": ("citations", True), "verified": ("bool", True),
-    "local_practice": ("bool", True), "related": ("texts", False), "tags": ("texts", False),
-    "note": ("text", False), "aspects": ("texts", False), "not_for": ("texts", False),
+    "id": ("text", True),
+    "title": ("text", True),
+    "category": ("text", True),
+    "questions": ("texts", True),
+    "keywords": ("texts", False),
+    "answer": ("text", True),
+    "steps": ("texts", False),
+    "source": ("citations", True),
+    "verified": ("bool", True),
+    "local_practice": ("bool", True),
+    "related": ("texts", False),
+    "tags": ("texts", False),
+    "note": ("text", False),
+    "aspects": ("texts", False),
+    "not_for": ("texts", False),
 }
 
 
@@ -57,7 +67,9 @@ def _type_name(value: object) -> str:
         return f"a boolean ({str(value).lower()})"
     if value is None:
         return "nothing (null)"
-    return {int: "a number", float: "a number", str: "text", list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+    return {int: "a number", float: "a number", str: "text", list: "a list", dict: "a mapping"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _check_value(doc: Loaded, path: tuple, kind: str, value: object, problems: list[Problem]) -> object:
@@ -75,7 +87,7 @@ def _check_value(doc: Loaded, path: tuple, kind: str, value: object, problems: l
                 problems.append(doc.problem(path, f"text is {len(value)} characters, over the {MAX_TEXT} limit"))
                 return None
             return tidy_chinese(value)
-        hint = ' (YAML reads yes/no/on/off as booleans: put the text in quotes)' if isinstance(value, bool) else ""
+        hint = " (YAML reads yes/no/on/off as booleans: put the text in quotes)" if isinstance(value, bool) else ""
         got = "empty text" if isinstance(value, str) else _type_name(value)
         problems.append(doc.problem(path, f"expected text, got {got}{hint}"))
         return None
@@ -116,19 +128,32 @@ def parse_entry(doc: Loaded, index: int, raw: object, problems: list[Problem]) -
 
 def _check_semantics(doc: Loaded, path: tuple, values: dict, problems: list[Problem]) -> None:
     if not ID_PATTERN.match(values["id"]):
-        problems.append(doc.problem(path + ("id",), f"'{values['id']}' is not a dotted lower-case id like admission.talk_within_month"))
+        problems.append(
+            doc.problem(
+                path + ("id",), f"'{values['id']}' is not a dotted lower-case id like admission.talk_within_month"
+            )
+        )
     if len(values["questions"]) < MIN_QUESTIONS:
-        problems.append(doc.problem(path + ("questions",), f"needs at least {MIN_QUESTIONS} example questions, got {len(values['questions'])}"))
+        problems.append(
+            doc.problem(
+                path + ("questions",),
+                f"needs at least {MIN_QUESTIONS} example questions, got {len(values['questions'])}",
+            )
+        )
     for i, aspect in enumerate(values.get("aspects") or ()):
         if aspect not in ASPECTS:
-            problems.append(doc.problem(path + ("aspects", i), f"unknown aspect '{aspect}' (expected one of {', '.join(ASPECTS)})"))
+            problems.append(
+                doc.problem(path + ("aspects", i), f"unknown aspect '{aspect}' (expected one of {', '.join(ASPECTS)})")
+            )
 
 
 def parse_entries_file(doc: Loaded, problems: list[Problem]) -> list[Entry]:
     """Validate the top-level shape {version, entries} and every entry in it."""
     data = doc.data
     if not isinstance(data, dict):
-        problems.append(doc.problem((), f"top level must be a mapping with version and entries, got {_type_name(data)}"))
+        problems.append(
+            doc.problem((), f"top level must be a mapping with version and entries, got {_type_name(data)}")
+        )
         return []
     for key in data:
         if key not in ("version", "entries"):

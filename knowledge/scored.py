@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from knowledge.index import UNIGRAM_WEIGHT
 
-ACCEPT = 0.17           # raw score at which an answer is given (calibrated confidence 0.5)
-MAX_UNSEEN = 0.65       # a question mostly made of words the knowledge base never uses is declined
+ACCEPT = 0.17  # raw score at which an answer is given (calibrated confidence 0.5)
+MAX_UNSEEN = 0.65  # a question mostly made of words the knowledge base never uses is declined
 # (raw score, calibrated confidence) knots, fitted on tests/data/paraphrases.yaml; see docs/benchmarks.md
 CALIBRATION = ((0.0, 0.0), (ACCEPT, 0.5), (0.3, 0.8), (0.5, 0.95), (1.0, 1.0))
 
@@ -47,7 +47,7 @@ def features(text: str) -> dict[str, float]:
     feats: dict[str, float] = {}
     for word in text.split(" "):
         for i in range(len(word) - 1):
-            feats[word[i:i + 2]] = 1.0
+            feats[word[i : i + 2]] = 1.0
         for ch in word:
             if "\u3400" <= ch <= "\u9fff":
                 feats.setdefault(ch, UNIGRAM_WEIGHT)

@@ -56,7 +56,7 @@ class TypoFixer:
         self.blanked: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for term in sorted(self.terms):
             for i in range(len(term)):
-                self.blanked[term[:i] + "?" + term[i + 1:]].append((term, i))
+                self.blanked[term[:i] + "?" + term[i + 1 :]].append((term, i))
         self._new_memos()
 
     def _new_memos(self) -> None:
@@ -82,7 +82,7 @@ class TypoFixer:
             right = ch + window[i + 1] if i + 1 < len(window) else None
             if all(b is None or b in self.known for b in (left, right)):
                 continue
-            for term, pos in self.blanked.get(window[:i] + "?" + window[i + 1:], ()):
+            for term, pos in self.blanked.get(window[:i] + "?" + window[i + 1 :], ()):
                 if pos == i and readings(term[i]) & sounds:
                     return term
         return None
@@ -97,19 +97,19 @@ class TypoFixer:
 
     def _repair_run(self, word: str) -> str:
         # unseen[j]: the bigram at j is unknown. Only a window holding one can be repaired.
-        unseen = [word[j:j + 2] not in self.known for j in range(len(word) - 1)]
+        unseen = [word[j : j + 2] not in self.known for j in range(len(word) - 1)]
         if not any(unseen):
             return word
         for length in self.lengths:
             start = 0
             while start + length <= len(word):
-                window = word[start:start + length]
+                window = word[start : start + length]
                 fixed = None
-                if any(unseen[start:start + length - 1]) and window not in self.terms:
+                if any(unseen[start : start + length - 1]) and window not in self.terms:
                     fixed = self._fix_window(window)
                 if fixed:
-                    word = word[:start] + fixed + word[start + length:]
-                    unseen = [word[j:j + 2] not in self.known for j in range(len(word) - 1)]
+                    word = word[:start] + fixed + word[start + length :]
+                    unseen = [word[j : j + 2] not in self.known for j in range(len(word) - 1)]
                     start += length
                 else:
                     start += 1

@@ -11,8 +11,16 @@ import re
 import unicodedata
 from datetime import date, datetime, time
 
-from reminders.schedule import (DEFAULT_TZ_NAME, OTHER_ORG_TYPE, TermReminder, add_months, chinese_date, parse_hhmm,
-                                parse_tz, term_end)
+from reminders.schedule import (
+    DEFAULT_TZ_NAME,
+    OTHER_ORG_TYPE,
+    TermReminder,
+    add_months,
+    chinese_date,
+    parse_hhmm,
+    parse_tz,
+    term_end,
+)
 
 _DATE = re.compile(r"^(\d{4})\s*(?:-|/|\.|年)\s*(\d{1,2})\s*(?:-|/|\.|月)\s*(\d{1,2})\s*日?$")
 
@@ -48,8 +56,10 @@ def time_zone(text: str):
 def term_usage(term: TermReminder) -> str:
     """用法：/term YYYY-MM-DD [村|社区|…] [支部|总支|党委] from the YAML's types and levels."""
     types = [t for t in term.org_types if t != OTHER_ORG_TYPE]
-    return (f"用法：/term YYYY-MM-DD [{'|'.join(types)}] [{'|'.join(term.levels)}]，"
-            f"例如 /term 2024-03-15 村 支部 或 /term 2022-06-01 机关 党委")
+    return (
+        f"用法：/term YYYY-MM-DD [{'|'.join(types)}] [{'|'.join(term.levels)}]，"
+        f"例如 /term 2024-03-15 村 支部 或 /term 2022-06-01 机关 党委"
+    )
 
 
 def term_args(args: list[str] | tuple[str, ...], term: TermReminder) -> tuple[date, str | None, str | None]:
@@ -67,7 +77,9 @@ def term_args(args: list[str] | tuple[str, ...], term: TermReminder) -> tuple[da
     try:
         start = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError:
-        raise ValueError(f"日期“{args[0]}”不存在（{int(match.group(2))}月没有{int(match.group(3))}日）。{usage}") from None
+        raise ValueError(
+            f"日期“{args[0]}”不存在（{int(match.group(2))}月没有{int(match.group(3))}日）。{usage}"
+        ) from None
     if not 1990 <= start.year <= 2100:
         raise ValueError(f"任期开始日期应在1990年到2100年之间，收到的是{start.year}年。")
     org_type = level = None
@@ -92,10 +104,12 @@ def _words(text: str, typed: str, term: TermReminder) -> list[str]:
         name = next((n for n in names if text.startswith(n)), None)
         if name is None:
             types = "、".join(t for t in term.org_types if t != OTHER_ORG_TYPE)
-            raise ValueError(f"没有单位类型或组织层级“{typed}”，单位类型可选：{types}；组织层级可选："
-                             f"{'、'.join(term.levels)}。{term_usage(term)}")
+            raise ValueError(
+                f"没有单位类型或组织层级“{typed}”，单位类型可选：{types}；组织层级可选："
+                f"{'、'.join(term.levels)}。{term_usage(term)}"
+            )
         words.append(name)
-        text = text[len(name):].strip()
+        text = text[len(name) :].strip()
     return words
 
 
@@ -104,13 +118,17 @@ def term_reply(term: TermReminder, start: date, org_type: str | None, level: str
     was given (a 总支 or 党委 that leaves it out would otherwise be reminded at the 支部's 3 years)."""
     years = term.term_years(org_type, level)
     assumed = level or term.default_level
-    text = (f"已记录：{term.organization(level)}（{org_type or ''}{assumed}）本届任期自{chinese_date(start)}起，"
-            f"每届{years}年，将于{chinese_date(term_end(start, years))}届满。"
-            f"届满前{'、'.join(f'{m}个月' for m in term.months_before)}会提醒换届。")
+    text = (
+        f"已记录：{term.organization(level)}（{org_type or ''}{assumed}）本届任期自{chinese_date(start)}起，"
+        f"每届{years}年，将于{chinese_date(term_end(start, years))}届满。"
+        f"届满前{'、'.join(f'{m}个月' for m in term.months_before)}会提醒换届。"
+    )
     if level is None:
         others = [lv for lv in term.levels if lv != assumed]
-        text += (f"\n未写组织层级，已按{assumed}计算；如是{'或'.join(others)}，请带上层级重新设置，"
-                 f"例如 /term {' '.join(filter(None, (start.isoformat(), org_type, others[-1] if others else None)))}。")
+        text += (
+            f"\n未写组织层级，已按{assumed}计算；如是{'或'.join(others)}，请带上层级重新设置，"
+            f"例如 /term {' '.join(filter(None, (start.isoformat(), org_type, others[-1] if others else None)))}。"
+        )
     return text
 
 

@@ -9,6 +9,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, time
 
+
 @dataclass(frozen=True)
 class CronSpec:
     """A parsed 5-field cron expression (minute hour day-of-month month day-of-week).
@@ -47,8 +48,15 @@ _CRON_FIELDS = (
     ("minute", 0, 59, {}),
     ("hour", 0, 23, {}),
     ("day-of-month", 1, 31, {}),
-    ("month", 1, 12, {n: i + 1 for i, n in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}),
+    (
+        "month",
+        1,
+        12,
+        {
+            n: i + 1
+            for i, n in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))
+        },
+    ),
     ("day-of-week", 0, 7, {n: i for i, n in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}),
 )
 
@@ -68,8 +76,9 @@ def parse_cron(expr: str) -> CronSpec:
         sets.append(_cron_field(text, name, lo, hi, names))
     minutes, hours, days, months, weekdays = sets
     weekdays = frozenset(d % 7 for d in weekdays)
-    spec = CronSpec(" ".join(parts), minutes, hours, days, months, weekdays,
-                    parts[2].startswith("*"), parts[4].startswith("*"))
+    spec = CronSpec(
+        " ".join(parts), minutes, hours, days, months, weekdays, parts[2].startswith("*"), parts[4].startswith("*")
+    )
     if not spec.days_star and spec.weekdays_star:
         if not any(d <= max_days_in_month(m) for m in months for d in days):
             raise ValueError("never matches: no month in the month field has those days")

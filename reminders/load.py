@@ -106,8 +106,13 @@ def load_reminders(folder: Path, root: Path | None = None) -> tuple[ReminderSet 
 
 def with_holidays(reminders: ReminderSet, calendar: HolidayCalendar | None) -> ReminderSet:
     """The set with knowledge/holidays.yaml attached to it and to every reminder (their workday source)."""
-    return ReminderSet(reminders.version, tuple(replace(r, calendar=calendar) for r in reminders.reminders),
-                       reminders.term, reminders.file, calendar)
+    return ReminderSet(
+        reminders.version,
+        tuple(replace(r, calendar=calendar) for r in reminders.reminders),
+        reminders.term,
+        reminders.file,
+        calendar,
+    )
 
 
 def _quote(names) -> str:
@@ -172,8 +177,13 @@ def parse_reminders(doc: Loaded, problems: list[Problem]) -> ReminderSet | None:
             continue
         if reminder.id in seen:
             first = seen[reminder.id]
-            problems.append(doc.problem(("reminders", i, "id"), f"duplicate id '{reminder.id}' (first used in "
-                                        f"reminders[{first}], line {doc.line(('reminders', first, 'id'))})"))
+            problems.append(
+                doc.problem(
+                    ("reminders", i, "id"),
+                    f"duplicate id '{reminder.id}' (first used in "
+                    f"reminders[{first}], line {doc.line(('reminders', first, 'id'))})",
+                )
+            )
             continue
         seen[reminder.id] = i
         reminders.append(reminder)
@@ -197,11 +207,19 @@ def _parse_reminder(doc: Loaded, item: object, path: tuple, problems: list[Probl
     rid = item.get("id")
     if "id" in item:
         if not isinstance(rid, str) or not ID_PATTERN.match(rid):
-            problems.append(doc.problem(path + ("id",), "expected a lower-case id of 2–32 letters, digits and _ "
-                                        f"starting with a letter, got {rid!r}"))
+            problems.append(
+                doc.problem(
+                    path + ("id",),
+                    f"expected a lower-case id of 2–32 letters, digits and _ starting with a letter, got {rid!r}",
+                )
+            )
         elif rid == TERM_REMINDER_ID:
-            problems.append(doc.problem(path + ("id",), f"'{TERM_REMINDER_ID}' is reserved for the 换届 reminders "
-                                        "(configure them under term_end)"))
+            problems.append(
+                doc.problem(
+                    path + ("id",),
+                    f"'{TERM_REMINDER_ID}' is reserved for the 换届 reminders (configure them under term_end)",
+                )
+            )
     title = _text(doc, item, path, "title", problems, required=False) if "title" in item else None
     text = _text(doc, item, path, "text", problems, required=False) if "text" in item else None
     if text is not None:
@@ -221,13 +239,17 @@ def _parse_reminder(doc: Loaded, item: object, path: tuple, problems: list[Probl
             problems.append(doc.problem(path + ("time",), str(exc)))
     lead = item.get("lead_days", 0)
     if _int(lead) is None or not 0 <= lead <= MAX_LEAD_DAYS:
-        problems.append(doc.problem(path + ("lead_days",),
-                                    f"expected a whole number of days 0–{MAX_LEAD_DAYS}, got {lead!r}"))
+        problems.append(
+            doc.problem(path + ("lead_days",), f"expected a whole number of days 0–{MAX_LEAD_DAYS}, got {lead!r}")
+        )
         lead = 0
     mode = item.get("on_holiday", "keep")
     if mode not in HOLIDAY_MODES:
-        problems.append(doc.problem(path + ("on_holiday",), f"unknown mode {mode!r} "
-                                    "(expected next_workday, previous_workday or keep)"))
+        problems.append(
+            doc.problem(
+                path + ("on_holiday",), f"unknown mode {mode!r} (expected next_workday, previous_workday or keep)"
+            )
+        )
     tags = item.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
         problems.append(doc.problem(path + ("tags",), f"expected a list of text, got {tags!r}"))
@@ -235,8 +257,7 @@ def _parse_reminder(doc: Loaded, item: object, path: tuple, problems: list[Probl
     source = _text(doc, item, path, "source", problems, required=False)
     if len(problems) > before or schedule is None or title is None or text is None:
         return None
-    return Reminder(rid, title, text, schedule, at, lead, mode, tuple(t.strip() for t in tags), source,
-                    doc.line(path))
+    return Reminder(rid, title, text, schedule, at, lead, mode, tuple(t.strip() for t in tags), source, doc.line(path))
 
 
 def _parse_schedule(doc: Loaded, data: object, path: tuple, problems: list[Problem]) -> Schedule | None:
@@ -254,8 +275,9 @@ def _parse_schedule(doc: Loaded, data: object, path: tuple, problems: list[Probl
     before = len(problems)
     for key in data:
         if key != "kind" and key not in fields:
-            problems.append(doc.problem(path + (key,),
-                                        f"unknown field for kind {kind} (expected kind, {', '.join(fields)})"))
+            problems.append(
+                doc.problem(path + (key,), f"unknown field for kind {kind} (expected kind, {', '.join(fields)})")
+            )
     for key in fields:
         if key not in data:
             problems.append(doc.problem(path + (key,), f"required for kind {kind}"))
@@ -332,19 +354,27 @@ def _parse_term(doc: Loaded, data: object, path: tuple, problems: list[Problem])
         except ValueError as exc:
             problems.append(doc.problem(path + ("time",), str(exc)))
     months = data.get("months_before", list(TERM_MONTHS_BEFORE))
-    if (not isinstance(months, list) or not months
-            or not all(_int(m) is not None and 1 <= m <= MAX_TERM_MONTHS for m in months)
-            or len(set(months)) != len(months)):
-        problems.append(doc.problem(path + ("months_before",), f"expected a list of distinct whole months "
-                                    f"1–{MAX_TERM_MONTHS}, got {months!r}"))
+    if (
+        not isinstance(months, list)
+        or not months
+        or not all(_int(m) is not None and 1 <= m <= MAX_TERM_MONTHS for m in months)
+        or len(set(months)) != len(months)
+    ):
+        problems.append(
+            doc.problem(
+                path + ("months_before",),
+                f"expected a list of distinct whole months 1–{MAX_TERM_MONTHS}, got {months!r}",
+            )
+        )
         months = list(TERM_MONTHS_BEFORE)
     levels = _parse_levels(doc, data, path + ("levels",), problems)
     years = _parse_years(doc, data, path + ("years",), levels, problems)
     source = _text(doc, data, path, "source", problems, required=False)
     if len(problems) > before or title is None or text is None or at is None:
         return None
-    return TermReminder(title, text, at, tuple(sorted(months, reverse=True)), source, line=doc.line(path),
-                        levels=levels, years=years)
+    return TermReminder(
+        title, text, at, tuple(sorted(months, reverse=True)), source, line=doc.line(path), levels=levels, years=years
+    )
 
 
 def _parse_levels(doc: Loaded, data: dict, path: tuple, problems: list[Problem]) -> dict[str, str]:
@@ -354,8 +384,9 @@ def _parse_levels(doc: Loaded, data: dict, path: tuple, problems: list[Problem])
         problems.append(doc.problem(path, "required field missing"))
         return {}
     if not isinstance(levels, dict) or not levels:
-        problems.append(doc.problem(path, "expected a mapping of organization levels to committee names, "
-                                    "e.g. 支部: 本支部委员会"))
+        problems.append(
+            doc.problem(path, "expected a mapping of organization levels to committee names, e.g. 支部: 本支部委员会")
+        )
         return {}
     out = {}
     for level, name in levels.items():
@@ -368,8 +399,9 @@ def _parse_levels(doc: Loaded, data: dict, path: tuple, problems: list[Problem])
     return out
 
 
-def _parse_years(doc: Loaded, data: dict, path: tuple, levels: dict[str, str],
-                 problems: list[Problem]) -> dict[str, dict[str, int]]:
+def _parse_years(
+    doc: Loaded, data: dict, path: tuple, levels: dict[str, str], problems: list[Problem]
+) -> dict[str, dict[str, int]]:
     """term_end.years: organization type → level → years; every type lists every level, 其他 is required."""
     table = data.get("years")
     if "years" not in data:
@@ -394,13 +426,15 @@ def _parse_years(doc: Loaded, data: dict, path: tuple, levels: dict[str, str],
             continue
         for level in row:
             if level not in levels:
-                problems.append(doc.problem(where + (level,),
-                                            f"unknown level {level!r} (expected one of {', '.join(levels)})"))
+                problems.append(
+                    doc.problem(where + (level,), f"unknown level {level!r} (expected one of {', '.join(levels)})")
+                )
         for level in levels:
             if level not in row:
                 problems.append(doc.problem(where + (level,), "required: every type gives years for every level"))
             elif _int(row[level]) is None or not 1 <= row[level] <= MAX_TERM_YEARS:
-                problems.append(doc.problem(where + (level,), f"expected whole years 1–{MAX_TERM_YEARS}, "
-                                            f"got {row[level]!r}"))
+                problems.append(
+                    doc.problem(where + (level,), f"expected whole years 1–{MAX_TERM_YEARS}, got {row[level]!r}")
+                )
         out[org_type] = {lv: row[lv] for lv in levels if _int(row.get(lv)) is not None}
     return out

@@ -86,9 +86,14 @@ def grace_from_hours(raw: str | float | None) -> timedelta:
     return timedelta(hours=hours)
 
 
-def occurrences_for(reminders: ReminderSet, reminder_id: str, settings: ChatSettingsLike | None,
-                    after: datetime, send_time: time | None = None,
-                    tz_name: str | None = None) -> Iterator[Occurrence]:
+def occurrences_for(
+    reminders: ReminderSet,
+    reminder_id: str,
+    settings: ChatSettingsLike | None,
+    after: datetime,
+    send_time: time | None = None,
+    tz_name: str | None = None,
+) -> Iterator[Occurrence]:
     """Iterate a chat's occurrences of one reminder due after `after` (the 换届 ones need settings with
     term_start). Unknown ids and term_end without a term yield nothing."""
     tz = resolve_tz(tz_name or (settings.tz if settings else None))
@@ -100,25 +105,42 @@ def occurrences_for(reminders: ReminderSet, reminder_id: str, settings: ChatSett
             return iter(())
         try:
             level = settings.org_level
-            occs = term_reminders(settings.term_start, definition.term_years(settings.org_type, level), tz,
-                                  send_time or definition.time, definition.months_before,
-                                  definition.organization(level))
+            occs = term_reminders(
+                settings.term_start,
+                definition.term_years(settings.org_type, level),
+                tz,
+                send_time or definition.time,
+                definition.months_before,
+                definition.organization(level),
+            )
         except ValueError:
             return iter(())
         return (o for o in occs if o.due_at > after)
     return iter_occurrences(definition, after, tz, send_time)
 
 
-def next_send(reminders: ReminderSet, reminder_id: str, settings: ChatSettingsLike | None, now: datetime,
-              send_time: time | None = None, tz_name: str | None = None) -> Occurrence | None:
+def next_send(
+    reminders: ReminderSet,
+    reminder_id: str,
+    settings: ChatSettingsLike | None,
+    now: datetime,
+    send_time: time | None = None,
+    tz_name: str | None = None,
+) -> Occurrence | None:
     """The next occurrence after `now` for a chat (for /remind list), or None (no term set, unknown id)."""
     for occ in occurrences_for(reminders, reminder_id, settings, now, send_time, tz_name):
         return occ
     return None
 
 
-def preview(reminders: ReminderSet, reminder_id: str, settings: ChatSettingsLike | None, now: datetime,
-            send_time: time | None = None, tz_name: str | None = None) -> str | None:
+def preview(
+    reminders: ReminderSet,
+    reminder_id: str,
+    settings: ChatSettingsLike | None,
+    now: datetime,
+    send_time: time | None = None,
+    tz_name: str | None = None,
+) -> str | None:
     """The text `/remind test ID` sends now: the next occurrence's text (a 换届 one needs a term)."""
     definition = reminders.get(reminder_id)
     occ = next_send(reminders, reminder_id, settings, now, send_time, tz_name)
@@ -169,14 +191,25 @@ def plan_deliveries(
             if occ.due_at <= start:
                 continue
             late = now - occ.due_at
-            out.append(Delivery(sub.chat_id, sub.reminder_id, occ.due_at, occ.event_date, occ.key, text,
-                                catch_up=late > on_time, missed=late > grace))
+            out.append(
+                Delivery(
+                    sub.chat_id,
+                    sub.reminder_id,
+                    occ.due_at,
+                    occ.event_date,
+                    occ.key,
+                    text,
+                    catch_up=late > on_time,
+                    missed=late > grace,
+                )
+            )
     out.sort(key=lambda d: (d.due_at, d.chat_id, d.reminder_id))
     return out
 
 
-def _active(reminders: ReminderSet, subscriptions: Iterable[SubscriptionLike],
-            settings: Mapping[int, ChatSettingsLike]) -> Iterable[SubscriptionLike]:
+def _active(
+    reminders: ReminderSet, subscriptions: Iterable[SubscriptionLike], settings: Mapping[int, ChatSettingsLike]
+) -> Iterable[SubscriptionLike]:
     """Enabled subscriptions to known reminders in chats that are not disabled."""
     for sub in subscriptions:
         chat = settings.get(sub.chat_id)
@@ -185,8 +218,14 @@ def _active(reminders: ReminderSet, subscriptions: Iterable[SubscriptionLike],
             yield sub
 
 
-def upcoming(reminders: ReminderSet, subscriptions: Iterable[SubscriptionLike],
-             settings: Mapping[int, ChatSettingsLike], *, now: datetime, until: datetime) -> list[Delivery]:
+def upcoming(
+    reminders: ReminderSet,
+    subscriptions: Iterable[SubscriptionLike],
+    settings: Mapping[int, ChatSettingsLike],
+    *,
+    now: datetime,
+    until: datetime,
+) -> list[Delivery]:
     """Deliveries due in (now, until], e.g. to arm one-shot jobs instead of ticking. Same skips as the plan."""
     out: list[Delivery] = []
     for sub in _active(reminders, subscriptions, settings):
@@ -195,7 +234,10 @@ def upcoming(reminders: ReminderSet, subscriptions: Iterable[SubscriptionLike],
         for occ in occurrences_for(reminders, sub.reminder_id, chat, now, sub.send_time, sub.tz):
             if occ.due_at > until:
                 break
-            out.append(Delivery(sub.chat_id, sub.reminder_id, occ.due_at, occ.event_date, occ.key,
-                                render_text(definition, occ)))
+            out.append(
+                Delivery(
+                    sub.chat_id, sub.reminder_id, occ.due_at, occ.event_date, occ.key, render_text(definition, occ)
+                )
+            )
     out.sort(key=lambda d: (d.due_at, d.chat_id, d.reminder_id))
     return out

@@ -28,9 +28,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reminders.cron import CronSpec, max_days_in_month, parse_cron  # noqa: F401  (CronSpec, parse_cron re-exported)
 from reminders.text import (  # noqa: F401  (re-exported)
-    PLACEHOLDERS, QUARTER_CN, TERM_PLACEHOLDERS, WEEKDAY_CN, chinese_date, placeholders_in, render_text)
+    PLACEHOLDERS,
+    QUARTER_CN,
+    TERM_PLACEHOLDERS,
+    WEEKDAY_CN,
+    chinese_date,
+    placeholders_in,
+    render_text,
+)
 from reminders.workdays import (  # noqa: F401  (re-exported)
-    HOLIDAY_MODES, HolidayCalendar, shift_for_holiday, workday_status)
+    HOLIDAY_MODES,
+    HolidayCalendar,
+    shift_for_holiday,
+    workday_status,
+)
 
 log = logging.getLogger("zhibu.reminders")
 
@@ -46,7 +57,6 @@ OTHER_ORG_TYPE = "其他"
 #: Months before the term end at which the 换届 reminders go out. These come from issue 6, not from a
 #: regulation: facts.md marks any "X months before 届满" timing as unverified. The YAML may override them.
 TERM_MONTHS_BEFORE = (6, 3, 1)
-
 
 
 # How far before `after` the nominal scan starts, beyond lead_days: longer than any holiday block.
@@ -231,8 +241,10 @@ def parse_hhmm(value: object) -> time:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
         # YAML 1.1 reads an unquoted 9:00 as the sexagesimal number 540.
         hhmm = f"{value // 60}:{value % 60:02d}"
-        raise ValueError(f'expected a time "HH:MM" in quotes, got the number {value} '
-                         f'(YAML reads an unquoted {hhmm} as a number: write "{hhmm}")')
+        raise ValueError(
+            f'expected a time "HH:MM" in quotes, got the number {value} '
+            f'(YAML reads an unquoted {hhmm} as a number: write "{hhmm}")'
+        )
     if isinstance(value, str):
         m = _HHMM.match(value.strip())
         if m:
@@ -343,8 +355,9 @@ def _require_aware(moment: datetime, name: str) -> None:
         raise ValueError(f"{name} must be timezone-aware, got naive {moment.isoformat()}")
 
 
-def iter_occurrences(reminder: Reminder, after: datetime, tz: tzinfo,
-                     send_time: time | None = None) -> Iterator[Occurrence]:
+def iter_occurrences(
+    reminder: Reminder, after: datetime, tz: tzinfo, send_time: time | None = None
+) -> Iterator[Occurrence]:
     """Every occurrence with due_at > `after`, in order, without duplicates (due_at strictly increasing)."""
     _require_aware(after, "after")
     times = _send_times(reminder, send_time)
@@ -363,8 +376,9 @@ def iter_occurrences(reminder: Reminder, after: datetime, tz: tzinfo,
             yield Occurrence(due, event, key, nominal, fallback)
 
 
-def next_occurrences(reminder: Reminder, after: datetime, tz: tzinfo,
-                     send_time: time | None = None, count: int = 1) -> list[Occurrence]:
+def next_occurrences(
+    reminder: Reminder, after: datetime, tz: tzinfo, send_time: time | None = None, count: int = 1
+) -> list[Occurrence]:
     """The next `count` occurrences due strictly after `after` (aware). `send_time` overrides the time
     (cron: replaces the minute and hour fields, so one send per matching day)."""
     out: list[Occurrence] = []
@@ -377,8 +391,9 @@ def next_occurrences(reminder: Reminder, after: datetime, tz: tzinfo,
     return out
 
 
-def occurrences_between(reminder: Reminder, start: datetime, end: datetime, tz: tzinfo,
-                        send_time: time | None = None) -> list[Occurrence]:
+def occurrences_between(
+    reminder: Reminder, start: datetime, end: datetime, tz: tzinfo, send_time: time | None = None
+) -> list[Occurrence]:
     """Occurrences with start < due_at ≤ end (both aware), oldest first: what a catch-up has to consider."""
     _require_aware(end, "end")
     out = []
@@ -397,9 +412,14 @@ def term_end(term_start: date, years: int) -> date:
     return add_months(term_start, 12 * years)
 
 
-def term_reminders(term_start: date, years: int, tz: tzinfo, send_time: time | None = None,
-                   months_before: tuple[int, ...] = TERM_MONTHS_BEFORE,
-                   organization: str | None = None) -> list[Occurrence]:
+def term_reminders(
+    term_start: date,
+    years: int,
+    tz: tzinfo,
+    send_time: time | None = None,
+    months_before: tuple[int, ...] = TERM_MONTHS_BEFORE,
+    organization: str | None = None,
+) -> list[Occurrence]:
     """换届 reminders `months_before` (default 6, 3, 1) months before the term ends, oldest first.
 
     The term ends on the anniversary of `term_start` after `years` (TermReminder.term_years: by organization
@@ -411,6 +431,16 @@ def term_reminders(term_start: date, years: int, tz: tzinfo, send_time: time | N
     out = []
     for months in sorted(set(months_before), reverse=True):
         send_day = add_months(end, -months)
-        out.append(Occurrence(_localize(send_day, at, tz), end, f"{end.isoformat()}/{months}m",
-                              send_day, False, months, years, organization))
+        out.append(
+            Occurrence(
+                _localize(send_day, at, tz),
+                end,
+                f"{end.isoformat()}/{months}m",
+                send_day,
+                False,
+                months,
+                years,
+                organization,
+            )
+        )
     return out

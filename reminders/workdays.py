@@ -75,8 +75,9 @@ class HolidayCalendar:
 
 def calendar_of(years: list[YearHolidays], file: str = "") -> HolidayCalendar:
     off = {b.start + timedelta(days=i) for y in years for b in y.holidays for i in range((b.end - b.start).days + 1)}
-    return HolidayCalendar({y.year: y for y in years}, frozenset(off),
-                           frozenset(d for y in years for d in y.workdays), file)
+    return HolidayCalendar(
+        {y.year: y for y in years}, frozenset(off), frozenset(d for y in years for d in y.workdays), file
+    )
 
 
 def _date(value: object) -> date | None:
@@ -118,8 +119,11 @@ def parse_holidays(doc: Loaded, problems: list[Problem]) -> HolidayCalendar:
 
 def _parse_year(doc: Loaded, key: object, item: object, problems: list[Problem]) -> YearHolidays | None:
     path = ("years", key)
-    year = key if isinstance(key, int) and not isinstance(key, bool) else (
-        int(key) if isinstance(key, str) and key.strip().isdigit() else None)
+    year = (
+        key
+        if isinstance(key, int) and not isinstance(key, bool)
+        else (int(key) if isinstance(key, str) and key.strip().isdigit() else None)
+    )
     if year is None or not 1990 <= year <= 2100:
         problems.append(doc.problem(path, f"expected a year 1990–2100 as the key, got {key!r}"))
         return None
@@ -131,8 +135,12 @@ def _parse_year(doc: Loaded, key: object, item: object, problems: list[Problem])
             problems.append(doc.problem(path + (name,), f"unknown field (expected {', '.join(_YEAR_FIELDS)})"))
     source = item.get("source")
     if not isinstance(source, str) or not source.strip():
-        problems.append(doc.problem(path + ("source",), "required: the notice these days come from "
-                                    f"(国务院办公厅关于{year}年部分节假日安排的通知)"))
+        problems.append(
+            doc.problem(
+                path + ("source",),
+                f"required: the notice these days come from (国务院办公厅关于{year}年部分节假日安排的通知)",
+            )
+        )
     earliest, latest = date(year - 1, 12, 1), date(year, 12, 31)
 
     def in_year(value: object, where: tuple) -> date | None:
@@ -140,8 +148,13 @@ def _parse_year(doc: Loaded, key: object, item: object, problems: list[Problem])
         if day is None:
             problems.append(doc.problem(where, f"expected a date YYYY-MM-DD, got {value!r}"))
         elif not earliest <= day <= latest:
-            problems.append(doc.problem(where, f"{day.isoformat()} is not in {year} "
-                                        f"(only December {year - 1} may hold a day of {year}'s 元旦 block)"))
+            problems.append(
+                doc.problem(
+                    where,
+                    f"{day.isoformat()} is not in {year} "
+                    f"(only December {year - 1} may hold a day of {year}'s 元旦 block)",
+                )
+            )
             return None
         return day
 
@@ -169,8 +182,13 @@ def _parse_year(doc: Loaded, key: object, item: object, problems: list[Problem])
             problems.append(doc.problem(where + ("to",), f"{end.isoformat()} is before from ({start.isoformat()})"))
             continue
         if (end - start).days > 14:
-            problems.append(doc.problem(where + ("to",), f"{(end - start).days + 1} days off in a row: "
-                                        "check the dates (no notice has a holiday over 10 days)"))
+            problems.append(
+                doc.problem(
+                    where + ("to",),
+                    f"{(end - start).days + 1} days off in a row: "
+                    "check the dates (no notice has a holiday over 10 days)",
+                )
+            )
             continue
         blocks.append(HolidayBlock(str(name).strip(), start, end))
     off = {b.start + timedelta(days=i) for b in blocks for i in range((b.end - b.start).days + 1)}
@@ -184,8 +202,13 @@ def _parse_year(doc: Loaded, key: object, item: object, problems: list[Problem])
         if day is None:
             continue
         if day.weekday() < 5:
-            problems.append(doc.problem(path + ("workdays", i), f"{day.isoformat()} is a weekday, already a "
-                                        "workday: list only the Saturdays and Sundays worked (调休上班)"))
+            problems.append(
+                doc.problem(
+                    path + ("workdays", i),
+                    f"{day.isoformat()} is a weekday, already a "
+                    "workday: list only the Saturdays and Sundays worked (调休上班)",
+                )
+            )
         elif day in off:
             problems.append(doc.problem(path + ("workdays", i), f"{day.isoformat()} is also listed as a holiday"))
         else:
@@ -228,14 +251,23 @@ def uncovered_years(calendar: HolidayCalendar | None, today: date, days: int = C
     return [y for y in years if not (calendar is not None and calendar.covers(y)) and not package_covers(y)]
 
 
-def coverage_warnings(calendar: HolidayCalendar | None, today: date, file: str = f"knowledge/{HOLIDAYS_FILE}"
-                      ) -> list[Problem]:
+def coverage_warnings(
+    calendar: HolidayCalendar | None, today: date, file: str = f"knowledge/{HOLIDAYS_FILE}"
+) -> list[Problem]:
     """One warning per year of the next 90 days without holiday data (for `bot.py check`)."""
-    return [Problem(file, 0, "years", f"no holiday data for {year}, and the next {COVERAGE_DAYS} days reach it: "
-                    f"enter {year}'s 放假 and 调休 days from the State Council notice "
-                    f"(国务院办公厅关于{year}年部分节假日安排的通知); until then reminders in {year} treat "
-                    "Monday–Friday as workdays", "warning")
-            for year in uncovered_years(calendar, today)]
+    return [
+        Problem(
+            file,
+            0,
+            "years",
+            f"no holiday data for {year}, and the next {COVERAGE_DAYS} days reach it: "
+            f"enter {year}'s 放假 and 调休 days from the State Council notice "
+            f"(国务院办公厅关于{year}年部分节假日安排的通知); until then reminders in {year} treat "
+            "Monday–Friday as workdays",
+            "warning",
+        )
+        for year in uncovered_years(calendar, today)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- lookups
@@ -254,8 +286,11 @@ def workday_status(day: date, calendar: HolidayCalendar | None = None) -> tuple[
     except NotImplementedError:
         if day.year not in _warned_years:
             _warned_years.add(day.year)
-            log.warning("no holiday data for %d (neither knowledge/holidays.yaml nor chinese_calendar): "
-                        "treating Monday–Friday as workdays", day.year)
+            log.warning(
+                "no holiday data for %d (neither knowledge/holidays.yaml nor chinese_calendar): "
+                "treating Monday–Friday as workdays",
+                day.year,
+            )
         return day.weekday() < 5, True
 
 

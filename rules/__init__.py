@@ -1,9 +1,9 @@
 """Situation checks: YAML policies (rules/*.yaml) run by durable_rules, with verdicts that explain themselves.
 
-    from rules import load_policies, Engine
-    policies, problems = load_policies(Path("rules"))
-    engine = Engine(policies, version="v1")
-    verdicts = engine.evaluate("branch_formation", {"full_members": 2}, today)
+from rules import load_policies, Engine
+policies, problems = load_policies(Path("rules"))
+engine = Engine(policies, version="v1")
+verdicts = engine.evaluate("branch_formation", {"full_members": 2}, today)
 """
 
 from rules.engine import Engine

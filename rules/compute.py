@@ -40,7 +40,6 @@ OPERATORS: dict[str, tuple[tuple[str, ...], str]] = {
 WHOLE_NUMBER_ARGS = {"add_days": 1, "add_months": 1, "add_years": 1, "period_start": 1, "period_end": 1}
 
 
-
 class ComputeError(ArithmeticError):
     """A computed value could not be produced (division by zero, date out of range)."""
 
@@ -77,12 +76,14 @@ def fmt_value(x: object) -> str:
 
 # ---------------------------------------------------------------- facts in
 
+
 def coerce_facts(topic: str, facts: dict, today: dt.date, vocab=None) -> dict:
     """Type every fact per the vocabulary and reject absurd or contradictory ones (InvalidFacts).
 
     The checks are rules.validate's, the same as for free text and `bot.py evaluate`."""
     from rules.validate import validate
     from rules.vocab import default_vocabulary
+
     typed, problems = validate(vocab or default_vocabulary(), facts, today)
     if problems:
         raise InvalidFacts(problems)
@@ -90,6 +91,7 @@ def coerce_facts(topic: str, facts: dict, today: dt.date, vocab=None) -> dict:
 
 
 # ---------------------------------------------------------------- computed values
+
 
 def _num(x: object) -> Fraction:
     if isinstance(x, Fraction):

@@ -42,15 +42,20 @@ def _fold(text: str) -> str:
     import unicodedata
 
     import opencc
+
     return opencc.OpenCC("t2s.json").convert(unicodedata.normalize("NFKC", text).lower())
 
 
 def _still_possible(policy: Policy, facts: dict) -> bool:
     """False when a condition comparing a known fact with a literal already fails."""
     for cond in policy.when:
-        if cond.fact in facts and cond.fact not in policy.computed_names and cond.op != "exists" \
-                and not isinstance(cond.operand, Ref) \
-                and not any(isinstance(o, Ref) for o in (cond.operand if isinstance(cond.operand, tuple) else ())):
+        if (
+            cond.fact in facts
+            and cond.fact not in policy.computed_names
+            and cond.op != "exists"
+            and not isinstance(cond.operand, Ref)
+            and not any(isinstance(o, Ref) for o in (cond.operand if isinstance(cond.operand, tuple) else ()))
+        ):
             try:
                 if not condition_holds(cond, facts):
                     return False
@@ -88,7 +93,7 @@ class Engine:
         self._fired: list[str] = []
         self._sessions = itertools.count(1)
         self._closed = False
-        self.unmatched = 0          # asserts that matched nothing, not even the sentinel (should stay 0)
+        self.unmatched = 0  # asserts that matched nothing, not even the sentinel (should stay 0)
         rulesets = {}
         for topic, topic_policies in self._topics.items():
             rules = compile_topic(topic, topic_policies)
@@ -102,8 +107,9 @@ class Engine:
     def _recorder(self, rule_id: str):
         fired = self._fired
 
-        def record(c):          # exactly one argument; never raises
+        def record(c):  # exactly one argument; never raises
             fired.append(rule_id)
+
         return record
 
     # ------------------------------------------------------------ evaluation
@@ -134,7 +140,7 @@ class Engine:
         """Assert one prepared fact in a fresh session; the ids of the rules that fired."""
         name = self._names[topic]
         with _LOCK:
-            if self._closed:        # checked under the lock: a freed ruleset must never be touched
+            if self._closed:  # checked under the lock: a freed ruleset must never be touched
                 raise RuntimeError("engine is closed")
             sid = f"s{next(self._sessions)}"
             self._fired.clear()
@@ -177,8 +183,15 @@ class Engine:
         if not open_ or (len(open_) < len(candidates) and not untried):
             return []
         order = {p.id: i for i, p in enumerate(candidates)}
-        best = min(open_, key=lambda p: (sum(n not in present for n in p.need_names),
-                                         -len(present & set(p.need_names)), -p.priority, order[p.id]))
+        best = min(
+            open_,
+            key=lambda p: (
+                sum(n not in present for n in p.need_names),
+                -len(present & set(p.need_names)),
+                -p.priority,
+                order[p.id],
+            ),
+        )
         return [(name, prompt) for name, prompt in best.needs if name not in present]
 
     def why_not(self, topic: str, facts: dict, rule_id: str, today: dt.date | None = None) -> tuple[str, ...]:
@@ -210,22 +223,31 @@ class Engine:
 
     def check_text_case(self, policy: Policy, case) -> str | None:
         """None when the free-text case, read by the extractor, gets the expected verdict of this policy."""
-        from rules.extract import extract     # the extractor is only needed to check text cases
+        from rules.extract import extract  # the extractor is only needed to check text cases
+
         today = case.today or dt.date.today()
         found = extract(self.fold(case.text), today, self.vocab)
         if found.problems:
             if case.expect == "rejected":
                 return None
-            return (f"text case failed: expected {case.expect}, got rejected facts "
-                    f"({'；'.join(found.problems)}) from “{case.text}”")
+            return (
+                f"text case failed: expected {case.expect}, got rejected facts "
+                f"({'；'.join(found.problems)}) from “{case.text}”"
+            )
         if found.topic != policy.topic:
             if case.expect == "none" and found.topic is None:
                 return None
-            return (f"text case failed: “{case.text}” is read as topic {found.topic or 'none'}, "
-                    f"not {policy.topic} (facts read: {found.facts})")
+            return (
+                f"text case failed: “{case.text}” is read as topic {found.topic or 'none'}, "
+                f"not {policy.topic} (facts read: {found.facts})"
+            )
         structured = type(case)("", case.expect, today, case.says, case.file, case.line, case.path)
         message = self.check_case(policy, _AsCase(found.facts, structured))
-        return None if message is None else f"{message.replace('golden case', 'text case', 1)} (from “{case.text}”, facts read: {found.facts})"
+        return (
+            None
+            if message is None
+            else f"{message.replace('golden case', 'text case', 1)} (from “{case.text}”, facts read: {found.facts})"
+        )
 
     def check_case(self, policy: Policy, case) -> str | None:
         """None when the golden case holds, else what went wrong."""
@@ -261,7 +283,7 @@ class Engine:
             for name in self._names.values():
                 try:
                     durable_rules_engine.delete_ruleset(self._host.get_ruleset(name)._handle)
-                except Exception:   # best effort: a failed free only leaks memory
+                except Exception:  # best effort: a failed free only leaks memory
                     pass
 
     def __enter__(self) -> "Engine":

@@ -23,6 +23,7 @@ _DATE_STEP = {"add_days": "天", "add_months": "个月", "add_years": "年"}
 
 # ---------------------------------------------------------------- labels and values
 
+
 def label(policy: Policy, name: str) -> str:
     if name == TODAY:
         return "今天"
@@ -53,6 +54,7 @@ def render(template: str, env: dict) -> str:
 
 # ---------------------------------------------------------------- plain-Python conditions (floor, why-not)
 
+
 def _resolve(value: object, env: dict) -> object:
     if isinstance(value, Ref):
         return env[value.name]
@@ -81,9 +83,12 @@ def holds(policy: Policy, env: dict) -> bool:
 
 # ---------------------------------------------------------------- reasons (why and why-not)
 
+
 def _operand_text(policy: Policy, cond: Condition, value: object, env: dict) -> str:
     if isinstance(value, Ref):
-        return f"{label(policy, value.name)} {_show(env[value.name], unit(policy, value.name) or unit(policy, cond.fact))}"
+        return (
+            f"{label(policy, value.name)} {_show(env[value.name], unit(policy, value.name) or unit(policy, cond.fact))}"
+        )
     return _show(value, unit(policy, cond.fact))
 
 
@@ -115,8 +120,13 @@ def reasons(policy: Policy, env: dict) -> tuple[str, ...]:
     lines: list[str] = []
     previous: Condition | None = None
     for cond in policy.when:
-        if (previous is not None and previous.fact == cond.fact and cond.fact in env
-                and previous.op in SYMBOLS and cond.op in SYMBOLS):
+        if (
+            previous is not None
+            and previous.fact == cond.fact
+            and cond.fact in env
+            and previous.op in SYMBOLS
+            and cond.op in SYMBOLS
+        ):
             lines[-1] += f"，且 {SYMBOLS[cond.op]} {_operand_text(policy, cond, cond.operand, env)}"
         else:
             lines.append(reason(policy, cond, env))
@@ -133,6 +143,7 @@ def why_not(policy: Policy, env: dict) -> tuple[str, ...]:
 
 
 # ---------------------------------------------------------------- arithmetic
+
 
 def _value(arg: object, env: dict) -> object:
     if isinstance(arg, Ref):
@@ -207,6 +218,7 @@ def arithmetic(policy: Policy, env: dict) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------- the smallest flip
 
+
 def _is_int(policy: Policy, name: str, value: object) -> bool:
     if name in policy.vocab_facts:
         return policy.vocab_facts[name].type == "int"
@@ -219,10 +231,10 @@ def _flip_one(policy: Policy, cond: Condition, env: dict, today: dt.date) -> tup
         return None
     v = env[cond.fact]
     if isinstance(cond.operand, Ref) and cond.operand.name == TODAY and isinstance(v, dt.date):
-        if cond.op in ("gt", "gte"):        # holds while the date is still ahead: wait until it arrives
+        if cond.op in ("gt", "gte"):  # holds while the date is still ahead: wait until it arrives
             target = v if cond.op == "gt" else v + dt.timedelta(days=1)
             return (target - today).days, target
-        return None                          # a date already passed cannot be undone
+        return None  # a date already passed cannot be undone
     if cond.op == "between":
         low, high = (_resolve(o, env) for o in cond.operand)
         step = 1 if _is_int(policy, cond.fact, v) or isinstance(v, dt.date) else 0
@@ -256,12 +268,15 @@ def flip_values(policy: Policy, env: dict, today: dt.date) -> dict:
         found = _flip_one(policy, cond, env, today)
         if found is not None:
             by, to = found
-            return {"flip_by": plain(by) if isinstance(by, Fraction) else by,
-                    "flip_to": plain(to) if isinstance(to, Fraction) else to}
+            return {
+                "flip_by": plain(by) if isinstance(by, Fraction) else by,
+                "flip_to": plain(to) if isinstance(to, Fraction) else to,
+            }
     return {}
 
 
 # ---------------------------------------------------------------- the verdict
+
 
 def build_verdict(policy: Policy, facts: dict, computed: dict, today: dt.date) -> Verdict:
     """A Verdict for a policy that fired on these typed facts and computed values."""
@@ -274,13 +289,22 @@ def build_verdict(policy: Policy, facts: dict, computed: dict, today: dt.date) -
     used = {n: facts[n] for n in policy.need_names}
     used.update({c.fact: facts[c.fact] for c in policy.when if c.fact in facts and c.fact not in used})
     return Verdict(
-        rule_id=policy.id, topic=policy.topic, outcome=policy.outcome,
-        message=render(policy.message, env), reasons=reasons(policy, env),
+        rule_id=policy.id,
+        topic=policy.topic,
+        outcome=policy.outcome,
+        message=render(policy.message, env),
+        reasons=reasons(policy, env),
         computed={name: plain(value) for name, value in computed.items()},
-        arithmetic=arithmetic(policy, env), flip=flip,
+        arithmetic=arithmetic(policy, env),
+        flip=flip,
         next_steps=tuple(render(s, env) for s in policy.next_steps),
-        source=policy.source, verified=policy.verified, local_practice=policy.local_practice,
-        facts=used, priority=policy.priority, note=policy.note)
+        source=policy.source,
+        verified=policy.verified,
+        local_practice=policy.local_practice,
+        facts=used,
+        priority=policy.priority,
+        note=policy.note,
+    )
 
 
 __all__ = ["build_verdict", "describe", "flip_values", "holds", "reason", "render", "condition_holds", "why_not"]

@@ -82,7 +82,7 @@ class Constraint:
     ranges: tuple[Interval, ...] = ()
     values: frozenset = frozenset()
     symbol: object = None
-    label: str = field(default="", compare=False)     # how the symbol is named in messages
+    label: str = field(default="", compare=False)  # how the symbol is named in messages
 
     @property
     def empty(self) -> bool:
@@ -108,6 +108,7 @@ def _both(a: Constraint, b: Constraint) -> Constraint:
 
 
 # ---------------------------------------------------------------- reading a policy's conditions
+
 
 def _resolve(policy: Policy, value: object, depth: int = 0) -> object:
     """A policy-independent key for a value: a fact, today, or a computed value's expression spelled out."""
@@ -137,8 +138,10 @@ def _number(value: object) -> float:
 
 def _bound(op: str, value: float) -> tuple[Interval, ...]:
     return {
-        "lt": (Interval(hi=value, hi_open=True),), "lte": (Interval(hi=value),),
-        "gt": (Interval(lo=value, lo_open=True),), "gte": (Interval(lo=value),),
+        "lt": (Interval(hi=value, hi_open=True),),
+        "lte": (Interval(hi=value),),
+        "gt": (Interval(lo=value, lo_open=True),),
+        "gte": (Interval(lo=value),),
         "eq": (Interval(value, value),),
         "ne": (Interval(hi=value, hi_open=True), Interval(lo=value, lo_open=True)),
     }[op]
@@ -202,6 +205,7 @@ def _read(policy: Policy) -> _Reading:
 
 # ---------------------------------------------------------------- describing values
 
+
 def _show(value: float, scale: str) -> str:
     if scale == "date":
         return dt.date.fromordinal(int(value)).isoformat()
@@ -241,6 +245,7 @@ def _floor(name: str, c: Constraint, facts: dict) -> Constraint:
 
 # ---------------------------------------------------------------- the lints
 
+
 def _policies(policies: PolicySet | Iterable[Policy]) -> tuple[Policy, ...]:
     return policies.policies if isinstance(policies, PolicySet) else tuple(policies)
 
@@ -255,13 +260,13 @@ def _by_topic(policies: tuple[Policy, ...]) -> dict[str, list[Policy]]:
 def _overlap(a: _Reading, b: _Reading) -> list[str] | None:
     """How the two policies can both hold, fact by fact; None when they cannot (or cannot be compared)."""
     if any(a.present[k] != b.present[k] for k in a.present.keys() & b.present.keys()):
-        return None             # one needs a fact the other requires to be missing
+        return None  # one needs a fact the other requires to be missing
     shared = [k for k in a.allows if k in b.allows]
     if not shared:
-        return None             # no fact tested by both: independent checks, not an overlap
+        return None  # no fact tested by both: independent checks, not an overlap
     nested = a.allows.keys() <= b.allows.keys() or b.allows.keys() <= a.allows.keys()
     if not nested and all(a.allows[k].kind == "set" for k in shared):
-        return None             # each tests its own facts and they only share a context (org_type = 村)
+        return None  # each tests its own facts and they only share a context (org_type = 村)
     both = {k: _both(a.allows[k], b.allows[k]) for k in shared}
     if any(c.empty for c in both.values()) or UNKNOWN in both.values():
         return None
@@ -275,29 +280,43 @@ def overlapping_policies(policies: PolicySet | Iterable[Policy]) -> list[Problem
     for group in _by_topic(_policies(policies)).values():
         readings = [_read(p) for p in group]
         for i, a in enumerate(readings):
-            for b in readings[i + 1:]:
+            for b in readings[i + 1 :]:
                 pa, pb = a.policy, b.policy
                 if pa.outcome == pb.outcome:
                     continue
                 where = _overlap(a, b)
                 if where is None:
                     continue
-                problems.append(Problem(pa.file, pa.line, f"{pa.id}.when",
-                                        f"policies {pa.id} and {pb.id} overlap when {' and '.join(where)} "
-                                        f"with different outcomes ({pa.outcome} vs {pb.outcome})", "warning"))
+                problems.append(
+                    Problem(
+                        pa.file,
+                        pa.line,
+                        f"{pa.id}.when",
+                        f"policies {pa.id} and {pb.id} overlap when {' and '.join(where)} "
+                        f"with different outcomes ({pa.outcome} vs {pb.outcome})",
+                        "warning",
+                    )
+                )
     return problems
 
 
 def _number_facts(reading: _Reading) -> set[str]:
-    return {key[1] for key in reading.allows
-            if key[0] == "fact" and key[1] in reading.policy.vocab_facts
-            and reading.policy.vocab_facts[key[1]].type in NUMBER_TYPES}
+    return {
+        key[1]
+        for key in reading.allows
+        if key[0] == "fact"
+        and key[1] in reading.policy.vocab_facts
+        and reading.policy.vocab_facts[key[1]].type in NUMBER_TYPES
+    }
 
 
 def _show_gap(iv: Interval, fact) -> str:
     """An uncovered stretch: 0, 0 to 49, 4 or more (whole numbers); [0, 3), more than 5000 (decimals)."""
     top = fact.maximum if fact.maximum is not None else INF
-    lo, hi = _show(iv.lo, "float") if math.isfinite(iv.lo) else "", _show(iv.hi, "float") if math.isfinite(iv.hi) else ""
+    lo, hi = (
+        _show(iv.lo, "float") if math.isfinite(iv.lo) else "",
+        _show(iv.hi, "float") if math.isfinite(iv.hi) else "",
+    )
     if not lo:
         return f"{'less than ' + hi if iv.hi_open else hi + ' or less'}" if hi else "any value"
     if iv.lo == iv.hi:
@@ -317,9 +336,10 @@ def numeric_gaps(policies: PolicySet | Iterable[Policy]) -> list[Problem]:
         facts = list(dict.fromkeys(f for r in readings for f in sorted(_number_facts(r))))
         for name in facts:
             key, fact = ("fact", name), group[0].vocab_facts[name]
-            if any(r.allows[key].kind != "range" or r.allows[key].symbol is not None
-                   for r in readings if key in r.allows):
-                continue        # tested against another value somewhere: coverage cannot be told
+            if any(
+                r.allows[key].kind != "range" or r.allows[key].symbol is not None for r in readings if key in r.allows
+            ):
+                continue  # tested against another value somewhere: coverage cannot be told
             covering = [r for r in readings if _number_facts(r) == {name}]
             if not covering:
                 continue
@@ -333,8 +353,9 @@ def numeric_gaps(policies: PolicySet | Iterable[Policy]) -> list[Problem]:
             if gaps:
                 first = covering[0].policy
                 shown = ", ".join(_show_gap(g, fact) for g in gaps)
-                problems.append(Problem(first.file, first.line, f"{topic}.{name}",
-                                        f"no policy covers {shown}", "warning"))
+                problems.append(
+                    Problem(first.file, first.line, f"{topic}.{name}", f"no policy covers {shown}", "warning")
+                )
     return problems
 
 

@@ -13,8 +13,7 @@ from common.problems import Problem
 from common.sources import Registry, check_citations, parse_citations, render
 from common.yamlload import Loaded
 from rules.compute import OPERATORS, WHOLE_NUMBER_ARGS, value_type
-from rules.policy import (CONDITION_OPERATORS, FLIP_NAMES, OUTCOMES, TODAY, Computed,
-                          Condition, Expr, Policy, Ref)
+from rules.policy import CONDITION_OPERATORS, FLIP_NAMES, OUTCOMES, TODAY, Computed, Condition, Expr, Policy, Ref
 from rules.load_cases import ALIASES, CASE_FIELDS, TEXT_CASE_FIELDS, CaseReader, _hint  # noqa: F401
 from rules.vocab import Vocabulary
 
@@ -36,6 +35,8 @@ OPTIONAL = ("compute", "flip", "flip_on", "next_steps", "local_practice", "text_
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+
+
 def _kind(value: object) -> str:
     """The kind of a YAML value, as named in messages: bool, number, date, text, list, dict."""
     for kind, types in (("bool", bool), ("number", (int, float)), ("date", dt.date), ("text", str)):
@@ -51,11 +52,11 @@ class _PolicyReader(CaseReader):
         self.doc, self.path, self.raw, self.vocab, self.registry = doc, path, raw, vocab, registry
         self.facts = vocab.facts
         self.errors: list[Problem] = []
-        self.types: dict[str, str] = {}      # name -> number/date/bool/choice for needs, computed and today
+        self.types: dict[str, str] = {}  # name -> number/date/bool/choice for needs, computed and today
         self.needs: dict[str, str] = {}
-        self.computed: dict[str, str] = {}   # computed name -> type
+        self.computed: dict[str, str] = {}  # computed name -> type
         self.uses_dates = False
-        self.broken: set[str] = set()       # computed names already reported as invalid
+        self.broken: set[str] = set()  # computed names already reported as invalid
 
     def err(self, sub: tuple, message: str) -> None:
         self.errors.append(self.doc.problem(self.path + sub, message))
@@ -114,12 +115,29 @@ class _PolicyReader(CaseReader):
         text_cases = self._read_text_cases(outcome)
         if self.errors:
             return None
-        return Policy(id=pid, topic=topic, needs=tuple(self.needs.items()), when=tuple(when), priority=priority,
-                      outcome=outcome, message=message, verified=verified,
-                      source=render(citations, self.registry, verified), citations=citations, note=note,
-                      compute=tuple(compute), flip=flip, flip_on=flip_on, next_steps=tuple(steps),
-                      local_practice=local, cases=tuple(cases), file=self.doc.file,
-                      line=self.doc.line(self.path), vocab_facts=self.facts, text_cases=tuple(text_cases))
+        return Policy(
+            id=pid,
+            topic=topic,
+            needs=tuple(self.needs.items()),
+            when=tuple(when),
+            priority=priority,
+            outcome=outcome,
+            message=message,
+            verified=verified,
+            source=render(citations, self.registry, verified),
+            citations=citations,
+            note=note,
+            compute=tuple(compute),
+            flip=flip,
+            flip_on=flip_on,
+            next_steps=tuple(steps),
+            local_practice=local,
+            cases=tuple(cases),
+            file=self.doc.file,
+            line=self.doc.line(self.path),
+            vocab_facts=self.facts,
+            text_cases=tuple(text_cases),
+        )
 
     def _text(self, key: str) -> str | None:
         value = self.raw.get(key)
@@ -138,7 +156,7 @@ class _PolicyReader(CaseReader):
         if citations is None:
             return ()
         listed = isinstance(self.raw["source"], list)
-        for i, citation in enumerate(citations):          # each problem at the citation it is about
+        for i, citation in enumerate(citations):  # each problem at the citation it is about
             for message in check_citations((citation,), self.registry, local_practice=local, note=note):
                 self.err(("source", i) if listed else ("source",), message)
         return citations
@@ -150,8 +168,11 @@ class _PolicyReader(CaseReader):
             self.err(sub, f"fact '{name}' is used but not listed in `needs`; add it there with a Chinese prompt")
         else:
             known = list(self.facts) + list(self.computed)
-            self.err(sub, f"unknown fact '{name}'{_hint(str(name), known)}; "
-                          "use a fact from rules/vocabulary/facts.yaml or a name defined under `compute`")
+            self.err(
+                sub,
+                f"unknown fact '{name}'{_hint(str(name), known)}; "
+                "use a fact from rules/vocabulary/facts.yaml or a name defined under `compute`",
+            )
 
     def _read_needs(self) -> None:
         if "needs" not in self.raw:
@@ -179,9 +200,17 @@ class _PolicyReader(CaseReader):
         out = []
         for name, spec in raw.items():
             sub = ("compute", name)
-            if not isinstance(name, str) or not NAME_RE.match(name) or name in self.facts or name in (TODAY,) + FLIP_NAMES:
-                self.err(sub, f"'{name}' cannot name a computed value: use lower_snake_case that is not a fact, "
-                              "today, flip_by or flip_to")
+            if (
+                not isinstance(name, str)
+                or not NAME_RE.match(name)
+                or name in self.facts
+                or name in (TODAY,) + FLIP_NAMES
+            ):
+                self.err(
+                    sub,
+                    f"'{name}' cannot name a computed value: use lower_snake_case that is not a fact, "
+                    "today, flip_by or flip_to",
+                )
                 continue
             label = unit = ""
             if isinstance(spec, dict):
@@ -198,12 +227,17 @@ class _PolicyReader(CaseReader):
 
     def _expr(self, spec: object, sub: tuple) -> tuple[Expr, str] | None:
         if not isinstance(spec, dict) or len(spec) != 1:
-            self.err(sub, f"a computed value is one {{operator: arguments}}, e.g. {{add_years: [probation_start, 1]}}; "
-                          f"operators: {', '.join(OPERATORS)}")
+            self.err(
+                sub,
+                f"a computed value is one {{operator: arguments}}, e.g. {{add_years: [probation_start, 1]}}; "
+                f"operators: {', '.join(OPERATORS)}",
+            )
             return None
-        (op, args), = spec.items()
+        ((op, args),) = spec.items()
         if op not in OPERATORS:
-            self.err(sub + (op,), f"unknown operator '{op}'{_hint(str(op), OPERATORS)}; use one of {', '.join(OPERATORS)}")
+            self.err(
+                sub + (op,), f"unknown operator '{op}'{_hint(str(op), OPERATORS)}; use one of {', '.join(OPERATORS)}"
+            )
             return None
         want, result = OPERATORS[op]
         args = args if isinstance(args, list) else [args]
@@ -262,8 +296,11 @@ class _PolicyReader(CaseReader):
             kind = kind or value_type(self.facts[fact].type)
             for op, operand in tests.items():
                 if op not in CONDITION_OPERATORS:
-                    self.err(sub + (op,), f"unknown operator '{op}'{_hint(str(op), CONDITION_OPERATORS)}; "
-                                          f"use one of {', '.join(CONDITION_OPERATORS)}")
+                    self.err(
+                        sub + (op,),
+                        f"unknown operator '{op}'{_hint(str(op), CONDITION_OPERATORS)}; "
+                        f"use one of {', '.join(CONDITION_OPERATORS)}",
+                    )
                     continue
                 parsed = self._operand(fact, kind, op, operand, sub + (op,))
                 if parsed is not None:
@@ -272,8 +309,11 @@ class _PolicyReader(CaseReader):
 
     def _operand(self, fact: str, kind: str, op: str, operand: object, where: tuple) -> object:
         def bad(expected: str) -> None:
-            self.err(where, f"wrong operand type for {op} on '{fact}' ({kind}): expected {expected}, "
-                            f"found {_kind(operand)} {operand!r}")
+            self.err(
+                where,
+                f"wrong operand type for {op} on '{fact}' ({kind}): expected {expected}, "
+                f"found {_kind(operand)} {operand!r}",
+            )
 
         if op == "exists":
             return operand if isinstance(operand, bool) else bad("true or false")
@@ -287,8 +327,11 @@ class _PolicyReader(CaseReader):
                 return operand
             if op == "in" and isinstance(operand, list) and operand and all(o in choices for o in operand):
                 return tuple(operand)
-            return bad(f"{'a list of ' if op == 'in' else ''}one of {', '.join(choices)}"
-                       if op in ("eq", "ne", "in") else "eq, ne or in (a choice has no order)")
+            return bad(
+                f"{'a list of ' if op == 'in' else ''}one of {', '.join(choices)}"
+                if op in ("eq", "ne", "in")
+                else "eq, ne or in (a choice has no order)"
+            )
         if op == "in":
             if isinstance(operand, list) and operand and all(_kind(o) == kind for o in operand):
                 return tuple(operand)
@@ -304,7 +347,9 @@ class _PolicyReader(CaseReader):
                 return None
             return pair
         value = self._single(kind, operand)
-        return value if value is not None else bad(f"a {kind} or the name of a {kind} (a fact, a computed value or today)")
+        return (
+            value if value is not None else bad(f"a {kind} or the name of a {kind} (a fact, a computed value or today)")
+        )
 
     def _single(self, kind: str, operand: object) -> object:
         if isinstance(operand, str):
@@ -321,5 +366,8 @@ class _PolicyReader(CaseReader):
         for name in PLACEHOLDER_RE.findall(text):
             if name not in allowed:
                 tail = ", {today}, {flip_by} or {flip_to}" if extra else " or {today}"
-                self.err(sub, f"unknown placeholder {{{name}}}{_hint(name, allowed)}; "
-                              f"use a fact from `needs`, a computed name{tail}")
+                self.err(
+                    sub,
+                    f"unknown placeholder {{{name}}}{_hint(name, allowed)}; "
+                    f"use a fact from `needs`, a computed name{tail}",
+                )

@@ -16,10 +16,31 @@ TEXT_CASE_FIELDS = ("text", "expect", "today", "says")
 
 
 # Spelling hints for unknown names (also used by rules/load.py).
-ALIASES = {"less": "lt", "less_than": "lt", "<": "lt", "<=": "lte", "greater": "gt", "more": "gt",
-           "greater_than": "gt", ">": "gt", ">=": "gte", "equal": "eq", "equals": "eq", "==": "eq",
-           "=": "eq", "not": "ne", "neq": "ne", "!=": "ne", "range": "between", "one_of": "in",
-           "minus": "sub", "plus": "add", "times": "mul", "divide": "div", "round_up": "ceil"}
+ALIASES = {
+    "less": "lt",
+    "less_than": "lt",
+    "<": "lt",
+    "<=": "lte",
+    "greater": "gt",
+    "more": "gt",
+    "greater_than": "gt",
+    ">": "gt",
+    ">=": "gte",
+    "equal": "eq",
+    "equals": "eq",
+    "==": "eq",
+    "=": "eq",
+    "not": "ne",
+    "neq": "ne",
+    "!=": "ne",
+    "range": "between",
+    "one_of": "in",
+    "minus": "sub",
+    "plus": "add",
+    "times": "mul",
+    "divide": "div",
+    "round_up": "ceil",
+}
 
 
 def _hint(name: str, known) -> str:
@@ -64,15 +85,27 @@ class CaseReader:
             if today is not None and not isinstance(today, dt.date):
                 self.err(sub + ("today",), f"today must be a date like 2025-06-01, found {today!r}")
             elif today is None and self.uses_dates:
-                self.err(sub, "this policy uses dates: give the case a `today: YYYY-MM-DD` so it does not "
-                              "depend on the day it runs")
+                self.err(
+                    sub,
+                    "this policy uses dates: give the case a `today: YYYY-MM-DD` so it does not "
+                    "depend on the day it runs",
+                )
             says = case.get("says", ())
             says = (says,) if isinstance(says, str) else says
             if not isinstance(says, (list, tuple)) or not all(isinstance(s, str) for s in says):
                 self.err(sub + ("says",), "says must be a text or a list of texts")
                 says = ()
-            out.append(Case(dict(facts), expect, today, tuple(says), self.doc.file,
-                            self.doc.line(self.path + sub), format_path(self.path + sub)))
+            out.append(
+                Case(
+                    dict(facts),
+                    expect,
+                    today,
+                    tuple(says),
+                    self.doc.file,
+                    self.doc.line(self.path + sub),
+                    format_path(self.path + sub),
+                )
+            )
         if outcome in OUTCOMES and out and not any(c.expect == outcome for c in out):
             self.err(("cases",), f"no case shows this policy firing: add one with `expect: {outcome}`")
         return out
@@ -103,6 +136,15 @@ class CaseReader:
                 self.err(sub, "this policy uses dates: give the text case a `today: YYYY-MM-DD`")
             says = case.get("says", ())
             says = (says,) if isinstance(says, str) else tuple(says) if isinstance(says, list) else ()
-            out.append(TextCase(case["text"], expect, today, says, self.doc.file,
-                                self.doc.line(self.path + sub), format_path(self.path + sub)))
+            out.append(
+                TextCase(
+                    case["text"],
+                    expect,
+                    today,
+                    says,
+                    self.doc.file,
+                    self.doc.line(self.path + sub),
+                    format_path(self.path + sub),
+                )
+            )
         return out

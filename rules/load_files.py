@@ -19,8 +19,9 @@ from rules.vocab import Vocabulary, default_vocabulary, load_vocabulary
 BUILTIN_SOURCES = Path(__file__).resolve().parent.parent / "knowledge"
 
 
-def read_file(doc: Loaded, first_seen: dict[str, str], vocab: Vocabulary | None = None,
-              registry: Registry | None = None) -> tuple[list[Policy], list[Problem]]:
+def read_file(
+    doc: Loaded, first_seen: dict[str, str], vocab: Vocabulary | None = None, registry: Registry | None = None
+) -> tuple[list[Policy], list[Problem]]:
     """Validate one parsed file; the valid policies and every problem. `first_seen`: id -> file:line so far."""
     if registry is None:
         registry, problems = builtin_registry()
@@ -31,12 +32,21 @@ def read_file(doc: Loaded, first_seen: dict[str, str], vocab: Vocabulary | None 
         return [], [doc.problem((), "a policy file is a mapping with `version:` and `policies:`")]
     for key in data:
         if key not in TOP_FIELDS:
-            problems.append(doc.problem((key,), f"unknown top-level field '{key}'{_hint(str(key), TOP_FIELDS)}; "
-                                                "a policy file has version and policies"))
+            problems.append(
+                doc.problem(
+                    (key,),
+                    f"unknown top-level field '{key}'{_hint(str(key), TOP_FIELDS)}; "
+                    "a policy file has version and policies",
+                )
+            )
     version = data.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
-        problems.append(doc.problem(("version",) if "version" in data else (),
-                                    f"version must be an integer (found {version!r}); bump it on every edit"))
+        problems.append(
+            doc.problem(
+                ("version",) if "version" in data else (),
+                f"version must be an integer (found {version!r}); bump it on every edit",
+            )
+        )
     raw = data.get("policies")
     if not isinstance(raw, list):
         problems.append(doc.problem(("policies",) if "policies" in data else (), "policies must be a list"))
@@ -48,8 +58,9 @@ def read_file(doc: Loaded, first_seen: dict[str, str], vocab: Vocabulary | None 
         problems.extend(reader.errors)
         pid = item.get("id") if isinstance(item, dict) else None
         if isinstance(pid, str) and pid in first_seen:
-            problems.append(doc.problem(("policies", i, "id"),
-                                        f"duplicate policy id '{pid}' (first defined at {first_seen[pid]})"))
+            problems.append(
+                doc.problem(("policies", i, "id"), f"duplicate policy id '{pid}' (first defined at {first_seen[pid]})")
+            )
             continue
         if isinstance(pid, str):
             first_seen[pid] = f"{doc.file}:{doc.line(('policies', i))}"
@@ -71,8 +82,9 @@ def _registry_for(directory: Path, root: Path | None, display) -> tuple[Registry
     return builtin_registry()
 
 
-def load_policies(directory: Path, run_cases: bool = True, root: Path | None = None, fold=None,
-                  registry: Registry | None = None) -> tuple[PolicySet | None, list[Problem]]:
+def load_policies(
+    directory: Path, run_cases: bool = True, root: Path | None = None, fold=None, registry: Registry | None = None
+) -> tuple[PolicySet | None, list[Problem]]:
     """Load and validate every `*.yaml` in `directory`; (None, problems) when anything is wrong.
 
     With `root`, file names in problems are relative to it (rules/dues.yaml); without, they are as given.
@@ -98,7 +110,7 @@ def load_policies(directory: Path, run_cases: bool = True, root: Path | None = N
         if any(p.severity == "error" for p in problems):
             return None, problems
     vocab = default_vocabulary()
-    if (directory / "vocabulary").is_dir():      # the content's own facts and topics
+    if (directory / "vocabulary").is_dir():  # the content's own facts and topics
         vocab, vocab_problems = load_vocabulary(directory, root)
         problems += vocab_problems
         if vocab is None:
@@ -118,7 +130,8 @@ def load_policies(directory: Path, run_cases: bool = True, root: Path | None = N
         if isinstance(doc.data, dict) and isinstance(doc.data.get("version"), int):
             versions[doc.file] = doc.data["version"]
     if run_cases and valid:
-        from rules.engine import Engine   # the engine runs the golden cases; imported late to keep load light
+        from rules.engine import Engine  # the engine runs the golden cases; imported late to keep load light
+
         engine = Engine(PolicySet(tuple(valid), dict(versions), vocab), version="check", fold=fold)
         try:
             problems.extend(engine.run_golden_cases())

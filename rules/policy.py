@@ -83,12 +83,12 @@ class Policy:
 
     id: str
     topic: str
-    needs: tuple[tuple[str, str], ...]          # (fact name, Chinese prompt)
+    needs: tuple[tuple[str, str], ...]  # (fact name, Chinese prompt)
     when: tuple[Condition, ...]
     priority: int
     outcome: str
     message: str
-    source: str                                 # the rendered source line (common.sources.render)
+    source: str  # the rendered source line (common.sources.render)
     verified: bool
     compute: tuple[Computed, ...] = ()
     flip: str | None = None
@@ -101,8 +101,8 @@ class Policy:
     # The vocabulary's facts (name -> rules.vocab.Fact): labels, units and types for explanations.
     vocab_facts: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
     text_cases: tuple[TextCase, ...] = ()
-    citations: tuple[Citation, ...] = ()         # registry ids and articles (knowledge/sources.yaml)
-    note: str = ""                               # a user-visible caveat: edition, unsettled point
+    citations: tuple[Citation, ...] = ()  # registry ids and articles (knowledge/sources.yaml)
+    note: str = ""  # a user-visible caveat: edition, unsettled point
 
     @property
     def need_names(self) -> tuple[str, ...]:
@@ -125,7 +125,7 @@ class PolicySet:
 
     policies: tuple[Policy, ...]
     versions: dict = field(default_factory=dict)
-    vocab: object = field(default=None, compare=False, repr=False)   # rules.vocab.Vocabulary
+    vocab: object = field(default=None, compare=False, repr=False)  # rules.vocab.Vocabulary
 
     def for_topic(self, topic: str) -> tuple[Policy, ...]:
         return tuple(p for p in self.policies if p.topic == topic)

@@ -86,8 +86,11 @@ def range_problem(fact: Fact, value: object) -> str | None:
     if fact.type == "int" and not float(value).is_integer():
         return f"{fact.label}应为整数（{shown}），请核对。"
     if fact.minimum is not None and value < fact.minimum:
-        return (f"{fact.label}不能是负数（{shown}），请核对。" if fact.minimum == 0
-                else f"{fact.label}不能小于 {show_number(fact.minimum)}{fact.unit}（{shown}），请核对。")
+        return (
+            f"{fact.label}不能是负数（{shown}），请核对。"
+            if fact.minimum == 0
+            else f"{fact.label}不能小于 {show_number(fact.minimum)}{fact.unit}（{shown}），请核对。"
+        )
     if fact.maximum is not None and value > fact.maximum:
         unit = f" {fact.unit}" if fact.unit else ""
         return f"{fact.label} {shown}{unit}超出合理范围（最多 {show_number(fact.maximum)}{unit}），请核对。"

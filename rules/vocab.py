@@ -16,15 +16,30 @@ from pathlib import Path
 from common.problems import InvalidData, Problem
 from common.yamlload import Loaded, load_yaml
 
-DIRECTORY = "vocabulary"            # below rules/
+DIRECTORY = "vocabulary"  # below rules/
 TYPES = ("count", "money", "percentage", "duration", "date", "choice", "yes-no")
 MEASURES = ("months", "days", "hours")
 # The coarse value type each YAML type is stored as (used by the engine, the loader and the lint).
-KIND = {"count": "int", "money": "float", "percentage": "float", "date": "date", "choice": "choice",
-        "yes-no": "bool"}
+KIND = {"count": "int", "money": "float", "percentage": "float", "date": "date", "choice": "choice", "yes-no": "bool"}
 FACT_FIELDS = ("type", "label", "unit", "min", "max", "measure", "choices", "context", "read")
-READ_FIELDS = ("patterns", "role", "keywords", "gaps", "yes_phrases", "no_phrases", "when", "unless", "mask", "least",
-               "pick", "order", "after", "default", "implies_when_yes", "early")
+READ_FIELDS = (
+    "patterns",
+    "role",
+    "keywords",
+    "gaps",
+    "yes_phrases",
+    "no_phrases",
+    "when",
+    "unless",
+    "mask",
+    "least",
+    "pick",
+    "order",
+    "after",
+    "default",
+    "implies_when_yes",
+    "early",
+)
 PATTERN_FIELDS = ("pattern", "unless_before", "unless_after")
 TOPIC_FIELDS = ("label", "facts", "phrases", "strong", "stage", "focus")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -39,8 +54,10 @@ GRAMMAR = {
     "MEASURE": r"(?>\s*(?:名|个(?![月半多])|位|人)?)",
     "NOT_UNIT": r"(?![\d.月年天岁元块周号日票%次]|以上|以下|以内|及以上|左右)",
     "DUR": r"(?:\d+(?:\.\d+)?\s*(?:个半月|个多月|个月|年半|年)|半(?:个月|年))",
-    "GAP": (r"(?:已经|已|都|有|连续)?(?:\d+(?:\.\d+)?\s*(?:个半月|个多月|个月|年半|年)|半(?:个月|年))"
-            r"(?:了|都|也|还)?(?:没|未|没有)(?:开|召开|举行|搞|组织|过)(?:过)?"),
+    "GAP": (
+        r"(?:已经|已|都|有|连续)?(?:\d+(?:\.\d+)?\s*(?:个半月|个多月|个月|年半|年)|半(?:个月|年))"
+        r"(?:了|都|也|还)?(?:没|未|没有)(?:开|召开|举行|搞|组织|过)(?:过)?"
+    ),
 }
 
 
@@ -98,13 +115,13 @@ class Check:
 
     message: str
     facts: tuple[str, ...] = ()
-    op: str = ""                    # at_most | at_least | equals
+    op: str = ""  # at_most | at_least | equals
     other: str = ""
     unless: str = ""
     when: tuple[str, object] | None = None
     forbid: tuple[str, tuple] | None = None
 
-    names: tuple[str, ...] = field(default=(), compare=False)   # every fact the check reads (set below)
+    names: tuple[str, ...] = field(default=(), compare=False)  # every fact the check reads (set below)
 
     def __post_init__(self) -> None:
         names = (self.when[0], self.forbid[0]) if self.when else self.facts + (self.other,)
@@ -144,7 +161,7 @@ class _Reader:
             self.err(path, f"expected a regular expression (text), found {raw!r}")
             return None
         text = raw
-        for _ in range(3):              # macros may use macros
+        for _ in range(3):  # macros may use macros
             text = MACRO_RE.sub(lambda m: self.macros.get(m[1], m[0]), text)
         unknown = MACRO_RE.findall(text)
         if unknown:
@@ -212,9 +229,18 @@ def _read_fact(r: _Reader, path: tuple, name: str, raw: object) -> Fact | None:
     if len(r.problems) > before:
         return None
     numeric = ftype in ("count", "money", "percentage", "duration")
-    return Fact(name, ftype, label.strip(), str(raw.get("unit", "")), measure,
-                tuple(str(c) for c in choices), raw.get("min", 0) if numeric else None,
-                raw.get("max") if numeric else None, bool(raw.get("context", False)), read)
+    return Fact(
+        name,
+        ftype,
+        label.strip(),
+        str(raw.get("unit", "")),
+        measure,
+        tuple(str(c) for c in choices),
+        raw.get("min", 0) if numeric else None,
+        raw.get("max") if numeric else None,
+        bool(raw.get("context", False)),
+        read,
+    )
 
 
 def _read_read(r: _Reader, path: tuple, raw: object, choices: dict) -> dict:
@@ -243,8 +269,15 @@ def _read_read(r: _Reader, path: tuple, raw: object, choices: dict) -> dict:
             if key == "patterns" and "n" not in regex.groupindex:
                 r.err(path + (key, i), "a number pattern needs a group (?P<n>...) around the number")
                 continue
-            found.append(Pattern(regex, *(r.regex(path + (key, i, k), spec[k]) if k in spec else None
-                                          for k in ("unless_before", "unless_after"))))
+            found.append(
+                Pattern(
+                    regex,
+                    *(
+                        r.regex(path + (key, i, k), spec[k]) if k in spec else None
+                        for k in ("unless_before", "unless_after")
+                    ),
+                )
+            )
         if items:
             out[key] = tuple(found)
     for key in ("mask", "default", "early"):
@@ -262,8 +295,7 @@ def _read_read(r: _Reader, path: tuple, raw: object, choices: dict) -> dict:
         out["implies_when_yes"] = dict(raw["implies_when_yes"])
     if choices:
         order = raw.get("order") or list(choices)
-        out["choices"] = tuple((str(c), r.regex(path[:-1] + ("choices", c), choices[c])) for c in order
-                               if c in choices)
+        out["choices"] = tuple((str(c), r.regex(path[:-1] + ("choices", c), choices[c])) for c in order if c in choices)
     return out
 
 
@@ -332,8 +364,9 @@ def _read_topics(r: _Reader, data: dict, facts: dict[str, Fact]) -> dict[str, To
             if fre is not None:
                 focus.append(Focus(str(fname), fre, tuple(str(p) for p in fraw["policies"])))
         if len(r.problems) == before and phrases is not None:
-            topics[str(name)] = Topic(str(name), raw["label"], tuple(names), phrases, strong,
-                                      int(raw.get("stage", 0) or 0), tuple(focus))
+            topics[str(name)] = Topic(
+                str(name), raw["label"], tuple(names), phrases, strong, int(raw.get("stage", 0) or 0), tuple(focus)
+            )
     return topics
 
 
@@ -357,7 +390,7 @@ def load_vocabulary(rules_dir: Path, root: Path | None = None) -> tuple[Vocabula
             problems.extend(exc.problems)
     facts: dict[str, Fact] = {}
     readers = []
-    for doc in docs:          # facts first: checks and topics refer to facts of any file
+    for doc in docs:  # facts first: checks and topics refer to facts of any file
         r = _Reader(doc)
         readers.append(r)
         if not isinstance(doc.data, dict):

@@ -4,8 +4,16 @@ Migrations, the query log (with hashed user ids), usage statistics, gap clusters
 It imports no other project package and never `telegram`; callers pass in what it needs (such as `nearest`).
 """
 
-from .admin import (Version, audit, audit_log, latest_version, list_versions, recent_questions,
-                    record_version, version_files)
+from .admin import (
+    Version,
+    audit,
+    audit_log,
+    latest_version,
+    list_versions,
+    recent_questions,
+    record_version,
+    version_files,
+)
 from .db import DEFAULT_DB_PATH, opener, apply_migrations, applied_migrations, default_db_path, open_db
 from .export import apply_retention, export_rows, purge, retention_days
 from .gaps import GapCluster, SuspectAnswer, format_gaps, format_suspects, gap_clusters, suspect_answers
@@ -17,7 +25,13 @@ from .timeutil import REPORT_TZ
 
 __all__ = [
     "opener",
-    "Version", "audit", "audit_log", "latest_version", "list_versions", "recent_questions", "record_version",
+    "Version",
+    "audit",
+    "audit_log",
+    "latest_version",
+    "list_versions",
+    "recent_questions",
+    "record_version",
     "version_files",
     "DEFAULT_DB_PATH",
     "FEEDBACK_COLUMNS",

@@ -66,8 +66,7 @@ def purge(db: Database, older_than_days: int, now: datetime) -> int:
     cutoff = cutoff_iso(as_aware(now), older_than_days)
     with db.atomic():
         db.execute(
-            "delete from feedback where ts < :cutoff "
-            "or query_id in (select id from queries where ts < :cutoff)",
+            "delete from feedback where ts < :cutoff or query_id in (select id from queries where ts < :cutoff)",
             {"cutoff": cutoff},
         )
         deleted = db.execute("delete from queries where ts < ?", [cutoff]).rowcount
@@ -87,7 +86,8 @@ def retention_days() -> int | None:
     except ValueError:
         log.warning(
             "ZHIBU_RETENTION_DAYS=%r is not a whole number of days; using %d. Hint: e.g. ZHIBU_RETENTION_DAYS=180",
-            raw, DEFAULT_RETENTION_DAYS,
+            raw,
+            DEFAULT_RETENTION_DAYS,
         )
         return DEFAULT_RETENTION_DAYS
     return days if days > 0 else None

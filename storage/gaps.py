@@ -177,15 +177,18 @@ class SuspectAnswer:
     reason: str
 
 
-def suspect_answers(db: Database, suspect: Suspect, days: int | None = None, limit: int = 20,
-                    *, now: datetime | None = None) -> list[SuspectAnswer]:
+def suspect_answers(
+    db: Database, suspect: Suspect, days: int | None = None, limit: int = 20, *, now: datetime | None = None
+) -> list[SuspectAnswer]:
     """Answered questions (fallback = 0, an entry) for which `suspect(text)` gives a reason, most asked first.
 
     `suspect` re-reads the question with the current matcher (the query log keeps the text, not the
     matcher's reasoning), so an entry fixed since the question was asked drops off the list."""
     since = cutoff_iso(as_aware(now or utc_now()), days) if days is not None else None
-    sql = ("select text, entry_id, count(*) as n from queries where fallback = 0 and entry_id is not null"
-           " and (verdicts is null or verdicts in ('[]', ''))")
+    sql = (
+        "select text, entry_id, count(*) as n from queries where fallback = 0 and entry_id is not null"
+        " and (verdicts is null or verdicts in ('[]', ''))"
+    )
     if since:
         sql += " and ts >= :since"
     sql += " group by text, entry_id order by n desc, text"

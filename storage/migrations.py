@@ -95,11 +95,17 @@ CHAT_SETTINGS_COLUMNS: dict[str, type] = {
 @migrations(name="m002_reminders")
 def m002_reminders(db: Database) -> None:
     """Create `subscriptions`, `reminders_sent` (at-most-once keys) and `chat_settings` (issue 6)."""
-    db["subscriptions"].create(SUBSCRIPTION_COLUMNS, pk=("chat_id", "reminder_id"), if_not_exists=True,
-                               not_null={"enabled", "created_at", "updated_at"}, defaults={"enabled": 1})
+    db["subscriptions"].create(
+        SUBSCRIPTION_COLUMNS,
+        pk=("chat_id", "reminder_id"),
+        if_not_exists=True,
+        not_null={"enabled", "created_at", "updated_at"},
+        defaults={"enabled": 1},
+    )
     db["subscriptions"].create_index(["reminder_id"], if_not_exists=True)
-    db["reminders_sent"].create(REMINDER_SENT_COLUMNS, if_not_exists=True,
-                                not_null={"chat_id", "reminder_id", "due_at", "status", "ts"})
+    db["reminders_sent"].create(
+        REMINDER_SENT_COLUMNS, if_not_exists=True, not_null={"chat_id", "reminder_id", "due_at", "status", "ts"}
+    )
     db["reminders_sent"].create_index(["chat_id", "reminder_id", "due_at"], unique=True, if_not_exists=True)
     db["reminders_sent"].create_index(["chat_id", "reminder_id", "event_key"], unique=True, if_not_exists=True)
     db["reminders_sent"].create_index(["status", "ts"], if_not_exists=True)
@@ -108,13 +114,13 @@ def m002_reminders(db: Database) -> None:
 
 #: `kb_versions` columns (issue 7): every published or rolled-back version of the YAML, whole.
 KB_VERSION_COLUMNS: dict[str, type] = {
-    "id": int,            # 1, 2, 3 … in publishing order
-    "digest": str,        # content hash of all the files
-    "files": str,         # JSON {relative path: file text}: enough to restore the version
-    "ts": str,            # UTC ISO 8601
-    "admin_hash": str,    # salted hash of the admin's Telegram id (NULL for the CLI or start-up)
-    "action": str,        # baseline | reload | publish | rollback
-    "summary": str,       # the diff summary shown to the admin
+    "id": int,  # 1, 2, 3 … in publishing order
+    "digest": str,  # content hash of all the files
+    "files": str,  # JSON {relative path: file text}: enough to restore the version
+    "ts": str,  # UTC ISO 8601
+    "admin_hash": str,  # salted hash of the admin's Telegram id (NULL for the CLI or start-up)
+    "action": str,  # baseline | reload | publish | rollback
+    "summary": str,  # the diff summary shown to the admin
 }
 
 #: `admin_audit` columns: every admin action, allowed or refused.
@@ -122,8 +128,8 @@ ADMIN_AUDIT_COLUMNS: dict[str, type] = {
     "id": int,
     "ts": str,
     "admin_hash": str,
-    "action": str,        # reload | upload | publish | cancel | rollback | versions | refused:<action> …
-    "ok": int,            # 1 done, 0 failed or refused
+    "action": str,  # reload | upload | publish | cancel | rollback | versions | refused:<action> …
+    "ok": int,  # 1 done, 0 failed or refused
     "detail": str,
 }
 

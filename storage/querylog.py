@@ -169,8 +169,12 @@ class QueryLog:
         while not stopping:
             wait = None if not pending else max(0.0, next_try - time.monotonic())
             items = self._take(wait)
-            if items and self._linger > 0 and len(items) < self._batch_size and \
-                    not any(item is _STOP or isinstance(item, threading.Event) for item in items):
+            if (
+                items
+                and self._linger > 0
+                and len(items) < self._batch_size
+                and not any(item is _STOP or isinstance(item, threading.Event) for item in items)
+            ):
                 time.sleep(self._linger)  # let a burst's rows gather into one transaction
                 items += self._take(0, self._batch_size - len(items))
             for item in items:
@@ -250,7 +254,11 @@ class QueryLog:
                 log.warning(
                     "query log: cannot write to %s (%s: %s); answers are not affected, %d rows kept and "
                     "retried (at most %d). Hint: check the file's permissions, free disk space and locks.",
-                    self._target, type(exc).__name__, exc, len(pending), self._max_backlog,
+                    self._target,
+                    type(exc).__name__,
+                    exc,
+                    len(pending),
+                    self._max_backlog,
                 )
             if conn is not None:
                 conn.close()
@@ -261,7 +269,9 @@ class QueryLog:
             self.failing = False
             log.warning(
                 "query log: writing to %s again; %d queued rows written, %d dropped in total (backlog full)",
-                self._target, len(pending), self.dropped,
+                self._target,
+                len(pending),
+                self.dropped,
             )
         pending.clear()
         return conn
@@ -283,7 +293,7 @@ def _of_known_queries(conn: Database, feedback: list[dict]) -> list[dict]:
     ids = list({row["query_id"] for row in feedback})
     known: set[str] = set()
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
         known.update(r[0] for r in conn.execute(f"select id from queries where id in ({marks})", chunk))
     return [row for row in feedback if row["query_id"] in known]

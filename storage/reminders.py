@@ -134,14 +134,22 @@ def _parse_time(text: str | None) -> time | None:
 
 def _subscription(row: tuple) -> Subscription:
     chat_id, reminder_id, send_time, tz, enabled, created_at, updated_at = row
-    return Subscription(chat_id, reminder_id, _parse_time(send_time), tz, bool(enabled),
-                        _parse_dt(created_at), _parse_dt(updated_at))
+    return Subscription(
+        chat_id, reminder_id, _parse_time(send_time), tz, bool(enabled), _parse_dt(created_at), _parse_dt(updated_at)
+    )
 
 
 def _settings(row: tuple) -> ChatSettings:
     chat_id, tz, term_start, org_type, reason, updated_at, org_level = row
-    return ChatSettings(chat_id, tz, date.fromisoformat(term_start) if term_start else None, org_type, reason,
-                        _parse_dt(updated_at), org_level)
+    return ChatSettings(
+        chat_id,
+        tz,
+        date.fromisoformat(term_start) if term_start else None,
+        org_type,
+        reason,
+        _parse_dt(updated_at),
+        org_level,
+    )
 
 
 def _record(row: tuple) -> SentRecord:
@@ -157,8 +165,15 @@ _SENT_COLS = "chat_id, reminder_id, due_at, event_key, status, message_id, error
 # ---------------------------------------------------------------------------------------------- subscriptions
 
 
-def subscribe(db: Database, chat_id: int, reminder_id: str, send_time: time | str | None = None, *,
-              tz: str | None = None, now: datetime | None = None) -> Subscription:
+def subscribe(
+    db: Database,
+    chat_id: int,
+    reminder_id: str,
+    send_time: time | str | None = None,
+    *,
+    tz: str | None = None,
+    now: datetime | None = None,
+) -> Subscription:
     """Switch `reminder_id` on for `chat_id` (insert or update), with an optional "HH:MM" send time.
 
     Also clears the chat's disabled_reason: an admin using /remind on means the bot is back in the chat.
@@ -172,23 +187,30 @@ def subscribe(db: Database, chat_id: int, reminder_id: str, send_time: time | st
             "enabled = 1, updated_at = excluded.updated_at",
             [chat_id, reminder_id, _hhmm(send_time), tz, stamp, stamp],
         )
-        db.execute("UPDATE chat_settings SET disabled_reason = NULL, updated_at = ? "
-                   "WHERE chat_id = ? AND disabled_reason IS NOT NULL", [stamp, chat_id])
+        db.execute(
+            "UPDATE chat_settings SET disabled_reason = NULL, updated_at = ? "
+            "WHERE chat_id = ? AND disabled_reason IS NOT NULL",
+            [stamp, chat_id],
+        )
     return subscription(db, chat_id, reminder_id)
 
 
 def unsubscribe(db: Database, chat_id: int, reminder_id: str, *, now: datetime | None = None) -> bool:
     """Switch `reminder_id` off for `chat_id` (the row stays, enabled = 0); True if it was on."""
     with _write(db):
-        cursor = db.execute("UPDATE subscriptions SET enabled = 0, updated_at = ? "
-                            "WHERE chat_id = ? AND reminder_id = ? AND enabled = 1", [_now(now), chat_id, reminder_id])
+        cursor = db.execute(
+            "UPDATE subscriptions SET enabled = 0, updated_at = ? "
+            "WHERE chat_id = ? AND reminder_id = ? AND enabled = 1",
+            [_now(now), chat_id, reminder_id],
+        )
     return cursor.rowcount > 0
 
 
 def subscription(db: Database, chat_id: int, reminder_id: str) -> Subscription | None:
     """One subscription, on or off, or None."""
-    row = db.execute(f"SELECT {_SUB_COLS} FROM subscriptions WHERE chat_id = ? AND reminder_id = ?",
-                     [chat_id, reminder_id]).fetchone()
+    row = db.execute(
+        f"SELECT {_SUB_COLS} FROM subscriptions WHERE chat_id = ? AND reminder_id = ?", [chat_id, reminder_id]
+    ).fetchone()
     return _subscription(row) if row else None
 
 
@@ -214,8 +236,11 @@ def _upsert_settings(db: Database, chat_id: int, values: dict, now: datetime | N
     cols = ", ".join(values)
     marks = ", ".join("?" for _ in values)
     updates = ", ".join(f"{c} = excluded.{c}" for c in values)
-    db.execute(f"INSERT INTO chat_settings (chat_id, {cols}) VALUES (?, {marks}) "
-               f"ON CONFLICT (chat_id) DO UPDATE SET {updates}", [chat_id, *values.values()])
+    db.execute(
+        f"INSERT INTO chat_settings (chat_id, {cols}) VALUES (?, {marks}) "
+        f"ON CONFLICT (chat_id) DO UPDATE SET {updates}",
+        [chat_id, *values.values()],
+    )
 
 
 def set_chat_tz(db: Database, chat_id: int, tz: str | None, *, now: datetime | None = None) -> ChatSettings:
@@ -225,14 +250,22 @@ def set_chat_tz(db: Database, chat_id: int, tz: str | None, *, now: datetime | N
     return chat_settings(db, chat_id)
 
 
-def set_term(db: Database, chat_id: int, term_start: date, org_type: str | None, org_level: str | None = None, *,
-             now: datetime | None = None) -> ChatSettings:
+def set_term(
+    db: Database,
+    chat_id: int,
+    term_start: date,
+    org_type: str | None,
+    org_level: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> ChatSettings:
     """Record when the committee's term started, the organization type and level (its length follows)."""
     if not isinstance(term_start, date) or isinstance(term_start, datetime):
         raise ValueError(f"term_start must be a date, got {term_start!r}")
     with _write(db):
-        _upsert_settings(db, chat_id, {"term_start": term_start.isoformat(), "org_type": org_type,
-                                           "org_level": org_level}, now)
+        _upsert_settings(
+            db, chat_id, {"term_start": term_start.isoformat(), "org_type": org_type, "org_level": org_level}, now
+        )
     return chat_settings(db, chat_id)
 
 
@@ -253,8 +286,10 @@ def disable_chat(db: Database, chat_id: int, reason: str, *, now: datetime | Non
     Returns how many subscriptions were on. The rows stay, so /remind list still shows them (as 未订阅).
     """
     with _write(db):
-        cursor = db.execute("UPDATE subscriptions SET enabled = 0, updated_at = ? WHERE chat_id = ? AND enabled = 1",
-                            [_now(now), chat_id])
+        cursor = db.execute(
+            "UPDATE subscriptions SET enabled = 0, updated_at = ? WHERE chat_id = ? AND enabled = 1",
+            [_now(now), chat_id],
+        )
         _upsert_settings(db, chat_id, {"disabled_reason": reason}, now)
     return cursor.rowcount
 
@@ -278,12 +313,17 @@ def migrate_chat(db: Database, old_id: int, new_id: int, *, now: datetime | None
         if old:
             new = db.execute(f"SELECT {_SET_COLS} FROM chat_settings WHERE chat_id = ?", [new_id]).fetchone()
             if new is None:
-                db.execute("UPDATE chat_settings SET chat_id = ?, updated_at = ? WHERE chat_id = ?",
-                           [new_id, _now(now), old_id])
+                db.execute(
+                    "UPDATE chat_settings SET chat_id = ?, updated_at = ? WHERE chat_id = ?",
+                    [new_id, _now(now), old_id],
+                )
             else:  # keep the new chat's values, fill its gaps from the old one
-                db.execute("UPDATE chat_settings SET tz = COALESCE(tz, ?), term_start = COALESCE(term_start, ?), "
-                           "org_type = COALESCE(org_type, ?), org_level = COALESCE(org_level, ?), updated_at = ? "
-                           "WHERE chat_id = ?", [old[1], old[2], old[3], old[6], _now(now), new_id])
+                db.execute(
+                    "UPDATE chat_settings SET tz = COALESCE(tz, ?), term_start = COALESCE(term_start, ?), "
+                    "org_type = COALESCE(org_type, ?), org_level = COALESCE(org_level, ?), updated_at = ? "
+                    "WHERE chat_id = ?",
+                    [old[1], old[2], old[3], old[6], _now(now), new_id],
+                )
                 db.execute("DELETE FROM chat_settings WHERE chat_id = ?", [old_id])
             moved["chat_settings"] = 1
     return moved
@@ -292,8 +332,15 @@ def migrate_chat(db: Database, old_id: int, new_id: int, *, now: datetime | None
 # ---------------------------------------------------------------------------------------------- the ledger
 
 
-def claim(db: Database, chat_id: int, reminder_id: str, due_at: datetime, *, event_key: str | None = None,
-          now: datetime | None = None) -> bool:
+def claim(
+    db: Database,
+    chat_id: int,
+    reminder_id: str,
+    due_at: datetime,
+    *,
+    event_key: str | None = None,
+    now: datetime | None = None,
+) -> bool:
     """Claim one occurrence for sending: True for the first claimer only, ever.
 
     Inserts a `pending` row with INSERT OR IGNORE on UNIQUE(chat_id, reminder_id, due_at) and, when
@@ -308,9 +355,17 @@ def claim(db: Database, chat_id: int, reminder_id: str, due_at: datetime, *, eve
     return cursor.rowcount == 1
 
 
-def _set_status(db: Database, chat_id: int, reminder_id: str, due_at: datetime, status: str,
-                now: datetime | None, message_id: int | None = None, error: str | None = None,
-                from_statuses: tuple[str, ...] = ("pending",)) -> bool:
+def _set_status(
+    db: Database,
+    chat_id: int,
+    reminder_id: str,
+    due_at: datetime,
+    status: str,
+    now: datetime | None,
+    message_id: int | None = None,
+    error: str | None = None,
+    from_statuses: tuple[str, ...] = ("pending",),
+) -> bool:
     marks = ", ".join("?" for _ in from_statuses)
     with _write(db):
         cursor = db.execute(
@@ -321,23 +376,45 @@ def _set_status(db: Database, chat_id: int, reminder_id: str, due_at: datetime, 
     return cursor.rowcount == 1
 
 
-def mark_sent(db: Database, chat_id: int, reminder_id: str, due_at: datetime, message_id: int | None, *,
-              now: datetime | None = None) -> bool:
+def mark_sent(
+    db: Database,
+    chat_id: int,
+    reminder_id: str,
+    due_at: datetime,
+    message_id: int | None,
+    *,
+    now: datetime | None = None,
+) -> bool:
     """The claimed occurrence was delivered. False if there was no claim (or it was settled already).
 
     A late confirmation after recover_stale() marked the row `unknown` still records it as sent."""
-    return _set_status(db, chat_id, reminder_id, due_at, "sent", now, message_id=message_id,
-                       from_statuses=("pending", "unknown"))
+    return _set_status(
+        db, chat_id, reminder_id, due_at, "sent", now, message_id=message_id, from_statuses=("pending", "unknown")
+    )
 
 
-def mark_failed(db: Database, chat_id: int, reminder_id: str, due_at: datetime, error: str | None = None, *,
-                now: datetime | None = None) -> bool:
+def mark_failed(
+    db: Database,
+    chat_id: int,
+    reminder_id: str,
+    due_at: datetime,
+    error: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> bool:
     """The claimed occurrence could not be delivered (final: it is not retried)."""
     return _set_status(db, chat_id, reminder_id, due_at, "failed", now, error=error)
 
 
-def mark_missed(db: Database, chat_id: int, reminder_id: str, due_at: datetime, *, event_key: str | None = None,
-                now: datetime | None = None) -> bool:
+def mark_missed(
+    db: Database,
+    chat_id: int,
+    reminder_id: str,
+    due_at: datetime,
+    *,
+    event_key: str | None = None,
+    now: datetime | None = None,
+) -> bool:
     """Record an occurrence that fell due while the bot was down, beyond the grace window.
 
     Inserts a `missed` row unless the occurrence already has one (a send that happened is never
@@ -355,33 +432,53 @@ def release(db: Database, chat_id: int, reminder_id: str, due_at: datetime) -> b
     plan can claim it again. Never use it when the request may have arrived (timeouts): that would risk a
     second message."""
     with _write(db):
-        cursor = db.execute("DELETE FROM reminders_sent WHERE chat_id = ? AND reminder_id = ? AND due_at = ? "
-                            "AND status = 'pending'", [chat_id, reminder_id, _due(due_at)])
+        cursor = db.execute(
+            "DELETE FROM reminders_sent WHERE chat_id = ? AND reminder_id = ? AND due_at = ? AND status = 'pending'",
+            [chat_id, reminder_id, _due(due_at)],
+        )
     return cursor.rowcount == 1
 
 
-def recover_stale(db: Database, *, now: datetime | None = None,
-                  older_than: timedelta = DEFAULT_STALE_AFTER) -> list[SentRecord]:
+def recover_stale(
+    db: Database, *, now: datetime | None = None, older_than: timedelta = DEFAULT_STALE_AFTER
+) -> list[SentRecord]:
     """Turn `pending` claims older than `older_than` into `unknown` and return them.
 
     Such a claim belongs to a process that died between claiming and confirming: the message may or may
     not have gone out. It is not sent again (at most once); the rows are returned for logging."""
     cutoff = to_iso(as_aware(now if now is not None else utc_now()) - older_than)
     with _write(db):
-        rows = db.execute(f"SELECT {_SENT_COLS} FROM reminders_sent WHERE status = 'pending' AND ts < ? "
-                          "ORDER BY ts", [cutoff]).fetchall()
-        db.execute("UPDATE reminders_sent SET status = 'unknown', ts = ? WHERE status = 'pending' AND ts < ?",
-                   [_now(now), cutoff])
+        rows = db.execute(
+            f"SELECT {_SENT_COLS} FROM reminders_sent WHERE status = 'pending' AND ts < ? ORDER BY ts", [cutoff]
+        ).fetchall()
+        db.execute(
+            "UPDATE reminders_sent SET status = 'unknown', ts = ? WHERE status = 'pending' AND ts < ?",
+            [_now(now), cutoff],
+        )
     return [_with_status(_record(r), "unknown") for r in rows]
 
 
 def _with_status(record: SentRecord, status: str) -> SentRecord:
-    return SentRecord(record.chat_id, record.reminder_id, record.due_at, record.event_key, status,
-                      record.message_id, record.error, record.ts)
+    return SentRecord(
+        record.chat_id,
+        record.reminder_id,
+        record.due_at,
+        record.event_key,
+        status,
+        record.message_id,
+        record.error,
+        record.ts,
+    )
 
 
-def sent_history(db: Database, chat_id: int | None = None, reminder_id: str | None = None, *,
-                 status: str | None = None, limit: int = 100) -> list[SentRecord]:
+def sent_history(
+    db: Database,
+    chat_id: int | None = None,
+    reminder_id: str | None = None,
+    *,
+    status: str | None = None,
+    limit: int = 100,
+) -> list[SentRecord]:
     """Ledger rows, newest due first, optionally for one chat, reminder and status."""
     where, params = [], []
     for column, value in (("chat_id", chat_id), ("reminder_id", reminder_id), ("status", status)):

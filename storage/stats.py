@@ -58,8 +58,7 @@ def stats(
         "total": total,
         "declined_total": declined_total,
         "per_day": rows(
-            "select date(q.ts, :offset) as day, count(*) from queries as q where {where} "
-            "group by day order by day"
+            "select date(q.ts, :offset) as day, count(*) from queries as q where {where} group by day order by day"
         ),
         "top_entries": rows(
             "select q.entry_id, count(*) as n from queries as q where {where} "

@@ -15,7 +15,7 @@ from handlers.content.content import load_content  # noqa: E402
 from handlers.core.pipeline import Assistant  # noqa: E402
 
 TODAY = date(2026, 11, 23)
-DATA_FILES = ("sources.yaml", "categories.yaml")   # the registry files every knowledge folder needs
+DATA_FILES = ("sources.yaml", "categories.yaml")  # the registry files every knowledge folder needs
 
 
 def knowledge_folder(root: Path) -> Path:

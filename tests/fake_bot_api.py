@@ -61,13 +61,45 @@ from urllib.parse import unquote, unquote_plus
 __all__ = ["FakeBotAPI", "UploadedFile", "Call", "ApiError"]
 
 # Request parameters that are free text (or file ids) and must never be JSON-decoded: "42" stays "42".
-STRING_FIELDS = frozenset({
-    "text", "caption", "parse_mode", "callback_query_id", "inline_message_id", "file_id", "url",
-    "secret_token", "language_code", "description", "short_description", "name", "query", "title",
-    "emoji", "action", "ip_address", "business_connection_id", "message_effect_id", "question",
-    "document", "photo", "sticker", "voice", "audio", "video", "animation", "video_note", "thumbnail",
-    "certificate", "custom_title", "address", "first_name", "last_name", "phone_number",
-})
+STRING_FIELDS = frozenset(
+    {
+        "text",
+        "caption",
+        "parse_mode",
+        "callback_query_id",
+        "inline_message_id",
+        "file_id",
+        "url",
+        "secret_token",
+        "language_code",
+        "description",
+        "short_description",
+        "name",
+        "query",
+        "title",
+        "emoji",
+        "action",
+        "ip_address",
+        "business_connection_id",
+        "message_effect_id",
+        "question",
+        "document",
+        "photo",
+        "sticker",
+        "voice",
+        "audio",
+        "video",
+        "animation",
+        "video_note",
+        "thumbnail",
+        "certificate",
+        "custom_title",
+        "address",
+        "first_name",
+        "last_name",
+        "phone_number",
+    }
+)
 _JSON_START = frozenset("{[-0123456789tfn")
 
 MAX_TEXT = 4096
@@ -75,8 +107,26 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
 MAX_DOWNLOAD = 20 * 1024 * 1024
 
-_HTML_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-                        "a", "code", "pre", "blockquote", "tg-emoji"})
+_HTML_TAGS = frozenset(
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "code",
+        "pre",
+        "blockquote",
+        "tg-emoji",
+    }
+)
 _TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(\s[^<>]*)?>")
 _ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
 _ENTITY_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
@@ -90,6 +140,7 @@ _STATUS_LINES = {}
 
 class _Raw:
     """A handler result that is already JSON-encoded."""
+
     __slots__ = ("encoded", "value")
 
     def __init__(self, encoded: bytes, value: Any):
@@ -107,6 +158,7 @@ class ApiError(Exception):
 @dataclass
 class UploadedFile:
     """A file part of a multipart request."""
+
     filename: str | None
     content_type: str | None
     data: bytes
@@ -117,6 +169,7 @@ class UploadedFile:
 
 class Call:
     """One API call: method, decoded params, monotonic receipt/completion times, HTTP status, result."""
+
     __slots__ = ("index", "method", "params", "t", "t_done", "status", "result", "error")
 
     def __init__(self, method: str, params: dict, t: float):
@@ -225,25 +278,31 @@ def render_html(text: str) -> str:
         offset = len(text[:lt].encode("utf-8"))
         if not match:
             snippet = re.match(r"<([^\s<>]*)", text[lt:]).group(1)
-            raise ApiError(400, f"Bad Request: can't parse entities: Unsupported start tag \"{snippet}\" "
-                                f"at byte offset {offset}")
+            raise ApiError(
+                400, f'Bad Request: can\'t parse entities: Unsupported start tag "{snippet}" at byte offset {offset}'
+            )
         closing, name = match.group(1), match.group(2).lower()
         if closing:
             if not stack:
                 raise ApiError(400, f"Bad Request: can't parse entities: Unexpected end tag at byte offset {offset}")
             if stack[-1] != name:
-                raise ApiError(400, f"Bad Request: can't parse entities: Unmatched end tag at byte offset "
-                                    f"{offset}, expected \"</{stack[-1]}>\", found \"</{name}>\"")
+                raise ApiError(
+                    400,
+                    f"Bad Request: can't parse entities: Unmatched end tag at byte offset "
+                    f'{offset}, expected "</{stack[-1]}>", found "</{name}>"',
+                )
             stack.pop()
         else:
             if name not in _HTML_TAGS:
-                raise ApiError(400, f"Bad Request: can't parse entities: Unsupported start tag \"{name}\" "
-                                    f"at byte offset {offset}")
+                raise ApiError(
+                    400, f'Bad Request: can\'t parse entities: Unsupported start tag "{name}" at byte offset {offset}'
+                )
             stack.append(name)
         pos = match.end()
     if stack:
-        raise ApiError(400, f"Bad Request: can't parse entities: Can't find end tag corresponding to start "
-                            f"tag \"{stack[-1]}\"")
+        raise ApiError(
+            400, f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\""
+        )
     plain = "".join(out)
     if "&" in plain:
         plain = _ENTITY_RE.sub(_entity, plain)
@@ -265,8 +324,12 @@ def _render(text: Any, parse_mode: Any, *, what: str = "message text", limit: in
     if not plain.strip():
         raise ApiError(400, f"Bad Request: {what} is empty")
     if len(plain) > limit:
-        raise ApiError(400, "Bad Request: message is too long" if what == "message text"
-                       else "Bad Request: message caption is too long")
+        raise ApiError(
+            400,
+            "Bad Request: message is too long"
+            if what == "message text"
+            else "Bad Request: message caption is too long",
+        )
     return plain
 
 
@@ -278,8 +341,9 @@ def _validate_markup(markup: Any) -> dict | None:
     if "inline_keyboard" in markup:
         rows = markup["inline_keyboard"]
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise ApiError(400, "Bad Request: field \"inline_keyboard\" of the InlineKeyboardMarkup must be "
-                                "an Array of Arrays")
+            raise ApiError(
+                400, 'Bad Request: field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'
+            )
         for row in rows:
             for button in row:
                 if not isinstance(button, dict) or not button.get("text"):
@@ -291,15 +355,24 @@ def _validate_markup(markup: Any) -> dict | None:
                 elif "url" in button:
                     if not button["url"]:
                         raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
-                elif not any(key in button for key in ("login_url", "switch_inline_query", "pay",
-                                                       "switch_inline_query_current_chat", "web_app",
-                                                       "callback_game", "copy_text",
-                                                       "switch_inline_query_chosen_chat")):
+                elif not any(
+                    key in button
+                    for key in (
+                        "login_url",
+                        "switch_inline_query",
+                        "pay",
+                        "switch_inline_query_current_chat",
+                        "web_app",
+                        "callback_game",
+                        "copy_text",
+                        "switch_inline_query_chosen_chat",
+                    )
+                ):
                     raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
     elif "keyboard" in markup:
         rows = markup["keyboard"]
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise ApiError(400, "Bad Request: field \"keyboard\" of the ReplyKeyboardMarkup must be an Array of Arrays")
+            raise ApiError(400, 'Bad Request: field "keyboard" of the ReplyKeyboardMarkup must be an Array of Arrays')
     return markup
 
 
@@ -370,7 +443,8 @@ class _Handler(BaseHTTPRequestHandler):
                 length = int(headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
             status, payload, content_type = self.server.fake._dispatch(
-                method.decode("latin-1"), target.decode("latin-1"), headers, body)
+                method.decode("latin-1"), target.decode("latin-1"), headers, body
+            )
             if status == 0:  # injected connection drop
                 try:
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -393,15 +467,22 @@ class _Handler(BaseHTTPRequestHandler):
             chunks.append(self.rfile.read(size))
             self.rfile.readline(3)
 
-    def _write(self, status: int, payload: bytes, *, close: bool = False,
-               content_type: bytes = b"application/json") -> None:
-        self.wfile.write(b"".join((
-            _status_line(status),
-            b"Server: FakeBotAPI\r\nContent-Type: ", content_type,
-            b"\r\nContent-Length: ", str(len(payload)).encode(),
-            b"\r\nConnection: close\r\n\r\n" if close else b"\r\nConnection: keep-alive\r\n\r\n",
-            payload,
-        )))
+    def _write(
+        self, status: int, payload: bytes, *, close: bool = False, content_type: bytes = b"application/json"
+    ) -> None:
+        self.wfile.write(
+            b"".join(
+                (
+                    _status_line(status),
+                    b"Server: FakeBotAPI\r\nContent-Type: ",
+                    content_type,
+                    b"\r\nContent-Length: ",
+                    str(len(payload)).encode(),
+                    b"\r\nConnection: close\r\n\r\n" if close else b"\r\nConnection: keep-alive\r\n\r\n",
+                    payload,
+                )
+            )
+        )
 
 
 class _Server(ThreadingHTTPServer):
@@ -421,9 +502,16 @@ class FakeBotAPI:
     CHANNEL_CHAT_ID = -1009009009009
     DEFAULT_USER_ID = 1001
 
-    def __init__(self, token: str = "123456:TEST-token", bot_username: str = "zhibu_test_bot",
-                 bot_id: int = 123456, *, host: str = "127.0.0.1", port: int = 0,
-                 bot_first_name: str = "支部助手"):
+    def __init__(
+        self,
+        token: str = "123456:TEST-token",
+        bot_username: str = "zhibu_test_bot",
+        bot_id: int = 123456,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        bot_first_name: str = "支部助手",
+    ):
         self.token, self.bot_username, self.bot_id = token, bot_username, bot_id
         self.host, self.port = host, port
         self.bot_user = {"id": bot_id, "is_bot": True, "first_name": bot_first_name, "username": bot_username}
@@ -467,12 +555,34 @@ class FakeBotAPI:
         self._connections: set[socket.socket] = set()
         self._stopping = False
         self._methods: dict[str, tuple[str, Callable[[dict], Any]]] = {}
-        for name in ("getMe", "getUpdates", "sendMessage", "editMessageText", "editMessageReplyMarkup",
-                     "answerCallbackQuery", "setMyCommands", "getMyCommands", "deleteMyCommands",
-                     "deleteWebhook", "setWebhook", "getWebhookInfo", "getChatMember",
-                     "getChatAdministrators", "getFile", "sendChatAction", "deleteMessage", "close",
-                     "logOut", "sendDocument", "sendPhoto", "leaveChat", "setChatMenuButton",
-                     "setMyDescription", "setMyShortDescription", "setMyName"):
+        for name in (
+            "getMe",
+            "getUpdates",
+            "sendMessage",
+            "editMessageText",
+            "editMessageReplyMarkup",
+            "answerCallbackQuery",
+            "setMyCommands",
+            "getMyCommands",
+            "deleteMyCommands",
+            "deleteWebhook",
+            "setWebhook",
+            "getWebhookInfo",
+            "getChatMember",
+            "getChatAdministrators",
+            "getFile",
+            "sendChatAction",
+            "deleteMessage",
+            "close",
+            "logOut",
+            "sendDocument",
+            "sendPhoto",
+            "leaveChat",
+            "setChatMenuButton",
+            "setMyDescription",
+            "setMyShortDescription",
+            "setMyName",
+        ):
             self._methods[name.lower()] = (name, getattr(self, "_m_" + name))
 
     # ------------------------------------------------------------------ lifecycle
@@ -491,8 +601,12 @@ class FakeBotAPI:
         self._server = _Server((self.host, self.port), _Handler)
         self._server.fake = self
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"FakeBotAPI:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"FakeBotAPI:{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -533,7 +647,7 @@ class FakeBotAPI:
     def _dispatch(self, verb: str, target: str, headers: dict, body: bytes) -> tuple[int, bytes, bytes]:
         path, _, query = target.partition("?")
         if path.startswith("/file/bot"):
-            return self._download(path[len("/file/bot"):])
+            return self._download(path[len("/file/bot") :])
         if not path.startswith("/bot"):
             return 404, b'{"ok":false,"error_code":404,"description":"Not Found"}', b"application/json"
         token, _, method = path[4:].partition("/")
@@ -561,8 +675,9 @@ class FakeBotAPI:
         except ApiError as exc:
             return self._error_response(Call(method, params, received), exc)
         except ValueError:
-            return self._error_response(Call(method, params, received),
-                                        ApiError(400, "Bad Request: can't parse request body"))
+            return self._error_response(
+                Call(method, params, received), ApiError(400, "Bad Request: can't parse request body")
+            )
 
         key = method.lower()
         canonical, handler = self._methods.get(key, (method, None))
@@ -641,15 +756,26 @@ class FakeBotAPI:
             if fault[0] == 0:
                 return 0, b"", b""
             exc = ApiError(*fault)
-            return exc.status, json.dumps({"ok": False, "error_code": exc.status,
-                                           "description": exc.description}).encode(), b"application/json"
+            return (
+                exc.status,
+                json.dumps({"ok": False, "error_code": exc.status, "description": exc.description}).encode(),
+                b"application/json",
+            )
         if data is None:
             return 404, b'{"ok":false,"error_code":404,"description":"Not Found"}', b"application/json"
         return 200, data, b"application/octet-stream"
 
     # ------------------------------------------------------------------ faults
-    def fail_next(self, method: str, *, status: int = 429, retry_after: int = 1, count: int | None = 1,
-                  description: str | None = None, migrate_to_chat_id: int | None = None) -> None:
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 429,
+        retry_after: int = 1,
+        count: int | None = 1,
+        description: str | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         """Make the next ``count`` calls of ``method`` fail (``count=None``: until ``clear_faults()``).
 
         ``method`` is an API method name (case-insensitive), ``"*"`` for any method, or ``"download"`` for
@@ -670,7 +796,7 @@ class FakeBotAPI:
                 401: "Unauthorized",
                 403: "Forbidden: bot was kicked from the group chat",
                 409: "Conflict: terminated by other getUpdates request; "
-                     "make sure that only one bot instance is running",
+                "make sure that only one bot instance is running",
                 500: "Internal Server Error",
                 502: "Bad Gateway",
                 0: "connection dropped",
@@ -701,16 +827,28 @@ class FakeBotAPI:
             raise KeyError("these params are not a recorded call")
         return call.result
 
-    def sent(self, method: str = "sendMessage", chat_id: int | str | None = None, *,
-             include_failed: bool = False) -> list[dict]:
+    def sent(
+        self, method: str = "sendMessage", chat_id: int | str | None = None, *, include_failed: bool = False
+    ) -> list[dict]:
         with self._lock:
             log = list(self.call_log)
         chat_id = _norm_chat_id(chat_id)
-        return [c.params for c in log if c.method == method and (c.ok or include_failed)
-                and (chat_id is None or _norm_chat_id(c.params.get("chat_id")) == chat_id)]
+        return [
+            c.params
+            for c in log
+            if c.method == method
+            and (c.ok or include_failed)
+            and (chat_id is None or _norm_chat_id(c.params.get("chat_id")) == chat_id)
+        ]
 
-    def wait_for(self, predicate: Callable[[str, dict], bool], timeout: float = 10.0, *, since: int | None = None,
-                 include_failed: bool = False) -> dict:
+    def wait_for(
+        self,
+        predicate: Callable[[str, dict], bool],
+        timeout: float = 10.0,
+        *,
+        since: int | None = None,
+        include_failed: bool = False,
+    ) -> dict:
         """The params of the first call from index ``since`` for which ``predicate(method, params)`` holds.
 
         ``since`` defaults to the call count at the most recent push (send_text, click, send_update_of,
@@ -733,11 +871,19 @@ class FakeBotAPI:
                 pos += 1
                 if (call.ok or include_failed) and predicate(call.method, call.params):
                     return call.params
-        raise AssertionError(f"no matching API call from #{since} on within {timeout}s; "
-                             f"recent calls:\n{self.describe_calls()}")
+        raise AssertionError(
+            f"no matching API call from #{since} on within {timeout}s; recent calls:\n{self.describe_calls()}"
+        )
 
-    def wait_sent(self, chat_id: int | str | None = None, contains: str | None = None, timeout: float = 10.0,
-                  *, since: int | None = None, method: str = "sendMessage") -> dict:
+    def wait_sent(
+        self,
+        chat_id: int | str | None = None,
+        contains: str | None = None,
+        timeout: float = 10.0,
+        *,
+        since: int | None = None,
+        method: str = "sendMessage",
+    ) -> dict:
         """The params of the first successful ``method`` call to ``chat_id`` whose text contains ``contains``
         (matched against the raw text/caption as sent and against the rendered plain text)."""
         chat_id = _norm_chat_id(chat_id)
@@ -824,8 +970,10 @@ class FakeBotAPI:
             while self._confirmed_below <= target:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"update {target} not confirmed within {timeout}s; "
-                                         f"bot confirmed up to {self._confirmed_below - 1}")
+                    raise AssertionError(
+                        f"update {target} not confirmed within {timeout}s; "
+                        f"bot confirmed up to {self._confirmed_below - 1}"
+                    )
                 self._cond.wait(remaining)
 
     def _new_message_id(self) -> int:  # under the lock
@@ -833,8 +981,13 @@ class FakeBotAPI:
         self._next_message_id += 1
         return message_id
 
-    def _user(self, user_id: int, first_name: str | None = None, username: str | None = None,
-              language_code: str | None = "zh-hans") -> dict:
+    def _user(
+        self,
+        user_id: int,
+        first_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "zh-hans",
+    ) -> dict:
         user = {"id": user_id, "is_bot": False, "first_name": first_name or f"用户{user_id}"}
         if username:
             user["username"] = username
@@ -848,20 +1001,33 @@ class FakeBotAPI:
 
     def _chat(self, chat_type: str, chat_id: int | None, user: dict, title: str) -> dict:
         if chat_type == "private":
-            chat = {"id": user["id"] if chat_id is None else chat_id, "type": "private",
-                    "first_name": user["first_name"]}
+            chat = {
+                "id": user["id"] if chat_id is None else chat_id,
+                "type": "private",
+                "first_name": user["first_name"],
+            }
             if "username" in user:
                 chat["username"] = user["username"]
             return chat
         if chat_type not in ("group", "supergroup", "channel"):
             raise ValueError(f"chat_type must be private, group, supergroup or channel, not {chat_type!r}")
-        default = {"group": self.GROUP_CHAT_ID, "supergroup": self.SUPERGROUP_CHAT_ID,
-                   "channel": self.CHANNEL_CHAT_ID}[chat_type]
+        default = {"group": self.GROUP_CHAT_ID, "supergroup": self.SUPERGROUP_CHAT_ID, "channel": self.CHANNEL_CHAT_ID}[
+            chat_type
+        ]
         return {"id": default if chat_id is None else chat_id, "type": chat_type, "title": title}
 
-    def _message(self, *, chat_id: int | None, user_id: int, chat_type: str, first_name: str | None,
-                 username: str | None, chat_title: str, reply_to_bot_message_id: int | None = None,
-                 reply_to: dict | None = None) -> dict:
+    def _message(
+        self,
+        *,
+        chat_id: int | None,
+        user_id: int,
+        chat_type: str,
+        first_name: str | None,
+        username: str | None,
+        chat_title: str,
+        reply_to_bot_message_id: int | None = None,
+        reply_to: dict | None = None,
+    ) -> dict:
         user = self._user(user_id, first_name, username)
         chat = self._chat(chat_type, chat_id, user, chat_title)
         with self._lock:
@@ -876,16 +1042,32 @@ class FakeBotAPI:
                 message["reply_to_message"] = {k: v for k, v in stored.items() if k != "reply_to_message"}
         return message
 
-    def send_text(self, text: str, *, chat_id: int | None = None, user_id: int = DEFAULT_USER_ID,
-                  chat_type: str = "private", first_name: str | None = "张书记", username: str | None = "secretary",
-                  reply_to_bot_message_id: int | None = None, reply_to: dict | None = None,
-                  chat_title: str = "测试支部群") -> dict:
+    def send_text(
+        self,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        user_id: int = DEFAULT_USER_ID,
+        chat_type: str = "private",
+        first_name: str | None = "张书记",
+        username: str | None = "secretary",
+        reply_to_bot_message_id: int | None = None,
+        reply_to: dict | None = None,
+        chat_title: str = "测试支部群",
+    ) -> dict:
         """Push a text Message update and return the message. ``chat_id`` defaults to ``user_id`` in a private
         chat and to ``GROUP_CHAT_ID`` / ``SUPERGROUP_CHAT_ID`` in groups. Entities: ``bot_command`` for
         "/cmd" and "/cmd@bot", ``mention`` for "@username"."""
-        message = self._message(chat_id=chat_id, user_id=user_id, chat_type=chat_type, first_name=first_name,
-                                username=username, chat_title=chat_title,
-                                reply_to_bot_message_id=reply_to_bot_message_id, reply_to=reply_to)
+        message = self._message(
+            chat_id=chat_id,
+            user_id=user_id,
+            chat_type=chat_type,
+            first_name=first_name,
+            username=username,
+            chat_title=chat_title,
+            reply_to_bot_message_id=reply_to_bot_message_id,
+            reply_to=reply_to,
+        )
         message["text"] = text
         entities = text_entities(text)
         if entities:
@@ -902,13 +1084,26 @@ class FakeBotAPI:
             self.files[file_id] = data
         return file_id, f"uniq{prefix}{seq}", data
 
-    def send_update_of(self, kind: str, *, chat_id: int | None = None, user_id: int = DEFAULT_USER_ID,
-                       chat_type: str = "private", first_name: str | None = "张书记",
-                       username: str | None = "secretary", chat_title: str = "测试支部群",
-                       text: str | None = None, caption: str | None = None, content: bytes | None = None,
-                       file_name: str | None = None, mime_type: str | None = None, emoji: str = "👍",
-                       message: dict | None = None, new_status: str = "member", old_status: str = "left",
-                       ) -> dict:
+    def send_update_of(
+        self,
+        kind: str,
+        *,
+        chat_id: int | None = None,
+        user_id: int = DEFAULT_USER_ID,
+        chat_type: str = "private",
+        first_name: str | None = "张书记",
+        username: str | None = "secretary",
+        chat_title: str = "测试支部群",
+        text: str | None = None,
+        caption: str | None = None,
+        content: bytes | None = None,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        emoji: str = "👍",
+        message: dict | None = None,
+        new_status: str = "member",
+        old_status: str = "left",
+    ) -> dict:
         """Push an update of another kind and return the update. ``kind``:
 
         - ``sticker``, ``photo``, ``voice``, ``document`` (files registered in ``files`` for getFile; pass
@@ -921,8 +1116,13 @@ class FakeBotAPI:
         if kind == "channel_post":
             chat = self._chat("channel", chat_id, {}, chat_title if chat_title != "测试支部群" else "支部通知频道")
             with self._lock:
-                post = {"message_id": self._new_message_id(), "sender_chat": chat, "chat": chat,
-                        "date": int(time.time()), "text": text or "支部通知：本周五下午组织生活会"}
+                post = {
+                    "message_id": self._new_message_id(),
+                    "sender_chat": chat,
+                    "chat": chat,
+                    "date": int(time.time()),
+                    "text": text or "支部通知：本周五下午组织生活会",
+                }
             update = {"channel_post": post}
             self.push_update(update)
             return update
@@ -933,8 +1133,14 @@ class FakeBotAPI:
                     stored = self.messages.get((message["chat"]["id"], message["message_id"]), message)
                     edited = dict(stored)
             else:
-                edited = self._message(chat_id=chat_id, user_id=user_id, chat_type=chat_type,
-                                       first_name=first_name, username=username, chat_title=chat_title)
+                edited = self._message(
+                    chat_id=chat_id,
+                    user_id=user_id,
+                    chat_type=chat_type,
+                    first_name=first_name,
+                    username=username,
+                    chat_title=chat_title,
+                )
             edited["text"] = text if text is not None else (edited.get("text", "") + "（已修改）")
             entities = text_entities(edited["text"])
             edited.pop("entities", None)
@@ -945,31 +1151,59 @@ class FakeBotAPI:
             self.push_update(update)
             return update
 
-        msg = self._message(chat_id=chat_id, user_id=user_id, chat_type=chat_type, first_name=first_name,
-                            username=username, chat_title=chat_title)
+        msg = self._message(
+            chat_id=chat_id,
+            user_id=user_id,
+            chat_type=chat_type,
+            first_name=first_name,
+            username=username,
+            chat_title=chat_title,
+        )
         if kind == "sticker":
             file_id, unique, data = self._file("STK", content, b"RIFF\x00\x00\x00\x00WEBPVP8 fake sticker")
-            msg["sticker"] = {"file_id": file_id, "file_unique_id": unique, "width": 512, "height": 512,
-                              "is_animated": False, "is_video": False, "type": "regular", "emoji": emoji,
-                              "set_name": "ZhibuTestStickers", "file_size": len(data)}
+            msg["sticker"] = {
+                "file_id": file_id,
+                "file_unique_id": unique,
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+                "emoji": emoji,
+                "set_name": "ZhibuTestStickers",
+                "file_size": len(data),
+            }
         elif kind == "photo":
             file_id, unique, data = self._file("PHO", content, b"\xff\xd8\xff\xe0fake jpeg\xff\xd9")
             small_id, small_unique, _ = self._file("PHS", content, data)
             msg["photo"] = [
-                {"file_id": small_id, "file_unique_id": small_unique, "width": 90, "height": 68,
-                 "file_size": len(data)},
-                {"file_id": file_id, "file_unique_id": unique, "width": 1280, "height": 960,
-                 "file_size": len(data)},
+                {
+                    "file_id": small_id,
+                    "file_unique_id": small_unique,
+                    "width": 90,
+                    "height": 68,
+                    "file_size": len(data),
+                },
+                {"file_id": file_id, "file_unique_id": unique, "width": 1280, "height": 960, "file_size": len(data)},
             ]
         elif kind == "voice":
             file_id, unique, data = self._file("VOI", content, b"OggS\x00fake opus voice")
-            msg["voice"] = {"file_id": file_id, "file_unique_id": unique, "duration": 3,
-                            "mime_type": mime_type or "audio/ogg", "file_size": len(data)}
+            msg["voice"] = {
+                "file_id": file_id,
+                "file_unique_id": unique,
+                "duration": 3,
+                "mime_type": mime_type or "audio/ogg",
+                "file_size": len(data),
+            }
         elif kind == "document":
             file_id, unique, data = self._file("DOC", content, "问：入党要几个介绍人？\n答：两名正式党员。\n".encode())
-            msg["document"] = {"file_id": file_id, "file_unique_id": unique,
-                               "file_name": file_name or "支部材料.txt",
-                               "mime_type": mime_type or "text/plain", "file_size": len(data)}
+            msg["document"] = {
+                "file_id": file_id,
+                "file_unique_id": unique,
+                "file_name": file_name or "支部材料.txt",
+                "mime_type": mime_type or "text/plain",
+                "file_size": len(data),
+            }
         elif kind == "location":
             msg["location"] = {"latitude": 39.9042, "longitude": 116.4074}
         elif kind == "contact":
@@ -979,10 +1213,15 @@ class FakeBotAPI:
         elif kind == "left_chat_member":
             msg["left_chat_member"] = self.bot_user
         elif kind == "my_chat_member":
-            update = {"my_chat_member": {
-                "chat": msg["chat"], "from": msg["from"], "date": msg["date"],
-                "old_chat_member": self._member_json(self.bot_user, old_status),
-                "new_chat_member": self._member_json(self.bot_user, new_status)}}
+            update = {
+                "my_chat_member": {
+                    "chat": msg["chat"],
+                    "from": msg["from"],
+                    "date": msg["date"],
+                    "old_chat_member": self._member_json(self.bot_user, old_status),
+                    "new_chat_member": self._member_json(self.bot_user, new_status),
+                }
+            }
             self.push_update(update)
             return update
         else:
@@ -1023,8 +1262,9 @@ class FakeBotAPI:
         callback_data or, failing that, its text. A missing button raises AssertionError."""
         stored = self._stored(message)
         buttons = _inline_buttons(stored)
-        button = next((b for b in buttons if b.get("callback_data") == data), None) or \
-            next((b for b in buttons if b.get("text") == data and "callback_data" in b), None)
+        button = next((b for b in buttons if b.get("callback_data") == data), None) or next(
+            (b for b in buttons if b.get("text") == data and "callback_data" in b), None
+        )
         if button is None:
             available = [(b.get("text"), b.get("callback_data")) for b in buttons]
             raise AssertionError(f"no inline button {data!r} on message {stored['message_id']}; buttons: {available}")
@@ -1035,16 +1275,27 @@ class FakeBotAPI:
         with self._lock:
             query_id = f"{4_000_000_000_000_000 + self._next_callback}"
             self._next_callback += 1
-        callback = {"id": query_id, "from": user, "message": stored,
-                    "chat_instance": str(-(abs(chat["id"]) * 7919 % 10**12) - 1), "data": button["callback_data"]}
+        callback = {
+            "id": query_id,
+            "from": user,
+            "message": stored,
+            "chat_instance": str(-(abs(chat["id"]) * 7919 % 10**12) - 1),
+            "data": button["callback_data"],
+        }
         update = {"callback_query": callback}
         self.push_update(update)
         return update
 
     # ------------------------------------------------------------------ API methods
     def _m_getMe(self, params: dict) -> dict:
-        return {**self.bot_user, "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False, "can_connect_to_business": False, "has_main_web_app": False}
+        return {
+            **self.bot_user,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
 
     def _m_getUpdates(self, params: dict) -> list[dict]:
         offset = int(params.get("offset") or 0)
@@ -1055,8 +1306,11 @@ class FakeBotAPI:
         deadline = time.monotonic() + timeout
         with self._cond:
             if self.webhook_url:
-                raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                    "use deleteWebhook to delete the webhook first")
+                raise ApiError(
+                    409,
+                    "Conflict: can't use getUpdates method while webhook is active; "
+                    "use deleteWebhook to delete the webhook first",
+                )
             self._poll_generation += 1
             generation = self._poll_generation
             self._cond.notify_all()
@@ -1071,10 +1325,16 @@ class FakeBotAPI:
                     self._cond.notify_all()
             while True:
                 if self._poll_generation != generation:
-                    raise ApiError(409, "Conflict: terminated by other getUpdates request; "
-                                        "make sure that only one bot instance is running")
-                ready = [u for u in self._pending if allowed is None or _update_type(u) in allowed][:limit] \
-                    if self._pending else []
+                    raise ApiError(
+                        409,
+                        "Conflict: terminated by other getUpdates request; "
+                        "make sure that only one bot instance is running",
+                    )
+                ready = (
+                    [u for u in self._pending if allowed is None or _update_type(u) in allowed][:limit]
+                    if self._pending
+                    else []
+                )
                 remaining = deadline - time.monotonic()
                 if ready or self._stopping or remaining <= 0:
                     break
@@ -1093,15 +1353,23 @@ class FakeBotAPI:
 
     def _new_bot_message(self, chat: dict, params: dict, content: dict, markup: dict | None) -> dict:
         with self._lock:
-            message = {"message_id": self._new_message_id(), "from": self.bot_user, "chat": chat,
-                       "date": int(time.time()), **content}
+            message = {
+                "message_id": self._new_message_id(),
+                "from": self.bot_user,
+                "chat": chat,
+                "date": int(time.time()),
+                **content,
+            }
             reply = params.get("reply_parameters")
             reply_id = reply.get("message_id") if isinstance(reply, dict) else params.get("reply_to_message_id")
             if reply_id is not None:
                 reply_chat = _norm_chat_id(reply.get("chat_id")) if isinstance(reply, dict) else None
                 target = self.messages.get((chat["id"] if reply_chat is None else reply_chat, int(reply_id)))
-                allow = (reply.get("allow_sending_without_reply") if isinstance(reply, dict)
-                         else params.get("allow_sending_without_reply"))
+                allow = (
+                    reply.get("allow_sending_without_reply")
+                    if isinstance(reply, dict)
+                    else params.get("allow_sending_without_reply")
+                )
                 if target is not None:
                     message["reply_to_message"] = {k: v for k, v in target.items() if k != "reply_to_message"}
                 elif not allow:
@@ -1121,7 +1389,7 @@ class FakeBotAPI:
         chat = self._chat_for(params.get("chat_id"))
         value = params.get(field)
         if isinstance(value, str) and value.startswith("attach://"):
-            value = params.get(value[len("attach://"):])
+            value = params.get(value[len("attach://") :])
         if isinstance(value, UploadedFile):
             file_id, unique, data = self._file(field[:3].upper(), value.data, b"")
             name, mime = value.filename, value.content_type
@@ -1134,8 +1402,9 @@ class FakeBotAPI:
             raise ApiError(400, f"Bad Request: there is no {field} in the request")
         content: dict[str, Any] = {}
         if field == "photo":
-            content["photo"] = [{"file_id": file_id, "file_unique_id": unique, "width": 800, "height": 600,
-                                 "file_size": len(data)}]
+            content["photo"] = [
+                {"file_id": file_id, "file_unique_id": unique, "width": 800, "height": 600, "file_size": len(data)}
+            ]
         else:
             document = {"file_id": file_id, "file_unique_id": unique, "file_size": len(data)}
             if name:
@@ -1144,8 +1413,9 @@ class FakeBotAPI:
                 document["mime_type"] = mime
             content["document"] = document
         if params.get("caption"):
-            content["caption"] = _render(params["caption"], params.get("parse_mode"), what="message caption",
-                                         limit=MAX_CAPTION)
+            content["caption"] = _render(
+                params["caption"], params.get("parse_mode"), what="message caption", limit=MAX_CAPTION
+            )
         return self._new_bot_message(chat, params, content, _validate_markup(params.get("reply_markup")))
 
     def _editable(self, params: dict) -> dict | None:  # under the lock; None for inline messages
@@ -1173,9 +1443,12 @@ class FakeBotAPI:
             if "text" not in message:
                 raise ApiError(400, "Bad Request: there is no text in the message to edit")
             if message["text"] == plain and message.get("reply_markup") == markup:
-                raise ApiError(400, "Bad Request: message is not modified: specified new message content and "
-                                    "reply markup are exactly the same as a current content and reply markup "
-                                    "of the message")
+                raise ApiError(
+                    400,
+                    "Bad Request: message is not modified: specified new message content and "
+                    "reply markup are exactly the same as a current content and reply markup "
+                    "of the message",
+                )
             message["text"] = plain
             message["edit_date"] = int(time.time())
             if markup is None:
@@ -1192,9 +1465,12 @@ class FakeBotAPI:
             if message is None:
                 return True
             if message.get("reply_markup") == markup:
-                raise ApiError(400, "Bad Request: message is not modified: specified new message content and "
-                                    "reply markup are exactly the same as a current content and reply markup "
-                                    "of the message")
+                raise ApiError(
+                    400,
+                    "Bad Request: message is not modified: specified new message content and "
+                    "reply markup are exactly the same as a current content and reply markup "
+                    "of the message",
+                )
             message["edit_date"] = int(time.time())
             if markup is None:
                 message.pop("reply_markup", None)
@@ -1265,25 +1541,58 @@ class FakeBotAPI:
 
     def _m_getWebhookInfo(self, params: dict) -> dict:
         with self._lock:
-            return {"url": self.webhook_url, "has_custom_certificate": False,
-                    "pending_update_count": len(self._pending)}
+            return {
+                "url": self.webhook_url,
+                "has_custom_certificate": False,
+                "pending_update_count": len(self._pending),
+            }
 
     def _member_json(self, user: dict, status: str) -> dict:
         if status == "creator":
             return {"status": "creator", "user": user, "is_anonymous": False}
         if status == "administrator":
-            return {"status": "administrator", "user": user, "can_be_edited": False, "is_anonymous": False,
-                    "can_manage_chat": True, "can_delete_messages": True, "can_manage_video_chats": True,
-                    "can_restrict_members": True, "can_promote_members": False, "can_change_info": True,
-                    "can_invite_users": True, "can_post_stories": False, "can_edit_stories": False,
-                    "can_delete_stories": False, "can_pin_messages": True}
+            return {
+                "status": "administrator",
+                "user": user,
+                "can_be_edited": False,
+                "is_anonymous": False,
+                "can_manage_chat": True,
+                "can_delete_messages": True,
+                "can_manage_video_chats": True,
+                "can_restrict_members": True,
+                "can_promote_members": False,
+                "can_change_info": True,
+                "can_invite_users": True,
+                "can_post_stories": False,
+                "can_edit_stories": False,
+                "can_delete_stories": False,
+                "can_pin_messages": True,
+            }
         if status == "restricted":
-            flags = ("can_change_info", "can_invite_users", "can_pin_messages", "can_send_messages",
-                     "can_send_polls", "can_send_other_messages", "can_add_web_page_previews",
-                     "can_manage_topics", "can_send_audios", "can_send_documents", "can_send_photos",
-                     "can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_edit_tag")
-            return {"status": "restricted", "user": user, "is_member": True, "until_date": 0,
-                    **{flag: False for flag in flags}}
+            flags = (
+                "can_change_info",
+                "can_invite_users",
+                "can_pin_messages",
+                "can_send_messages",
+                "can_send_polls",
+                "can_send_other_messages",
+                "can_add_web_page_previews",
+                "can_manage_topics",
+                "can_send_audios",
+                "can_send_documents",
+                "can_send_photos",
+                "can_send_videos",
+                "can_send_video_notes",
+                "can_send_voice_notes",
+                "can_edit_tag",
+            )
+            return {
+                "status": "restricted",
+                "user": user,
+                "is_member": True,
+                "until_date": 0,
+                **{flag: False for flag in flags},
+            }
         if status == "kicked":
             return {"status": "kicked", "user": user, "until_date": 0}
         if status == "left":
@@ -1310,9 +1619,11 @@ class FakeBotAPI:
         if chat["type"] == "private":
             raise ApiError(400, "Bad Request: there are no administrators in the private chat")
         with self._lock:
-            return [self._member_json(self._user_json(uid), status)
-                    for (cid, uid), status in self.chat_members.items()
-                    if cid == chat["id"] and status in ("creator", "administrator")]
+            return [
+                self._member_json(self._user_json(uid), status)
+                for (cid, uid), status in self.chat_members.items()
+                if cid == chat["id"] and status in ("creator", "administrator")
+            ]
 
     def _m_getFile(self, params: dict) -> dict:
         file_id = str(params.get("file_id") or "")
@@ -1324,12 +1635,12 @@ class FakeBotAPI:
                 raise ApiError(400, "Bad Request: file is too big")
             path = next((p for p, fid in self.file_paths.items() if fid == file_id), None)
             if path is None:
-                folder = {"STK": "stickers", "PHO": "photos", "PHS": "photos", "VOI": "voice",
-                          "DOC": "documents"}.get(file_id[:3], "documents")
+                folder = {"STK": "stickers", "PHO": "photos", "PHS": "photos", "VOI": "voice", "DOC": "documents"}.get(
+                    file_id[:3], "documents"
+                )
                 path = f"{folder}/file_{len(self.file_paths)}{_extension(file_id)}"
                 self.file_paths[path] = file_id
-        return {"file_id": file_id, "file_unique_id": "uniq" + file_id[:12], "file_size": len(data),
-                "file_path": path}
+        return {"file_id": file_id, "file_unique_id": "uniq" + file_id[:12], "file_size": len(data), "file_path": path}
 
     def _m_sendChatAction(self, params: dict) -> bool:
         self._chat_for(params.get("chat_id"))
@@ -1380,8 +1691,11 @@ class FakeBotAPI:
                     user = self.users.get(chat_id, {})
                     chat = {"id": chat_id, "type": "private", "first_name": user.get("first_name", f"用户{chat_id}")}
                 else:
-                    chat = {"id": chat_id, "type": "supergroup" if str(chat_id).startswith("-100") else "group",
-                            "title": f"群{-chat_id}"}
+                    chat = {
+                        "id": chat_id,
+                        "type": "supergroup" if str(chat_id).startswith("-100") else "group",
+                        "title": f"群{-chat_id}",
+                    }
                 self.chats[chat_id] = chat
             return chat
 

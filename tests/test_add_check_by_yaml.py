@@ -111,7 +111,7 @@ def test_a_new_check_added_as_files_answers_free_text(tmp_path):
     root = _copy_with_vocabulary(tmp_path)
     (root / "rules" / "vocabulary" / "meeting_quality.yaml").write_text(VOCABULARY, encoding="utf-8")
     (root / "rules" / "meeting_quality.yaml").write_text(POLICIES, encoding="utf-8")
-    content, problems = load_content(root)           # loads, validates, runs structured and text cases
+    content, problems = load_content(root)  # loads, validates, runs structured and text cases
     assert content is not None, "\n".join(map(str, problems))
     assistant = Assistant(content, querylog=None, today=lambda: TODAY)
 
@@ -122,30 +122,37 @@ def test_a_new_check_added_as_files_answers_free_text(tmp_path):
 
     reply = _ask(assistant, "黨員大會沒有做記錄，出席率百分之九十")
     assert [v["rule_id"] for v in reply.verdicts] == ["meeting_quality.no_minutes"]
-    assert "沒有會議記錄" in reply.text                # answered in the asker's script
+    assert "沒有會議記錄" in reply.text  # answered in the asker's script
 
     # the shipped checks still work beside the new one
-    assert _ask(assistant, "我们公司只有2名正式党员，能单独成立支部吗").verdicts[0]["rule_id"] == \
-        "branch_formation.too_few_full_members"
+    assert (
+        _ask(assistant, "我们公司只有2名正式党员，能单独成立支部吗").verdicts[0]["rule_id"]
+        == "branch_formation.too_few_full_members"
+    )
 
 
 def test_a_broken_new_check_is_refused_with_located_problems(tmp_path):
     root = _copy_with_vocabulary(tmp_path)
     (root / "rules" / "vocabulary" / "meeting_quality.yaml").write_text(
-        VOCABULARY.replace("type: percentage", "type: percent"), encoding="utf-8")
+        VOCABULARY.replace("type: percentage", "type: percent"), encoding="utf-8"
+    )
     (root / "rules" / "meeting_quality.yaml").write_text(
-        POLICIES.replace("参会率75%，有问题吗", "参会率85%，有问题吗"), encoding="utf-8")
+        POLICIES.replace("参会率75%，有问题吗", "参会率85%，有问题吗"), encoding="utf-8"
+    )
     content, problems = load_content(root)
     assert content is None
-    assert any("rules/vocabulary/meeting_quality.yaml:4: facts.attendance_rate.type: type must be one of" in str(p)
-               for p in problems), problems
+    assert any(
+        "rules/vocabulary/meeting_quality.yaml:4: facts.attendance_rate.type: type must be one of" in str(p)
+        for p in problems
+    ), problems
 
     (root / "rules" / "vocabulary" / "meeting_quality.yaml").write_text(VOCABULARY, encoding="utf-8")
     content, problems = load_content(root)
     assert content is None
     assert [str(p) for p in problems if p.severity == "error"] == [
         "rules/meeting_quality.yaml:27: policies[0].text_cases[2]: text case failed: expected warn, got none; "
-        "verdicts fired: none (from “参会率85%，有问题吗”, facts read: {'attendance_rate': 85.0})"]
+        "verdicts fired: none (from “参会率85%，有问题吗”, facts read: {'attendance_rate': 85.0})"
+    ]
 
 
 def test_a_new_check_added_by_upload_answers_free_text(tmp_path):

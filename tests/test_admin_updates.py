@@ -27,33 +27,48 @@ def live(tmp_path):
     return setup
 
 
-@pytest.mark.parametrize("raw, expected", [
-    (b"a: 1\nb: x\x00y\n", "f.yaml:2: column 5: a NUL byte (U+0000); YAML files cannot contain it"),
-    ("a: 1\nb: 第一行\x0b第二行\n".encode(), "f.yaml:2: column 7: a vertical tab (U+000B, what Word writes for a "
-                                          "manual line break): replace it with a line break; YAML files cannot contain it"),
-    (b"a: \x1b[0m\n", "f.yaml:1: column 4: the control character U+001B; YAML files cannot contain it"),
-    (b"x: " + b"[" * 10_000 + b"]" * 10_000 + b"\n", f"f.yaml:1: nested more than {MAX_DEPTH} levels deep"),
-    (b"x:\n" + b"".join(b"  " * i + b"- \n" for i in range(1, 60)), f"f.yaml:{MAX_DEPTH + 2}: nested more than "
-                                                                     f"{MAX_DEPTH} levels deep"),
-    (b"day: 2026-02-30\n", "f.yaml:1: day: '2026-02-30' is not a valid timestamp: day is out of range for month"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        (b"a: 1\nb: x\x00y\n", "f.yaml:2: column 5: a NUL byte (U+0000); YAML files cannot contain it"),
+        (
+            "a: 1\nb: 第一行\x0b第二行\n".encode(),
+            "f.yaml:2: column 7: a vertical tab (U+000B, what Word writes for a "
+            "manual line break): replace it with a line break; YAML files cannot contain it",
+        ),
+        (b"a: \x1b[0m\n", "f.yaml:1: column 4: the control character U+001B; YAML files cannot contain it"),
+        (b"x: " + b"[" * 10_000 + b"]" * 10_000 + b"\n", f"f.yaml:1: nested more than {MAX_DEPTH} levels deep"),
+        (
+            b"x:\n" + b"".join(b"  " * i + b"- \n" for i in range(1, 60)),
+            f"f.yaml:{MAX_DEPTH + 2}: nested more than {MAX_DEPTH} levels deep",
+        ),
+        (b"day: 2026-02-30\n", "f.yaml:1: day: '2026-02-30' is not a valid timestamp: day is out of range for month"),
+    ],
+)
 def test_what_pyyaml_raised_on_is_a_located_problem(raw, expected):
     with pytest.raises(InvalidData) as error:
         parse_yaml(raw, "f.yaml")
     assert expected in [str(p) for p in error.value.problems]
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("DUES.YAML", "knowledge/dues.yaml"), ("Dues.Yml", "knowledge/dues.yaml"), ("new.yaml", "knowledge/new.yaml"),
-    ("holidays.yaml", "knowledge/holidays.yaml"), ("..\\..\\x.yaml", "knowledge/x.yaml"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("DUES.YAML", "knowledge/dues.yaml"),
+        ("Dues.Yml", "knowledge/dues.yaml"),
+        ("new.yaml", "knowledge/new.yaml"),
+        ("holidays.yaml", "knowledge/holidays.yaml"),
+        ("..\\..\\x.yaml", "knowledge/x.yaml"),
+    ],
+)
 def test_upload_targets(name, expected):
     root = Path(__file__).resolve().parent.parent
     assert target_for(name, b"version: 1\n", root) == expected
 
 
-@pytest.mark.parametrize("name, message", [(".hidden.yaml", "隐藏文件"), (".yaml", "不是 .yaml 文件"),
-                                           ("notes.txt", "不是 .yaml 文件")])
+@pytest.mark.parametrize(
+    "name, message", [(".hidden.yaml", "隐藏文件"), (".yaml", "不是 .yaml 文件"), ("notes.txt", "不是 .yaml 文件")]
+)
 def test_upload_names_that_cannot_be_placed(name, message):
     with pytest.raises(UploadRefused, match=message):
         target_for(name, b"", Path("."))
@@ -93,15 +108,19 @@ def test_rebuilt_on_the_new_version_it_publishes(live):
 SHIPPED_GROUPS = len(yaml.safe_load((ROOT / "knowledge" / "synonyms.yaml").read_text(encoding="utf-8"))["groups"])
 
 
-@pytest.mark.parametrize("path, data, line", [
-    ("knowledge/synonyms.yaml", b"version: 1\ngroups: []\n", f"同义词组删除 {SHIPPED_GROUPS}"),
-    ("knowledge/holidays.yaml", None, "节假日年份新增 1：2027"),
-])
+@pytest.mark.parametrize(
+    "path, data, line",
+    [
+        ("knowledge/synonyms.yaml", b"version: 1\ngroups: []\n", f"同义词组删除 {SHIPPED_GROUPS}"),
+        ("knowledge/holidays.yaml", None, "节假日年份新增 1：2027"),
+    ],
+)
 def test_the_diff_sees_synonyms_and_holidays(live, path, data, line):
     s = live
     if data is None:
         data = (s.root / path).read_bytes() + (
-            "  2027:\n    source: 测试用通知（虚构）\n    holidays:\n      - {name: 元旦, from: 2027-01-01}\n").encode()
+            "  2027:\n    source: 测试用通知（虚构）\n    holidays:\n      - {name: 元旦, from: 2027-01-01}\n"
+        ).encode()
     shipped = len(yaml.safe_load((s.root / "knowledge" / "synonyms.yaml").read_text(encoding="utf-8"))["groups"])
     line = line.format(shipped=shipped)
     candidate = s.admin.candidate({path: data}, replay_last=0)

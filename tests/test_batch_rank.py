@@ -40,8 +40,15 @@ def synthetic(base: KnowledgeBase, size: int, seed: int = 7) -> KnowledgeBase:
         names.add("".join(rng.sample(pool, 3)))
     ordered = sorted(names)
     rng.shuffle(ordered)
-    grown = [entry(f"synthetic.e{i}", f"{name}工作规范", [f"{name}怎么办理", f"{name}有什么要求", f"关于{name}的规定是什么"],
-                   [name]) for i, name in enumerate(ordered)]
+    grown = [
+        entry(
+            f"synthetic.e{i}",
+            f"{name}工作规范",
+            [f"{name}怎么办理", f"{name}有什么要求", f"关于{name}的规定是什么"],
+            [name],
+        )
+        for i, name in enumerate(ordered)
+    ]
     return knowledge_base(list(base.entries) + grown, base.synonyms)
 
 
@@ -110,7 +117,7 @@ def test_unusual_knowledge_bases():
 
 def test_very_long_questions(content):
     questions = examples(content.kb)
-    long = [" ".join(questions[i:i + 40]) for i in range(0, 400, 40)] + ["".join(questions[:120])]
+    long = [" ".join(questions[i : i + 40]) for i in range(0, 400, 40)] + ["".join(questions[:120])]
     for limit in (1, 2, 5):
         assert_same(content.kb, long + questions[:50], limit, content.matcher)
 
@@ -125,7 +132,7 @@ def test_ties_between_entries():
     same = ["党费怎么交", "党费交给谁", "党费按月交吗"]
     entries = [entry(f"tie.{name}", "党费交纳", same, ["党费"]) for name in ("m", "b", "z", "a", "k")]
     entries += [entry("other.x", "换届选举", ["换届怎么选", "任期几年", "差额选举"], ["换届"])]
-    entries += [entry("dup.same", "党费交纳", same), entry("dup.same", "党费交纳", same)]   # even one id twice
+    entries += [entry("dup.same", "党费交纳", same), entry("dup.same", "党费交纳", same)]  # even one id twice
     kb = knowledge_base(entries)
     for limit in (1, 2, 3, 8, 20):
         assert_same(kb, normalize_many(same + ["党费", "交纳", "换届 党费", "党费交纳"]), limit)
@@ -138,8 +145,14 @@ def test_groups_of_identical_documents():
     entries = []
     for i in range(400):
         name = "".join(rng.choice(alphabet) for _ in range(2))
-        entries.append(entry(f"g.{rng.randrange(10**6):06d}.{i}", f"{name}工作规范",
-                             [f"{name}怎么办理", f"{name}有什么要求", f"关于{name}的规定是什么"], [name]))
+        entries.append(
+            entry(
+                f"g.{rng.randrange(10**6):06d}.{i}",
+                f"{name}工作规范",
+                [f"{name}怎么办理", f"{name}有什么要求", f"关于{name}的规定是什么"],
+                [name],
+            )
+        )
     kb = knowledge_base(entries)
     queries = examples(kb)[:300] + normalize_many(["工作规范", "怎么办理", "有什么要求", "甲乙", "关于的规定", "丙"])
     for limit in (1, 2, 3, 5, 9, 30):
@@ -157,7 +170,7 @@ def random_questions(kb: KnowledgeBase, count: int, seed: int) -> list[str]:
         for _ in range(rng.randint(1, 4)):
             phrase = rng.choice(phrases)
             start = rng.randrange(len(phrase))
-            parts.append(phrase[start:start + rng.randint(1, 8)])
+            parts.append(phrase[start : start + rng.randint(1, 8)])
         parts += [rng.choice(stray) for _ in range(rng.randint(0, 3))]
         rng.shuffle(parts)
         out.append("".join(parts))

@@ -10,15 +10,31 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FIELDS = {"question", "answer", "entry_id", "score", "fallback", "suggestions", "verdicts", "script",
-          "source", "latency_ms"}
+FIELDS = {
+    "question",
+    "answer",
+    "entry_id",
+    "score",
+    "fallback",
+    "suggestions",
+    "verdicts",
+    "script",
+    "source",
+    "latency_ms",
+}
 
 
 def bot(*args, stdin: bytes | None = b"", env: dict | None = None, cwd: Path = ROOT):
     full_env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     full_env.update({"ZHIBU_DB": ":memory:", **(env or {})})
-    return subprocess.run([sys.executable, str(ROOT / "bot.py"), *args], input=stdin, capture_output=True,
-                          env=full_env, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), *args],
+        input=stdin,
+        capture_output=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 def test_ask_json_contract():
@@ -39,7 +55,9 @@ def test_ask_plain_text_in_traditional():
 
 def test_ask_batch_keeps_order_and_survives_bad_lines(tmp_path):
     batch = tmp_path / "q.txt"
-    batch.write_bytes("入党要几个介绍人\n\xff\xfe坏行\n今天天气怎么样\n\n".encode("utf-8").replace(b"\xc3\xbf\xc3\xbe", b"\xff\xfe"))
+    batch.write_bytes(
+        "入党要几个介绍人\n\xff\xfe坏行\n今天天气怎么样\n\n".encode("utf-8").replace(b"\xc3\xbf\xc3\xbe", b"\xff\xfe")
+    )
     result = bot("ask", "--json", "--batch", str(batch))
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
@@ -92,14 +110,18 @@ def test_usage_errors_exit_2(args):
 
 def test_ask_and_chat_log_every_exchange_and_no_log_skips(tmp_path):
     import sqlite3
+
     db = tmp_path / "q.db"
     env = {"ZHIBU_DB": str(db)}
     assert bot("ask", "入党要几个介绍人", env=env).returncode == 0
     assert bot("chat", stdin="预备期从哪天算\n今天天气怎么样\nexit\n".encode(), env=env).returncode == 0
     assert bot("ask", "--no-log", "入党年龄", env=env).returncode == 0
     rows = sqlite3.connect(db).execute("select channel, entry_id, fallback from queries order by ts").fetchall()
-    assert rows == [("cli", "admission.sponsors", 0), ("console", "admission.probation_length", 0),
-                    ("console", None, 1)]
+    assert rows == [
+        ("cli", "admission.sponsors", 0),
+        ("console", "admission.probation_length", 0),
+        ("console", None, 1),
+    ]
 
 
 def test_unwritable_database_never_stops_answers(tmp_path):
@@ -120,5 +142,6 @@ def test_evaluate_rejects_more_yes_votes_than_present_voters_like_chat():
     from datetime import date
 
     from rules.extract import extract
+
     typed = extract("应到20人，实到10人，赞成15票，通过了吗", date(2026, 11, 23))
     assert typed.problems == ("赞成票（15）多于实到会人数（10），请核对。",)

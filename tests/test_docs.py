@@ -45,6 +45,7 @@ def test_every_environment_variable_is_in_the_readme_and_env_example(name):
 
 def test_the_readme_documents_no_variable_the_bot_does_not_read():
     import re
+
     documented = set(re.findall(r"\| `((?:ZHIBU|TELEGRAM)_[A-Z_]+)`", README))
     documented |= set(re.findall(r"`, `((?:ZHIBU|TELEGRAM)_[A-Z_]+)` \|", README))
     assert documented <= set(ENV_VARS)

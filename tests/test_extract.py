@@ -24,7 +24,6 @@ CASES = [
     ("应到会有表决权的正式党员20人，赞成10票，通过了吗", "branch_vote", {"expected_voters": 20, "yes_votes": 10}),
     ("我2025年3月1日被支部大会通过为预备党员，什么时候转正", "probation", {"probation_start": date(2025, 3, 1)}),
     ("有个党员连续7个月没交党费了", "membership_status", {"months_unpaid": 7}),
-
     # --- member counts
     ("我们支部就俩正式党员，能成立支部吗", "branch_formation", {"full_members": 2}),
     ("俩党员能建支部吗", "branch_formation", {"members_total": 2}),
@@ -35,14 +34,18 @@ CASES = [
     ("党员一百二十人，能成立党委吗", "branch_formation", {"members_total": 120}),
     ("支部共有党员56名，能成立总支吗", "branch_formation", {"members_total": 56}),
     ("正式党员2名预备党员1名，能成立支部吗", "branch_formation", {"full_members": 2, "probationary_members": 1}),
-    ("有3名预备党员，2名正式党员，能单独建支部吗", "branch_formation",
-     {"probationary_members": 3, "full_members": 2}),
-    ("我们支部只有两名正式党员和一名预备党员", "branch_formation",
-     {"full_members": 2, "probationary_members": 1}),
-    ("我们村党员30个，正式党员27个，预备党员3个", "branch_formation",
-     {"members_total": 30, "full_members": 27, "probationary_members": 3, "org_type": "村"}),
-    ("支部有20名党员，其中正式党员15名、预备党员5名，能设支委会吗", "branch_formation",
-     {"members_total": 20, "full_members": 15, "probationary_members": 5}),
+    ("有3名预备党员，2名正式党员，能单独建支部吗", "branch_formation", {"probationary_members": 3, "full_members": 2}),
+    ("我们支部只有两名正式党员和一名预备党员", "branch_formation", {"full_members": 2, "probationary_members": 1}),
+    (
+        "我们村党员30个，正式党员27个，预备党员3个",
+        "branch_formation",
+        {"members_total": 30, "full_members": 27, "probationary_members": 3, "org_type": "村"},
+    ),
+    (
+        "支部有20名党员，其中正式党员15名、预备党员5名，能设支委会吗",
+        "branch_formation",
+        {"members_total": 20, "full_members": 15, "probationary_members": 5},
+    ),
     ("正式党员只有1名，能成立支部吗", "branch_formation", {"full_members": 1}),
     ("我们厂有5个党员，要成立支部", "branch_formation", {"members_total": 5, "org_type": "企业"}),
     ("党员人数120人，应该设党委还是总支", "branch_formation", {"members_total": 120}),
@@ -55,31 +58,53 @@ CASES = [
     ("县委办有4名正式党员，能成立支部吗", "branch_formation", {"full_members": 4, "org_type": "机关"}),
     ("我们局有12名正式党员，要成立支部", "branch_formation", {"full_members": 12, "org_type": "机关"}),
     ("厂里有2名正式党员，想联合周边企业建支部", "branch_formation", {"full_members": 2, "org_type": "企业"}),
-    ("社区有正式党员5名，预备党员2名，能成立支部委员会吗", "branch_formation",
-     {"full_members": 5, "probationary_members": 2, "org_type": "社区"}),
-
+    (
+        "社区有正式党员5名，预备党员2名，能成立支部委员会吗",
+        "branch_formation",
+        {"full_members": 5, "probationary_members": 2, "org_type": "社区"},
+    ),
     # --- branch votes
     ("应到20实到15", "branch_vote", {"expected_voters": 20, "present_voters": 15}),
-    ("应到二十实到十五，赞成九票，能通过吗", "branch_vote",
-     {"expected_voters": 20, "present_voters": 15, "yes_votes": 9}),
-    ("应到会有表决权的正式党员20人，实到会有表决权的正式党员15人，赞成10票", "branch_vote",
-     {"expected_voters": 20, "present_voters": 15, "yes_votes": 10}),
-    ("应到20人，15人到会，10人同意，通过了吗", "branch_vote",
-     {"expected_voters": 20, "present_voters": 15, "yes_votes": 10}),
-    ("应到20人，实到18人，10票赞成，不同意3票", "branch_vote",
-     {"expected_voters": 20, "present_voters": 18, "yes_votes": 10}),
+    (
+        "应到二十实到十五，赞成九票，能通过吗",
+        "branch_vote",
+        {"expected_voters": 20, "present_voters": 15, "yes_votes": 9},
+    ),
+    (
+        "应到会有表决权的正式党员20人，实到会有表决权的正式党员15人，赞成10票",
+        "branch_vote",
+        {"expected_voters": 20, "present_voters": 15, "yes_votes": 10},
+    ),
+    (
+        "应到20人，15人到会，10人同意，通过了吗",
+        "branch_vote",
+        {"expected_voters": 20, "present_voters": 15, "yes_votes": 10},
+    ),
+    (
+        "应到20人，实到18人，10票赞成，不同意3票",
+        "branch_vote",
+        {"expected_voters": 20, "present_voters": 18, "yes_votes": 10},
+    ),
     ("同意的有12人，应到会20人，通过了吗", "branch_vote", {"expected_voters": 20, "yes_votes": 12}),
     ("赞成票十二票，应到二十人", "branch_vote", {"expected_voters": 20, "yes_votes": 12}),
-    ("支部大会表决，应到会正式党员12人，实际到会10人，同意7人", "branch_vote",
-     {"expected_voters": 12, "present_voters": 10, "yes_votes": 7}),
-    ("应到会人数为30人，出席25人，赞成票16票", "branch_vote",
-     {"expected_voters": 30, "present_voters": 25, "yes_votes": 16}),
-
+    (
+        "支部大会表决，应到会正式党员12人，实际到会10人，同意7人",
+        "branch_vote",
+        {"expected_voters": 12, "present_voters": 10, "yes_votes": 7},
+    ),
+    (
+        "应到会人数为30人，出席25人，赞成票16票",
+        "branch_vote",
+        {"expected_voters": 30, "present_voters": 25, "yes_votes": 16},
+    ),
     # --- elections
     ("换届选举应选5名委员，候选人有6个，差额够吗", "election", {"seats": 5, "candidates": 6}),
     ("应选7人，候选人8名，差额够吗", "election", {"seats": 7, "candidates": 8}),
-    ("局机关支部换届，应到45人，实到40人", "election",
-     {"expected_voters": 45, "present_voters": 40, "org_type": "机关"}),
+    (
+        "局机关支部换届，应到45人，实到40人",
+        "election",
+        {"expected_voters": 45, "present_voters": 40, "org_type": "机关"},
+    ),
     ("选举时应到30人实到25人，选举有效吗", "election", {"expected_voters": 30, "present_voters": 25}),
     ("选举时某候选人得票20票，实到会38人，能当选吗", "election", {"present_voters": 38, "yes_votes": 20}),
     ("支部2021年3月换届，今年要换届吗", "election", {"term_start": date(2021, 3, 1)}),
@@ -89,7 +114,6 @@ CASES = [
     ("换届延期6个月需要批准吗", "election", {"postpone_months": 6}),
     ("村党支部想推迟半年换届", "election", {"postpone_months": 6, "org_type": "村"}),
     ("上届支委是前年选举产生的", "election", {"term_start": date(2024, 1, 1)}),
-
     # --- application and age
     ("我今年17岁，能写入党申请书吗", "application", {"age": 17}),
     ("17周岁可以递交入党申请书吗", "application", {"age": 17}),
@@ -101,18 +125,22 @@ CASES = [
     ("12月1日递交的申请书", "application", {"application_date": date(2025, 12, 1)}),
     ("我去年三月提交了入党申请", "application", {"application_date": date(2025, 3, 1)}),
     ("我2024年5月申请入党，今年18岁", "application", {"application_date": date(2024, 5, 1), "age": 18}),
-
     # --- activists
-    ("去年三月递交了入党申请书，今年1月被确定为积极分子", "activist",
-     {"application_date": date(2025, 3, 1), "activist_since": date(2026, 1, 1)}),
+    (
+        "去年三月递交了入党申请书，今年1月被确定为积极分子",
+        "activist",
+        {"application_date": date(2025, 3, 1), "activist_since": date(2026, 1, 1)},
+    ),
     ("积极分子培养了一年半，能列为发展对象吗", "activist", {"training_months": 18}),
     ("入党积极分子培养考察了8个月", "activist", {"training_months": 8}),
     ("培养了14个月的积极分子能当发展对象吗", "activist", {"training_months": 14}),
     ("半年前被确定为积极分子", "activist", {"activist_since": date(2026, 5, 23)}),
-    ("2025年1月10日被列为入党积极分子，培养了10个月", "activist",
-     {"activist_since": date(2025, 1, 10), "training_months": 10}),
+    (
+        "2025年1月10日被列为入党积极分子，培养了10个月",
+        "activist",
+        {"activist_since": date(2025, 1, 10), "training_months": 10},
+    ),
     ("积极分子培养了2年", "activist", {"training_months": 24}),
-
     # --- development candidates
     ("其中一个介绍人是预备党员，可以吗", "candidate", {"sponsor_is_full_member": False}),
     ("一个预备党员做了他的入党介绍人", "candidate", {"sponsor_is_full_member": False}),
@@ -125,7 +153,6 @@ CASES = [
     ("发展对象培训了二十四小时够吗", "candidate", {"training_hours": 24.0}),
     ("他3个月内要调走，还能发展吗", "candidate", {"leaving_within_months": 3}),
     ("发展对象两个月后毕业离开学校", "candidate", {"leaving_within_months": 2, "org_type": "学校"}),
-
     # --- probation
     ("我2025.3.1被接收为预备党员，什么时候转正", "probation", {"probation_start": date(2025, 3, 1)}),
     ("2025-3-1成为预备党员", "probation", {"probation_start": date(2025, 3, 1)}),
@@ -136,7 +163,6 @@ CASES = [
     ("延长预备期半年，到期后怎么转正", "probation", {"extended_months": 6}),
     ("二〇二五年三月一日成为预备党员，预备期多久", "probation", {"probation_start": date(2025, 3, 1)}),
     ("２０２５年３月１日被接收为预备党员", "probation", {"probation_start": date(2025, 3, 1)}),
-
     # --- dues
     ("税后月工资4500元，每月交多少党费", "dues", {"monthly_income": 4500.0}),
     ("工资4500块，党费交多少", "dues", {"monthly_income": 4500.0}),
@@ -144,15 +170,13 @@ CASES = [
     ("月收入1.2万，党费怎么算", "dues", {"monthly_income": 12000.0}),
     ("每月工资一万二，党费多少", "dues", {"monthly_income": 12000.0}),
     ("退休金3000块，党费交多少", "dues", {"monthly_income": 3000.0, "retired": True, "member_kind": "离退休"}),
-    ("养老金每月6000元，党费按什么比例", "dues",
-     {"monthly_income": 6000.0, "retired": True, "member_kind": "离退休"}),
+    ("养老金每月6000元，党费按什么比例", "dues", {"monthly_income": 6000.0, "retired": True, "member_kind": "离退休"}),
     ("离退休费5000元交多少党费", "dues", {"monthly_income": 5000.0, "retired": True}),
     ("我是学生党员，党费交多少", "dues", {"member_kind": "学生"}),
     ("下岗失业党员党费怎么交", "dues", {"member_kind": "下岗失业"}),
     ("低保党员交多少党费", "dues", {"member_kind": "低保"}),
     ("农民党员党费怎么交", "dues", {"member_kind": "农民"}),
     ("在职党员月收入8000元", "dues", {"monthly_income": 8000.0, "member_kind": "在职"}),
-
     # --- organizational life
     ("上次党员大会是3个月前开的", "org_life", {"last_member_assembly": date(2026, 8, 23)}),
     ("支委会已经2个月没开了", "org_life", {"last_branch_committee": date(2026, 9, 23)}),
@@ -169,7 +193,6 @@ CASES = [
     ("6月份开过党员大会", "org_life", {"last_member_assembly": date(2026, 6, 1)}),
     ("最近一次组织生活会是2025/12/20", "org_life", {"last_org_life_meeting": date(2025, 12, 20)}),
     ("去年年底搞的民主评议", "org_life", {"last_democratic_review": date(2025, 12, 1)}),
-
     # --- membership status
     ("党员连续6个月不交党费会怎样", "membership_status", {"months_unpaid": 6}),
     ("有个党员党费8个月没交了", "membership_status", {"months_unpaid": 8}),
@@ -182,7 +205,6 @@ CASES = [
     ("到处跑，外出打工10个月了", "membership_status", {"months_away": 10, "away_fixed_place": False}),
     ("外出打工2年了，8个月没交党费", "membership_status", {"months_away": 24, "months_unpaid": 8}),
     ("退休党员连续7个月没交党费", "membership_status", {"months_unpaid": 7, "retired": True}),
-
     # --- required visits
     ("村里有个群众住院了，要去看望吗", "required_visit", {"visit_event": "住院", "person_kind": "群众"}),
     ("村里一个党员住院了", "required_visit", {"visit_event": "住院", "person_kind": "党员", "org_type": "村"}),
@@ -194,10 +216,12 @@ CASES = [
     ("一个80岁的老党员住院了", "required_visit", {"visit_event": "住院", "age": 80}),
     ("党员家庭重大变故要走访吗", "required_visit", {"visit_event": "家庭重大变故"}),
     ("老党员的亲人去世了，支部要去吗", "required_visit", {"visit_event": "家庭重大变故", "person_kind": "党员"}),
-
     # --- weak organizations
-    ("我们村两委不团结，上访多，算软弱涣散吗", "weak_org",
-     {"committees_disunited": True, "social_unrest": True, "org_type": "村"}),
+    (
+        "我们村两委不团结，上访多，算软弱涣散吗",
+        "weak_org",
+        {"committees_disunited": True, "social_unrest": True, "org_type": "村"},
+    ),
     ("村里没有书记，班子软弱", "weak_org", {"secretary_vacant": True, "leader_incapable": True}),
     ("我们社区两委不团结", "weak_org", {"committees_disunited": True, "org_type": "社区"}),
     ("企业发生了安全生产事故", "weak_org", {"safety_incident": True, "org_type": "企业"}),
@@ -308,8 +332,7 @@ def test_out_of_range_fact_is_dropped() -> None:
 
 
 @pytest.mark.parametrize(("text", "topic", "expected"), CASES)
-def test_pipeline_normalized_text_gives_same_result(text: str, topic: str | None,
-                                                    expected: dict[str, object]) -> None:
+def test_pipeline_normalized_text_gives_same_result(text: str, topic: str | None, expected: dict[str, object]) -> None:
     assert extract(numerals_to_digits(text), TODAY) == extract(text, TODAY)
 
 
@@ -321,16 +344,20 @@ def test_topics_are_known() -> None:
 
 # --- echo
 
-@pytest.mark.parametrize(("facts", "text"), [
-    ({"full_members": 2, "org_type": "企业"}, "我理解为：正式党员 2 名；单位类型 企业。"),
-    ({"org_type": "企业", "full_members": 2}, "我理解为：正式党员 2 名；单位类型 企业。"),
-    ({"probation_start": date(2025, 3, 1)}, "我理解为：支部大会通过为预备党员的日期 2025年3月1日。"),
-    ({"retired": True, "monthly_income": 4500.0}, "我理解为：税后月收入（或离退休费） 4500 元；离退休党员 是。"),
-    ({"sponsor_is_full_member": False}, "我理解为：介绍人均为正式党员 否。"),
-    ({"training_days": 2.5}, "我理解为：集中培训天数 2.5 天。"),
-    ({"leaving_within_months": 3}, "我理解为：预计离开本单位的时间 3 个月内。"),
-    ({}, ""),
-])
+
+@pytest.mark.parametrize(
+    ("facts", "text"),
+    [
+        ({"full_members": 2, "org_type": "企业"}, "我理解为：正式党员 2 名；单位类型 企业。"),
+        ({"org_type": "企业", "full_members": 2}, "我理解为：正式党员 2 名；单位类型 企业。"),
+        ({"probation_start": date(2025, 3, 1)}, "我理解为：支部大会通过为预备党员的日期 2025年3月1日。"),
+        ({"retired": True, "monthly_income": 4500.0}, "我理解为：税后月收入（或离退休费） 4500 元；离退休党员 是。"),
+        ({"sponsor_is_full_member": False}, "我理解为：介绍人均为正式党员 否。"),
+        ({"training_days": 2.5}, "我理解为：集中培训天数 2.5 天。"),
+        ({"leaving_within_months": 3}, "我理解为：预计离开本单位的时间 3 个月内。"),
+        ({}, ""),
+    ],
+)
 def test_echo(facts: dict[str, object], text: str) -> None:
     assert echo(facts) == text
 
@@ -342,19 +369,23 @@ def test_echo_of_extraction() -> None:
 
 # --- parse_facts
 
-@pytest.mark.parametrize(("pairs", "facts"), [
-    ({"full_members": "2"}, {"full_members": 2}),
-    ({"topic": "branch_formation", "full_members": "2"}, {"full_members": 2}),
-    ({"full_members": "两"}, {"full_members": 2}),
-    ({"monthly_income": "4500"}, {"monthly_income": 4500.0}),
-    ({"monthly_income": "1.2万"}, {"monthly_income": 12000.0}),
-    ({"training_days": "2.5"}, {"training_days": 2.5}),
-    ({"retired": "true", "sponsor_is_full_member": "否"}, {"retired": True, "sponsor_is_full_member": False}),
-    ({"org_type": "企业", "member_kind": "离退休"}, {"org_type": "企业", "member_kind": "离退休"}),
-    ({"probation_start": "2025-03-01"}, {"probation_start": date(2025, 3, 1)}),
-    ({"term_start": "2021年6月1日"}, {"term_start": date(2021, 6, 1)}),
-    ({"application_date": "2025/3/1"}, {"application_date": date(2025, 3, 1)}),
-])
+
+@pytest.mark.parametrize(
+    ("pairs", "facts"),
+    [
+        ({"full_members": "2"}, {"full_members": 2}),
+        ({"topic": "branch_formation", "full_members": "2"}, {"full_members": 2}),
+        ({"full_members": "两"}, {"full_members": 2}),
+        ({"monthly_income": "4500"}, {"monthly_income": 4500.0}),
+        ({"monthly_income": "1.2万"}, {"monthly_income": 12000.0}),
+        ({"training_days": "2.5"}, {"training_days": 2.5}),
+        ({"retired": "true", "sponsor_is_full_member": "否"}, {"retired": True, "sponsor_is_full_member": False}),
+        ({"org_type": "企业", "member_kind": "离退休"}, {"org_type": "企业", "member_kind": "离退休"}),
+        ({"probation_start": "2025-03-01"}, {"probation_start": date(2025, 3, 1)}),
+        ({"term_start": "2021年6月1日"}, {"term_start": date(2021, 6, 1)}),
+        ({"application_date": "2025/3/1"}, {"application_date": date(2025, 3, 1)}),
+    ],
+)
 def test_parse_facts(pairs: dict[str, str], facts: dict[str, object]) -> None:
     parsed, problems = parse_facts(pairs)
     assert problems == []
@@ -362,17 +393,20 @@ def test_parse_facts(pairs: dict[str, str], facts: dict[str, object]) -> None:
     _check_types(parsed)
 
 
-@pytest.mark.parametrize(("pairs", "fragment"), [
-    ({"fulll_members": "2"}, "unknown fact name: fulll_members"),
-    ({"full_members": "abc"}, "expected a number"),
-    ({"full_members": "2.5"}, "应为整数"),
-    ({"full_members": "-1"}, "不能是负数"),
-    ({"full_members": "2000000"}, "超出合理范围"),
-    ({"retired": "maybe"}, "expected a boolean"),
-    ({"org_type": "工厂"}, "expected one of"),
-    ({"probation_start": "2025-02-30"}, "expected a date"),
-    ({"probation_start": "yesterday"}, "expected a date"),
-])
+@pytest.mark.parametrize(
+    ("pairs", "fragment"),
+    [
+        ({"fulll_members": "2"}, "unknown fact name: fulll_members"),
+        ({"full_members": "abc"}, "expected a number"),
+        ({"full_members": "2.5"}, "应为整数"),
+        ({"full_members": "-1"}, "不能是负数"),
+        ({"full_members": "2000000"}, "超出合理范围"),
+        ({"retired": "maybe"}, "expected a boolean"),
+        ({"org_type": "工厂"}, "expected one of"),
+        ({"probation_start": "2025-02-30"}, "expected a date"),
+        ({"probation_start": "yesterday"}, "expected a date"),
+    ],
+)
 def test_parse_facts_problems(pairs: dict[str, str], fragment: str) -> None:
     parsed, problems = parse_facts(pairs)
     assert parsed == {}
@@ -387,28 +421,31 @@ def test_parse_facts_keeps_good_values_next_to_bad_ones() -> None:
 
 # --- fill_asked: short replies to the bot's follow-up questions
 
-@pytest.mark.parametrize(("asked", "reply", "already", "filled"), [
-    (("full_members",), "2", {}, {"full_members": 2}),
-    (("full_members",), "两个", {}, {"full_members": 2}),
-    (("full_members",), "俩", {}, {"full_members": 2}),
-    (("full_members", "org_type"), "公司", {}, {"org_type": "企业"}),
-    (("full_members", "org_type"), "企业，3名", {}, {"org_type": "企业", "full_members": 3}),
-    (("org_type",), "我们是村里的", {}, {"org_type": "村"}),
-    (("retired",), "是的", {}, {"retired": True}),
-    (("sponsor_is_full_member",), "不是", {}, {"sponsor_is_full_member": False}),
-    (("probation_start",), "2025年3月1日", {}, {"probation_start": date(2025, 3, 1)}),
-    (("last_member_assembly",), "上个月", {}, {"last_member_assembly": date(2026, 10, 1)}),
-    (("training_months",), "一年半", {}, {"training_months": 18}),
-    (("training_days",), "3天", {}, {"training_days": 3.0}),
-    (("monthly_income",), "4500元", {}, {"monthly_income": 4500.0}),
-    (("expected_voters", "present_voters"), "20", {}, {}),            # ambiguous: two counts asked
-    (("full_members",), "2", {"full_members": 3}, {}),                # already read by extract()
-    (("full_members",), "很多", {}, {}),
-    (("full_members",), "10亿", {}, {}),                               # out of range: not filled
-    (("probation_start",), "2099年1月1日", {}, {}),                    # future date: not filled
-])
-def test_fill_asked(asked: tuple[str, ...], reply: str, already: dict[str, object],
-                    filled: dict[str, object]) -> None:
+
+@pytest.mark.parametrize(
+    ("asked", "reply", "already", "filled"),
+    [
+        (("full_members",), "2", {}, {"full_members": 2}),
+        (("full_members",), "两个", {}, {"full_members": 2}),
+        (("full_members",), "俩", {}, {"full_members": 2}),
+        (("full_members", "org_type"), "公司", {}, {"org_type": "企业"}),
+        (("full_members", "org_type"), "企业，3名", {}, {"org_type": "企业", "full_members": 3}),
+        (("org_type",), "我们是村里的", {}, {"org_type": "村"}),
+        (("retired",), "是的", {}, {"retired": True}),
+        (("sponsor_is_full_member",), "不是", {}, {"sponsor_is_full_member": False}),
+        (("probation_start",), "2025年3月1日", {}, {"probation_start": date(2025, 3, 1)}),
+        (("last_member_assembly",), "上个月", {}, {"last_member_assembly": date(2026, 10, 1)}),
+        (("training_months",), "一年半", {}, {"training_months": 18}),
+        (("training_days",), "3天", {}, {"training_days": 3.0}),
+        (("monthly_income",), "4500元", {}, {"monthly_income": 4500.0}),
+        (("expected_voters", "present_voters"), "20", {}, {}),  # ambiguous: two counts asked
+        (("full_members",), "2", {"full_members": 3}, {}),  # already read by extract()
+        (("full_members",), "很多", {}, {}),
+        (("full_members",), "10亿", {}, {}),  # out of range: not filled
+        (("probation_start",), "2099年1月1日", {}, {}),  # future date: not filled
+    ],
+)
+def test_fill_asked(asked: tuple[str, ...], reply: str, already: dict[str, object], filled: dict[str, object]) -> None:
     result = fill_asked(asked, reply, already, today=TODAY)
     assert result == filled
     _check_types(result)
@@ -416,9 +453,14 @@ def test_fill_asked(asked: tuple[str, ...], reply: str, already: dict[str, objec
 
 # --- robustness
 
+
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("党员正式预备应到实赞成票名个月年日岁元两十百一二三0123456789-.,，住院村"))
-               , max_size=40))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("党员正式预备应到实赞成票名个月年日岁元两十百一二三0123456789-.,，住院村")),
+        max_size=40,
+    )
+)
 def test_extract_never_raises_and_types_hold(text: str) -> None:
     result = extract(text, TODAY)
     assert result.topic is None or result.topic in TOPICS
@@ -428,26 +470,30 @@ def test_extract_never_raises_and_types_hold(text: str) -> None:
 
 # --- the generic readers (issue 16): amounts as written, negation, implied facts, org level
 
-@pytest.mark.parametrize(("text", "facts"), [
-    ("党员每月工资8千，交多少党费", {"monthly_income": 8000.0, "retired": False}),
-    ("工资8千5，党费多少", {"monthly_income": 8500.0}),
-    ("工资1.5千，党费多少", {"monthly_income": 1500.0}),
-    ("税后工资正好5000块，党费多少", {"monthly_income": 5000.0, "retired": False}),
-    ("工资5000块整，党费多少", {"monthly_income": 5000.0}),
-    ("工资8000左右，党费多少", {"monthly_income": 8000.0}),
-    ("工资5000多，党费多少", {"monthly_income": 5000.0}),
-    ("每月工资５０００元，党费交多少", {"monthly_income": 5000.0}),   # full-width digits
-    ("工资一万二，党费多少", {"monthly_income": 12000.0}),
-    ("退休金4000，党费交多少", {"monthly_income": 4000.0, "retired": True, "member_kind": "离退休"}),
-    ("村里没有发生安全事故，两委不团结", {"safety_incident": False, "committees_disunited": True}),
-    ("我们是机关党委，2022年6月换届的", {"org_level": "党委", "org_type": "机关"}),
-    ("我们总支2023年换届", {"org_level": "总支"}),
-    ("我们支部换届要党委批准吗，2023年5月选的", {"org_level": "支部"}),
-    ("我们有4个正式党员3个预备党员，能设支委会吗", {"full_members": 4, "probationary_members": 3}),
-    ("实到18人，李四得了9票，当选了吗", {"present_voters": 18, "yes_votes": 9}),
-    ("支部大会应到12人，只来了5人，能表决吗", {"expected_voters": 12, "present_voters": 5}),
-    ("发展对象下个月就要调走了", {"leaving_within_months": 1}),
-])
+
+@pytest.mark.parametrize(
+    ("text", "facts"),
+    [
+        ("党员每月工资8千，交多少党费", {"monthly_income": 8000.0, "retired": False}),
+        ("工资8千5，党费多少", {"monthly_income": 8500.0}),
+        ("工资1.5千，党费多少", {"monthly_income": 1500.0}),
+        ("税后工资正好5000块，党费多少", {"monthly_income": 5000.0, "retired": False}),
+        ("工资5000块整，党费多少", {"monthly_income": 5000.0}),
+        ("工资8000左右，党费多少", {"monthly_income": 8000.0}),
+        ("工资5000多，党费多少", {"monthly_income": 5000.0}),
+        ("每月工资５０００元，党费交多少", {"monthly_income": 5000.0}),  # full-width digits
+        ("工资一万二，党费多少", {"monthly_income": 12000.0}),
+        ("退休金4000，党费交多少", {"monthly_income": 4000.0, "retired": True, "member_kind": "离退休"}),
+        ("村里没有发生安全事故，两委不团结", {"safety_incident": False, "committees_disunited": True}),
+        ("我们是机关党委，2022年6月换届的", {"org_level": "党委", "org_type": "机关"}),
+        ("我们总支2023年换届", {"org_level": "总支"}),
+        ("我们支部换届要党委批准吗，2023年5月选的", {"org_level": "支部"}),
+        ("我们有4个正式党员3个预备党员，能设支委会吗", {"full_members": 4, "probationary_members": 3}),
+        ("实到18人，李四得了9票，当选了吗", {"present_voters": 18, "yes_votes": 9}),
+        ("支部大会应到12人，只来了5人，能表决吗", {"expected_voters": 12, "present_voters": 5}),
+        ("发展对象下个月就要调走了", {"leaving_within_months": 1}),
+    ],
+)
 def test_generic_readers(text: str, facts: dict[str, object]) -> None:
     result = extract(text, TODAY)
     assert {k: result.facts.get(k) for k in facts} == facts, result

@@ -13,8 +13,16 @@ import httpx
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import (BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter,
-                            TelegramError)
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.request import HTTPXRequest
 
 from fake_bot_api import FakeBotAPI, UploadedFile
@@ -36,10 +44,15 @@ async def bot(fake):
 
 
 def keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([
-        [InlineKeyboardButton("入党要几个介绍人？", callback_data="dym:admission.sponsors")],
-        [InlineKeyboardButton("👍", callback_data="fb:up:42"), InlineKeyboardButton("👎", callback_data="fb:down:42")],
-    ])
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton("入党要几个介绍人？", callback_data="dym:admission.sponsors")],
+            [
+                InlineKeyboardButton("👍", callback_data="fb:up:42"),
+                InlineKeyboardButton("👎", callback_data="fb:down:42"),
+            ],
+        ]
+    )
 
 
 async def test_urls_and_get_me(fake, bot):
@@ -64,8 +77,12 @@ async def test_unknown_method_is_404_json(fake):
 
 
 async def test_send_message_with_keyboard_and_html(fake, bot):
-    message = await bot.send_message(1001, "<b>入党</b>需要两名介绍人 &lt;正式党员&gt;\n\n来源：《发展党员工作细则》",
-                                     parse_mode=ParseMode.HTML, reply_markup=keyboard())
+    message = await bot.send_message(
+        1001,
+        "<b>入党</b>需要两名介绍人 &lt;正式党员&gt;\n\n来源：《发展党员工作细则》",
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard(),
+    )
     assert message.message_id >= 1 and message.chat.id == 1001 and message.chat.type == ChatType.PRIVATE
     assert message.text.startswith("入党需要两名介绍人 <正式党员>")  # what the user sees: tags gone
     assert message.from_user.id == fake.bot_id
@@ -74,10 +91,12 @@ async def test_send_message_with_keyboard_and_html(fake, bot):
     [params] = fake.sent(chat_id=1001)
     assert params["chat_id"] == 1001 and params["parse_mode"] == "HTML"
     assert params["text"].startswith("<b>入党</b>")
-    assert params["reply_markup"] == {"inline_keyboard": [
-        [{"text": "入党要几个介绍人？", "callback_data": "dym:admission.sponsors"}],
-        [{"text": "👍", "callback_data": "fb:up:42"}, {"text": "👎", "callback_data": "fb:down:42"}],
-    ]}
+    assert params["reply_markup"] == {
+        "inline_keyboard": [
+            [{"text": "入党要几个介绍人？", "callback_data": "dym:admission.sponsors"}],
+            [{"text": "👍", "callback_data": "fb:up:42"}, {"text": "👎", "callback_data": "fb:down:42"}],
+        ]
+    }
     assert fake.wait_sent(chat_id=1001, contains="<正式党员>") is params  # matches rendered text too
     assert fake.wait_sent(contains="<b>入党</b>") is params
     assert fake.result_of(params)["message_id"] == message.message_id
@@ -98,8 +117,13 @@ async def test_telegram_validation_catches_bot_bugs(fake, bot):
         await bot.send_message(1001, "党" * 4097)
     await bot.send_message(1001, "<b>" + "党" * 4096 + "</b>", parse_mode=ParseMode.HTML)  # limit is after parsing
     with pytest.raises(BadRequest, match="(?i)BUTTON_DATA_INVALID"):
-        await bot.send_message(1001, "按钮", reply_markup=InlineKeyboardMarkup(
-            [[InlineKeyboardButton("太长", callback_data="入党积极分子培养考察" * 3)]]))
+        await bot.send_message(
+            1001,
+            "按钮",
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton("太长", callback_data="入党积极分子培养考察" * 3)]]
+            ),
+        )
     with pytest.raises(BadRequest, match="(?i)message to be replied not found"):
         await bot.send_message(1001, "回复", reply_to_message_id=99999)
     failed = [call for call in fake.call_log if not call.ok]
@@ -145,8 +169,10 @@ async def test_get_updates_returns_pushed_updates_with_offsets(fake, bot):
     assert updates[3].message.text == "/start" and updates[3].message.entities[0].length == 6
     assert start["chat"]["id"] == 1001
 
-    assert updates[4].message.sticker.emoji == "👍" and updates[4].message.sticker.file_id == \
-        sticker["message"]["sticker"]["file_id"]
+    assert (
+        updates[4].message.sticker.emoji == "👍"
+        and updates[4].message.sticker.file_id == sticker["message"]["sticker"]["file_id"]
+    )
     assert updates[5].message.document.file_name == "问答.txt"
     assert updates[5].message.document.file_size == len("问：什么是三会一课？".encode())
     assert document["update_id"] == updates[5].update_id
@@ -192,8 +218,9 @@ async def test_get_updates_long_polls(fake, bot):
 
 async def test_callback_click_answer_and_edits(fake, bot):
     question = fake.send_text("入党介绍人")
-    sent = await bot.send_message(1001, "您是想问：", reply_markup=keyboard(),
-                                  reply_to_message_id=question["message_id"])
+    sent = await bot.send_message(
+        1001, "您是想问：", reply_markup=keyboard(), reply_to_message_id=question["message_id"]
+    )
     assert sent.reply_to_message.text == "入党介绍人"
     params = fake.wait_sent(chat_id=1001, contains="您是想问")
     assert fake.buttons(params)[0] == ("入党要几个介绍人？", "dym:admission.sponsors")
@@ -219,7 +246,7 @@ async def test_callback_click_answer_and_edits(fake, bot):
         fake.click(params, "fb:up:42")  # the click uses the message's *current* keyboard
     await bot.edit_message_reply_markup(chat_id=1001, message_id=sent.message_id, reply_markup=keyboard())
     fake.click(params, "fb:down:42", user_id=3003)
-    [update] = (await bot.get_updates(offset=updates[-1].update_id + 1, timeout=1))
+    [update] = await bot.get_updates(offset=updates[-1].update_id + 1, timeout=1)
     assert update.callback_query.data == "fb:down:42" and update.callback_query.from_user.id == 3003
     assert update.callback_query.message.text == "已记录，谢谢！"
     with pytest.raises(BadRequest, match="(?i)can't be edited"):
@@ -321,8 +348,9 @@ async def test_delay(fake, bot):
 
 
 async def test_get_file_and_download(fake, bot):
-    update = fake.send_update_of("document", content=b"\x00binary\xffdata" * 100, file_name="a.bin",
-                                 mime_type="application/octet-stream")
+    update = fake.send_update_of(
+        "document", content=b"\x00binary\xffdata" * 100, file_name="a.bin", mime_type="application/octet-stream"
+    )
     file_id = update["message"]["document"]["file_id"]
     tg_file = await bot.get_file(file_id)
     assert tg_file.file_size == len(b"\x00binary\xffdata") * 100
@@ -338,8 +366,9 @@ async def test_get_file_and_download(fake, bot):
 
 
 async def test_multipart_upload_is_parsed(fake, bot):
-    message = await bot.send_document(1001, document=b"col1,col2\n1,2\n", filename="统计.csv", caption="<i>导出</i>",
-                                      parse_mode=ParseMode.HTML)
+    message = await bot.send_document(
+        1001, document=b"col1,col2\n1,2\n", filename="统计.csv", caption="<i>导出</i>", parse_mode=ParseMode.HTML
+    )
     [params] = fake.sent("sendDocument")
     upload = params["document"]
     assert isinstance(upload, UploadedFile) and upload.data == b"col1,col2\n1,2\n" and upload.filename == "统计.csv"
@@ -459,8 +488,13 @@ print(json.dumps({"requests": sum(counts), "seconds": time.perf_counter() - star
 
 async def test_throughput_report(fake):
     """Printed, not asserted: raw keep-alive clients in another process, then PTB's Bot in this one."""
-    result = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", _CLIENT, str(fake.port), fake.token,
-                                                       "1.0", "4"], capture_output=True, text=True, timeout=60)
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", _CLIENT, str(fake.port), fake.token, "1.0", "4"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     raw = json.loads(result.stdout)
     raw_rate = raw["requests"] / raw["seconds"]
@@ -477,5 +511,7 @@ async def test_throughput_report(fake):
 
         await asyncio.gather(*(send(i) for i in range(count)))
         ptb_rate = count / (time.perf_counter() - started)
-    print(f"\nFakeBotAPI sendMessage throughput: raw HTTP/1.1 keep-alive clients (4 connections, other process): "
-          f"{raw_rate:,.0f}/s; PTB Bot in-process (8 concurrent): {ptb_rate:,.0f}/s")
+    print(
+        f"\nFakeBotAPI sendMessage throughput: raw HTTP/1.1 keep-alive clients (4 connections, other process): "
+        f"{raw_rate:,.0f}/s; PTB Bot in-process (8 concurrent): {ptb_rate:,.0f}/s"
+    )

@@ -32,37 +32,44 @@ def answered(content, question):
 
 # -- the aspect classifier -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("question, expected", [
-    ("预备期多长时间", {"how_long"}),
-    ("收到申请书后多久谈话", {"how_long"}),
-    ("预备期从哪天开始算", {"when"}),
-    ("成立支部要几名正式党员", {"how_many"}),
-    ("党费比例是多少", {"how_many"}),
-    ("谁有权审批预备党员", {"who"}),
-    ("入党申请书交给哪个党组织", {"who"}),
-    ("预备党员能不能投票", {"whether"}),
-    ("流动党员怎么转组织关系", {"how_to"}),
-    ("发展对象要准备什么材料", {"materials"}),
-    ("连续6个月不交党费会怎样", {"consequence"}),
-    ("三会一课是什么", {"what_is"}),
-    ("党小组会多久开一次", {"how_long", "how_many"}),   # a frequency: how many times per period
-    ("出国半年的党员算不算应到会人数", {"whether"}),   # 人数 is a noun here, not a how-many form
-    ("党员", set()),
-])
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("预备期多长时间", {"how_long"}),
+        ("收到申请书后多久谈话", {"how_long"}),
+        ("预备期从哪天开始算", {"when"}),
+        ("成立支部要几名正式党员", {"how_many"}),
+        ("党费比例是多少", {"how_many"}),
+        ("谁有权审批预备党员", {"who"}),
+        ("入党申请书交给哪个党组织", {"who"}),
+        ("预备党员能不能投票", {"whether"}),
+        ("流动党员怎么转组织关系", {"how_to"}),
+        ("发展对象要准备什么材料", {"materials"}),
+        ("连续6个月不交党费会怎样", {"consequence"}),
+        ("三会一课是什么", {"what_is"}),
+        ("党小组会多久开一次", {"how_long", "how_many"}),  # a frequency: how many times per period
+        ("出国半年的党员算不算应到会人数", {"whether"}),  # 人数 is a noun here, not a how-many form
+        ("党员", set()),
+    ],
+)
 def test_aspect_classifier(question, expected):
     assert classify(normalize_text(question)) == frozenset(expected)
 
 
-@pytest.mark.parametrize("question, entry, ok", [
-    ({"how_long"}, {"who"}, False),          # 多久 is not answered by an entry about who approves
-    ({"how_long"}, {"when", "whether"}, True),
-    ({"who"}, {"how_many"}, False),
-    ({"how_many"}, {"how_many"}, True),
-    ({"whether"}, {"who"}, True),            # an open form never rules an entry out on its own
-    ({"how_to"}, {"how_long"}, True),
-    (set(), {"who"}, True),
-    ({"materials"}, set(), True),            # an entry of unknown aspect is not ruled out
-])
+@pytest.mark.parametrize(
+    "question, entry, ok",
+    [
+        ({"how_long"}, {"who"}, False),  # 多久 is not answered by an entry about who approves
+        ({"how_long"}, {"when", "whether"}, True),
+        ({"who"}, {"how_many"}, False),
+        ({"how_many"}, {"how_many"}, True),
+        ({"whether"}, {"who"}, True),  # an open form never rules an entry out on its own
+        ({"how_to"}, {"how_long"}, True),
+        (set(), {"who"}, True),
+        ({"materials"}, set(), True),  # an entry of unknown aspect is not ruled out
+    ],
+)
 def test_aspect_compatibility(question, entry, ok):
     assert compatible(frozenset(question), frozenset(entry)) is ok
 
@@ -75,10 +82,11 @@ def test_declared_aspects_override_the_derived_ones():
 
 # -- the issue's table, one failure class each (shipped knowledge base) ------------------------------
 
+
 def test_lost_file_is_not_answered_with_the_archiving_entry(content):
-    decision = decide(content, "党员档案丢了怎么办")          # uncovered key term: 丢
+    decision = decide(content, "党员档案丢了怎么办")  # uncovered key term: 丢
     assert decision.kind == "decline" and "丢" in "".join(decision.uncovered)
-    assert "admission.archiving" in [m.entry_id for m in decision.related]   # offered as related, not as the answer
+    assert "admission.archiving" in [m.entry_id for m in decision.related]  # offered as related, not as the answer
 
 
 def test_ballot_design_is_not_answered_with_voting_rights(content):
@@ -99,14 +107,18 @@ def test_general_dues_questions_do_not_get_the_annual_salary_entry(content, ques
 
 
 @pytest.mark.parametrize("question", ["党费怎么交", "党费怎么算"])
-def test_general_dues_questions_get_the_rate_table(content, question):      # issue 17
+def test_general_dues_questions_get_the_rate_table(content, question):  # issue 17
     assert answered(content, question) in ("dues.rate_table", "dues.base")
 
 
 def test_admission_vote_is_not_answered_with_the_election_entry(content):
     # the quorum entry ranks first on shared topic words; the vote entry covers every term (实到) and wins
     assert answered(content, "接收预备党员表决按应到人数还是实到人数算") in (
-        "admission.meeting_vote", "admission.vote_example", "admission.who_has_vote", "admission.abstain_vote")
+        "admission.meeting_vote",
+        "admission.vote_example",
+        "admission.who_has_vote",
+        "admission.abstain_vote",
+    )
 
 
 @pytest.mark.parametrize("message", ["怎么办", "党员", "支部", "10", "党费"])
@@ -114,32 +126,44 @@ def test_one_word_messages_get_a_clarifying_reply(content, message):
     assert decide(content, message).kind == "clarify"
 
 
-@pytest.mark.parametrize("question, entry_id", [
-    ("入党要几个介绍人", "admission.sponsors"),
-    ("预备期从哪天算", "admission.probation_length"),
-    ("積極分子要幾個培養聯繫人", "admission.contact_person"),
-    ("连续6个月不交党费怎么处理", "dues.six_months_unpaid"),
-])
+@pytest.mark.parametrize(
+    "question, entry_id",
+    [
+        ("入党要几个介绍人", "admission.sponsors"),
+        ("预备期从哪天算", "admission.probation_length"),
+        ("積極分子要幾個培養聯繫人", "admission.contact_person"),
+        ("连续6个月不交党费怎么处理", "dues.six_months_unpaid"),
+    ],
+)
 def test_questions_the_kb_answers_are_still_answered(content, question, entry_id):
     assert answered(content, question) == entry_id
 
 
-@pytest.mark.parametrize("question, entry_id", [
-    ("选举要不要采用无记名投票方式", "election.secret_ballot"),      # a clear lead may leave a predicate (采用) uncovered
-    ("培养联系人由几名正式党员担任", "admission.contact_person"),    # ... or 担任
-    ("党小组会多长时间开一次", "org_life.party_group_meeting"),      # 多久…一次 asks how many times per period
-    ("外出打工多长时间算流动党员", "transfer.mobile_definition"),    # colloquial synonym: 打工
-    ("犯错误主动交代可以从轻吗", "discipline.lenient_conditions"),   # colloquial synonym: 犯错误 = 违纪
-    ("处分期满怎么解除", "discipline.after_effect_period"),          # typo repair reads 解 as jie: no 写除
-])
+@pytest.mark.parametrize(
+    "question, entry_id",
+    [
+        (
+            "选举要不要采用无记名投票方式",
+            "election.secret_ballot",
+        ),  # a clear lead may leave a predicate (采用) uncovered
+        ("培养联系人由几名正式党员担任", "admission.contact_person"),  # ... or 担任
+        ("党小组会多长时间开一次", "org_life.party_group_meeting"),  # 多久…一次 asks how many times per period
+        ("外出打工多长时间算流动党员", "transfer.mobile_definition"),  # colloquial synonym: 打工
+        ("犯错误主动交代可以从轻吗", "discipline.lenient_conditions"),  # colloquial synonym: 犯错误 = 违纪
+        ("处分期满怎么解除", "discipline.after_effect_period"),  # typo repair reads 解 as jie: no 写除
+    ],
+)
 def test_plain_questions_of_the_grown_kb_are_answered(content, question, entry_id):
     assert answered(content, question) == entry_id
 
 
-@pytest.mark.parametrize("question, term", [
-    ("民主生活会多久开一次", "民主"),   # modifies 生活会: another meeting than the 组织生活会 entries
-    ("团组织关系怎么转接", "团"),        # a Youth League transfer, not a Party one
-])
+@pytest.mark.parametrize(
+    "question, term",
+    [
+        ("民主生活会多久开一次", "民主"),  # modifies 生活会: another meeting than the 组织生活会 entries
+        ("团组织关系怎么转接", "团"),  # a Youth League transfer, not a Party one
+    ],
+)
 def test_an_uncovered_modifier_of_a_covered_term_is_not_forgiven(content, question, term):
     decision = decide(content, question)
     assert decision.kind == "decline" and term in "".join(decision.uncovered)
@@ -147,9 +171,20 @@ def test_an_uncovered_modifier_of_a_covered_term_is_not_forgiven(content, questi
 
 # -- choose between near neighbours, not_for, on small knowledge bases ------------------------------
 
+
 def entry(id_, title, questions, keywords=(), answer="答复。", **more) -> Entry:
-    return Entry(id=id_, title=title, category="党费", questions=tuple(questions), answer=answer,
-                 source="测试", verified=True, local_practice=False, keywords=tuple(keywords), **more)
+    return Entry(
+        id=id_,
+        title=title,
+        category="党费",
+        questions=tuple(questions),
+        answer=answer,
+        source="测试",
+        verified=True,
+        local_practice=False,
+        keywords=tuple(keywords),
+        **more,
+    )
 
 
 def kb_of(*entries: Entry) -> KnowledgeBase:
@@ -186,8 +221,13 @@ def test_a_decline_says_not_in_the_kb_and_offers_related_entries(content):
 
 
 NEAR = [
-    entry("dues.base", "党费按什么基数计算", ["党费基数怎么算", "交党费按哪部分工资算", "党费基数含不含奖金"],
-          keywords=["党费基数"], answer="税后经常性工资收入。"),
+    entry(
+        "dues.base",
+        "党费按什么基数计算",
+        ["党费基数怎么算", "交党费按哪部分工资算", "党费基数含不含奖金"],
+        keywords=["党费基数"],
+        answer="税后经常性工资收入。",
+    ),
     entry("dues.other", "党员组织关系转接", ["组织关系怎么转接", "转组织关系要什么手续"], answer="组织关系转接。"),
 ]
 
@@ -201,8 +241,9 @@ def test_not_for_keeps_a_question_from_its_entry():
 
 
 def test_lint_warns_about_a_not_for_question_that_still_ranks_its_entry_first():
-    guarded = kb_of(NEAR[0].__class__(**{**NEAR[0].__dict__, "not_for": ("党费基数怎么算呢", "组织关系怎么转接呢")}),
-                    NEAR[1])
+    guarded = kb_of(
+        NEAR[0].__class__(**{**NEAR[0].__dict__, "not_for": ("党费基数怎么算呢", "组织关系怎么转接呢")}), NEAR[1]
+    )
     problems = not_for_answered(guarded, Matcher(guarded))
     assert [(p.path, p.severity) for p in problems] == [("dues.base.not_for[0]", "warning")]
     assert isinstance(problems[0], Problem)
@@ -215,12 +256,15 @@ def test_shipped_not_for_questions_rank_elsewhere(content):
 def test_unknown_aspect_in_yaml_is_a_located_error(tmp_path):
     import shutil
     from knowledge.load import load_knowledge
+
     for registry in ("sources.yaml", "categories.yaml"):
         shutil.copy(Path(__file__).resolve().parent.parent / "knowledge" / registry, tmp_path / registry)
     (tmp_path / "t.yaml").write_text(
         "version: 1\nentries:\n  - id: dues.x\n    title: 党费\n    category: 党费\n    aspects: [how_long, why]\n"
         "    not_for: [党费可以用来干什么]\n    questions: [党费交多少, 党费比例, 党费标准]\n    answer: 按比例。\n"
-        "    source: [{ref: dues_regulations, article: 第一条}]\n    verified: true\n    local_practice: false\n", encoding="utf-8")
+        "    source: [{ref: dues_regulations, article: 第一条}]\n    verified: true\n    local_practice: false\n",
+        encoding="utf-8",
+    )
     kb, problems = load_knowledge(tmp_path)
     assert kb is None
     assert any("entries[0].aspects[1]: unknown aspect 'why'" in str(p) for p in problems), problems

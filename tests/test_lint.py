@@ -19,12 +19,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # ---------------------------------------------------------------- knowledge base
 
-def entry(eid: str, questions: list[str], answer: str = "两名正式党员。", keywords: list[str] = (),
-          related: list[str] = ()) -> str:
+
+def entry(
+    eid: str, questions: list[str], answer: str = "两名正式党员。", keywords: list[str] = (), related: list[str] = ()
+) -> str:
     """One entry of 9 lines (and 1 each for keywords, related): the n-th short entry starts at line 3 + 9·n."""
-    text = (f"  - id: {eid}\n    title: {questions[0]}\n    category: 入党程序\n"
-            f"    questions: [{', '.join(questions)}]\n    answer: {answer}\n"
-            f"    source: {{ref: party_constitution, article: 第五条}}\n    verified: true\n    local_practice: false\n")
+    text = (
+        f"  - id: {eid}\n    title: {questions[0]}\n    category: 入党程序\n"
+        f"    questions: [{', '.join(questions)}]\n    answer: {answer}\n"
+        f"    source: {{ref: party_constitution, article: 第五条}}\n    verified: true\n    local_practice: false\n"
+    )
     if keywords:
         text += f"    keywords: [{', '.join(keywords)}]\n"
     if related:
@@ -48,21 +52,38 @@ DUES = entry("test.dues", ["党费按什么比例交", "工资三千交多少党
 
 COLLISIONS = [
     ("different questions", [ALPHA, DUES], [], []),
-    ("the same question once normalized",
-     [ALPHA, entry("test.beta", ["入党要几个介绍人？", "介绍人是谁定的", "谁来当入党介绍人"])], [],
-     ["knowledge/t.yaml:12: test.beta.questions[0]: example question '入党要几个介绍人？' is also an example "
-      "question of test.alpha (knowledge/t.yaml:3); keep it in one entry"]),
-    ("synonyms make two questions the same: a tie",
-     [entry("test.term", ["预备期多久", "预备期有几年", "预备期一年吗"]),
-      entry("test.delay", ["预备期多长时间", "延长预备期怎么办", "预备期能延长吗"])], [["多久", "多长时间"]],
-     ["knowledge/t.yaml:3: test.term.questions[0]: example question '预备期多久' nearly ties test.term with "
-      "test.delay (raw 1.000 vs 1.000)",
-      "knowledge/t.yaml:12: test.delay.questions[0]: example question '预备期多长时间' nearly ties test.delay with "
-      "test.term (raw 1.000 vs 1.000)"]),
-    ("a clear winner is no tie (a misranked question is the self-test's error)",
-     [entry("test.term", ["预备期多久", "预备期有几年", "预备期一年吗"]),
-      entry("test.delay", ["预备期多长时间", "延长预备期怎么办", "预备期能延长吗"], keywords=["预备期"])],
-     [["多久", "多长时间"]], []),
+    (
+        "the same question once normalized",
+        [ALPHA, entry("test.beta", ["入党要几个介绍人？", "介绍人是谁定的", "谁来当入党介绍人"])],
+        [],
+        [
+            "knowledge/t.yaml:12: test.beta.questions[0]: example question '入党要几个介绍人？' is also an example "
+            "question of test.alpha (knowledge/t.yaml:3); keep it in one entry"
+        ],
+    ),
+    (
+        "synonyms make two questions the same: a tie",
+        [
+            entry("test.term", ["预备期多久", "预备期有几年", "预备期一年吗"]),
+            entry("test.delay", ["预备期多长时间", "延长预备期怎么办", "预备期能延长吗"]),
+        ],
+        [["多久", "多长时间"]],
+        [
+            "knowledge/t.yaml:3: test.term.questions[0]: example question '预备期多久' nearly ties test.term with "
+            "test.delay (raw 1.000 vs 1.000)",
+            "knowledge/t.yaml:12: test.delay.questions[0]: example question '预备期多长时间' nearly ties test.delay with "
+            "test.term (raw 1.000 vs 1.000)",
+        ],
+    ),
+    (
+        "a clear winner is no tie (a misranked question is the self-test's error)",
+        [
+            entry("test.term", ["预备期多久", "预备期有几年", "预备期一年吗"]),
+            entry("test.delay", ["预备期多长时间", "延长预备期怎么办", "预备期能延长吗"], keywords=["预备期"]),
+        ],
+        [["多久", "多长时间"]],
+        [],
+    ),
 ]
 
 
@@ -77,18 +98,49 @@ def test_colliding_questions(tmp_path, name, entries, groups, expected):
 
 SYNONYMS = [
     ("groups that never clash", [["党支部", "支部"], ["党员大会", "支部大会", "党支部大会"]], [], []),
-    ("one term, two meanings once normalized", [["成年", "十八岁"], ["满18岁", "18岁"]], [],
-     [("error", "knowledge/synonyms.yaml: groups[1][1]: term '18岁' is the same as '十八岁' in groups[0] once "
-                "normalized: it maps to two meanings (成年 and 满18岁)")]),
-    ("a term holding a variant of another group", [["党支部", "支部"], ["党员大会", "支部大会"]], [],
-     [("warning", "knowledge/synonyms.yaml: groups[1][1]: '支部大会' contains '支部' of groups[0] (党支部): "
-                  "'党支部大会' becomes '党支部大会', not '党员大会' (rewriting is order-dependent); "
-                  "add '党支部大会' to this group if it means the same")]),
+    (
+        "one term, two meanings once normalized",
+        [["成年", "十八岁"], ["满18岁", "18岁"]],
+        [],
+        [
+            (
+                "error",
+                "knowledge/synonyms.yaml: groups[1][1]: term '18岁' is the same as '十八岁' in groups[0] once "
+                "normalized: it maps to two meanings (成年 and 满18岁)",
+            )
+        ],
+    ),
+    (
+        "a term holding a variant of another group",
+        [["党支部", "支部"], ["党员大会", "支部大会"]],
+        [],
+        [
+            (
+                "warning",
+                "knowledge/synonyms.yaml: groups[1][1]: '支部大会' contains '支部' of groups[0] (党支部): "
+                "'党支部大会' becomes '党支部大会', not '党员大会' (rewriting is order-dependent); "
+                "add '党支部大会' to this group if it means the same",
+            )
+        ],
+    ),
     ("a variant already written out in full is fine", [["党支部", "支部"], ["支部书记", "党支部书记", "支书"]], [], []),
-    ("a group no entry uses", [["党支部", "支部"], ["选举工作条例", "选举条例"]], [],
-     [("warning", "knowledge/synonyms.yaml: groups[1]: dead synonym: no entry uses '选举工作条例' or any of its variants")]),
-    ("a group used only through a variant is alive", [["党支部", "支部"], ["选举工作条例", "选举条例"]],
-     [entry("test.rules", ["选举条例在哪里", "换届依据什么", "选举依据哪个文件"])], []),
+    (
+        "a group no entry uses",
+        [["党支部", "支部"], ["选举工作条例", "选举条例"]],
+        [],
+        [
+            (
+                "warning",
+                "knowledge/synonyms.yaml: groups[1]: dead synonym: no entry uses '选举工作条例' or any of its variants",
+            )
+        ],
+    ),
+    (
+        "a group used only through a variant is alive",
+        [["党支部", "支部"], ["选举工作条例", "选举条例"]],
+        [entry("test.rules", ["选举条例在哪里", "换届依据什么", "选举依据哪个文件"])],
+        [],
+    ),
 ]
 
 
@@ -100,26 +152,39 @@ def test_synonym_conflicts(tmp_path, name, groups, extra, expected):
 
 
 def test_dangling_related(tmp_path):
-    kb = load_kb(tmp_path, [entry("test.alpha", ["入党要几个介绍人", "介绍人要几个", "需要几名入党介绍人"],
-                                  related=["test.dues"]), DUES])
+    kb = load_kb(
+        tmp_path,
+        [entry("test.alpha", ["入党要几个介绍人", "介绍人要几个", "需要几名入党介绍人"], related=["test.dues"]), DUES],
+    )
     assert dangling_related(kb) == []
     alpha = dataclasses.replace(kb.by_id["test.alpha"], related=("test.dues", "test.gone"))
     candidate = KnowledgeBase((alpha, kb.by_id["test.dues"]), kb.synonyms, kb.version, kb.files)
     found = dangling_related(candidate)
     assert [(p.severity, str(p)) for p in found] == [
-        ("error", "knowledge/t.yaml:3: test.alpha.related: unknown entry id 'test.gone'")]
+        ("error", "knowledge/t.yaml:3: test.alpha.related: unknown entry id 'test.gone'")
+    ]
     assert lint_knowledge(candidate, Matcher(candidate)) == found
 
 
 # ---------------------------------------------------------------- policies
 
-def policy(pid: str, when: str, outcome: str, case: str, topic: str = "branch_formation",
-           needs: str = "full_members: 几名正式党员？", compute: str = "") -> str:
+
+def policy(
+    pid: str,
+    when: str,
+    outcome: str,
+    case: str,
+    topic: str = "branch_formation",
+    needs: str = "full_members: 几名正式党员？",
+    compute: str = "",
+) -> str:
     """One policy; `when` and `case` are YAML flow mappings (the facts of a case where it fires)."""
-    return (f"  - id: {pid}\n    topic: {topic}\n    needs: {{{needs}}}\n"
-            + (f"    compute: {{{compute}}}\n" if compute else "")
-            + f"    when: {{{when}}}\n    priority: 50\n    outcome: {outcome}\n    message: 测试\n"
-            f"    source: {{ref: branch_regulations, article: 第四条}}\n    verified: true\n    cases:\n      - facts: {{{case}}}\n        expect: {outcome}\n")
+    return (
+        f"  - id: {pid}\n    topic: {topic}\n    needs: {{{needs}}}\n"
+        + (f"    compute: {{{compute}}}\n" if compute else "")
+        + f"    when: {{{when}}}\n    priority: 50\n    outcome: {outcome}\n    message: 测试\n"
+        f"    source: {{ref: branch_regulations, article: 第四条}}\n    verified: true\n    cases:\n      - facts: {{{case}}}\n        expect: {outcome}\n"
+    )
 
 
 def load_set(tmp_path: Path, policies: list[str]):
@@ -131,38 +196,95 @@ def load_set(tmp_path: Path, policies: list[str]):
 
 BIG = policy("t.big", "full_members: {gte: 7}", "pass", "full_members: 7")
 SMALL = policy("t.small", "full_members: {lt: 50}", "warn", "full_members: 7")
-CANDIDATES = dict(topic="election", needs="seats: 应选几名？, candidates: 候选人几名？",
-                  compute="min_candidates: {ceil: {mul: [seats, 1.2]}}")
+CANDIDATES = dict(
+    topic="election",
+    needs="seats: 应选几名？, candidates: 候选人几名？",
+    compute="min_candidates: {ceil: {mul: [seats, 1.2]}}",
+)
 INCOME = dict(topic="dues", needs="monthly_income: 月收入？")
 
 OVERLAPS = [
-    ("overlapping ranges, different outcomes", [BIG, SMALL],
-     ["a.yaml:3: t.big.when: policies t.big and t.small overlap when full_members in [7, 49] with different "
-      "outcomes (pass vs warn)"]),
+    (
+        "overlapping ranges, different outcomes",
+        [BIG, SMALL],
+        [
+            "a.yaml:3: t.big.when: policies t.big and t.small overlap when full_members in [7, 49] with different "
+            "outcomes (pass vs warn)"
+        ],
+    ),
     ("overlapping ranges, the same outcome", [BIG, SMALL.replace("warn", "pass")], []),
-    ("ranges that do not meet", [policy("t.few", "full_members: {lt: 3}", "fail", "full_members: 2"),
-                                 policy("t.enough", "full_members: {gte: 3}", "pass", "full_members: 3")], []),
-    ("choices", [policy("t.rural", "org_type: {in: [村, 社区]}", "info", "org_type: 村", needs="org_type: 哪类？"),
-                 policy("t.village", "org_type: {eq: 村}", "warn", "org_type: 村", needs="org_type: 哪类？")],
-     ["a.yaml:3: t.rural.when: policies t.rural and t.village overlap when org_type = 村 with different outcomes "
-      "(info vs warn)"]),
-    ("a computed threshold on both sides", [
-        policy("t.short", "candidates: {lt: min_candidates}", "fail", "seats: 5, candidates: 5", **CANDIDATES),
-        policy("t.ok", "candidates: {gte: min_candidates}", "pass", "seats: 5, candidates: 6", **CANDIDATES)], []),
-    ("a computed threshold met by both at one value", [
-        policy("t.short", "candidates: {lte: min_candidates}", "warn", "seats: 5, candidates: 6", **CANDIDATES),
-        policy("t.ok", "candidates: {gte: min_candidates}", "pass", "seats: 5, candidates: 6", **CANDIDATES)],
-     ["a.yaml:3: t.short.when: policies t.short and t.ok overlap when candidates = min_candidates with different "
-      "outcomes (warn vs pass)"]),
-    ("one needs a fact the other requires missing", [
-        policy("t.alone", "full_members: {lt: 10}, units: {exists: false}", "fail", "full_members: 5"),
-        policy("t.joint", "full_members: {gte: 5}, units: {gte: 2}", "pass", "full_members: 5, units: 2",
-               needs="full_members: 几名？, units: 几个单位？")], []),
-    ("independent checks sharing only a context", [
-        policy("t.v_few", "org_type: {eq: 村}, full_members: {lt: 3}", "fail", "org_type: 村, full_members: 2",
-               needs="org_type: 哪类？, full_members: 几名？"),
-        policy("t.v_big", "org_type: {eq: 村}, members_total: {gt: 50}", "info", "org_type: 村, members_total: 51",
-               needs="org_type: 哪类？, members_total: 几名？")], []),
+    (
+        "ranges that do not meet",
+        [
+            policy("t.few", "full_members: {lt: 3}", "fail", "full_members: 2"),
+            policy("t.enough", "full_members: {gte: 3}", "pass", "full_members: 3"),
+        ],
+        [],
+    ),
+    (
+        "choices",
+        [
+            policy("t.rural", "org_type: {in: [村, 社区]}", "info", "org_type: 村", needs="org_type: 哪类？"),
+            policy("t.village", "org_type: {eq: 村}", "warn", "org_type: 村", needs="org_type: 哪类？"),
+        ],
+        [
+            "a.yaml:3: t.rural.when: policies t.rural and t.village overlap when org_type = 村 with different outcomes "
+            "(info vs warn)"
+        ],
+    ),
+    (
+        "a computed threshold on both sides",
+        [
+            policy("t.short", "candidates: {lt: min_candidates}", "fail", "seats: 5, candidates: 5", **CANDIDATES),
+            policy("t.ok", "candidates: {gte: min_candidates}", "pass", "seats: 5, candidates: 6", **CANDIDATES),
+        ],
+        [],
+    ),
+    (
+        "a computed threshold met by both at one value",
+        [
+            policy("t.short", "candidates: {lte: min_candidates}", "warn", "seats: 5, candidates: 6", **CANDIDATES),
+            policy("t.ok", "candidates: {gte: min_candidates}", "pass", "seats: 5, candidates: 6", **CANDIDATES),
+        ],
+        [
+            "a.yaml:3: t.short.when: policies t.short and t.ok overlap when candidates = min_candidates with different "
+            "outcomes (warn vs pass)"
+        ],
+    ),
+    (
+        "one needs a fact the other requires missing",
+        [
+            policy("t.alone", "full_members: {lt: 10}, units: {exists: false}", "fail", "full_members: 5"),
+            policy(
+                "t.joint",
+                "full_members: {gte: 5}, units: {gte: 2}",
+                "pass",
+                "full_members: 5, units: 2",
+                needs="full_members: 几名？, units: 几个单位？",
+            ),
+        ],
+        [],
+    ),
+    (
+        "independent checks sharing only a context",
+        [
+            policy(
+                "t.v_few",
+                "org_type: {eq: 村}, full_members: {lt: 3}",
+                "fail",
+                "org_type: 村, full_members: 2",
+                needs="org_type: 哪类？, full_members: 几名？",
+            ),
+            policy(
+                "t.v_big",
+                "org_type: {eq: 村}, members_total: {gt: 50}",
+                "info",
+                "org_type: 村, members_total: 51",
+                needs="org_type: 哪类？, members_total: 几名？",
+            ),
+        ],
+        [],
+    ),
 ]
 
 
@@ -174,22 +296,50 @@ def test_overlapping_policies(tmp_path, name, policies, expected):
 
 
 GAPS = [
-    ("thresholds that meet", [policy("t.few", "full_members: {lt: 3}", "fail", "full_members: 2"),
-                              policy("t.enough", "full_members: {gte: 3}", "pass", "full_members: 3")], []),
-    ("zero and everything above the last threshold",
-     [policy("t.few", "full_members: {gt: 0, lt: 3}", "fail", "full_members: 2"),
-      policy("t.some", "full_members: {between: [3, 6]}", "pass", "full_members: 3")],
-     ["a.yaml:3: branch_formation.full_members: no policy covers 0, 7 or more"]),
-    ("a decimal bracket", [
-        policy("t.low", "monthly_income: {lte: 3000}", "info", "monthly_income: 2000", **INCOME),
-        policy("t.high", "monthly_income: {gt: 5000}", "info", "monthly_income: 6000", **INCOME)],
-     ["a.yaml:3: dues.monthly_income: no policy covers (3000, 5000]"]),
-    ("other conditions are projected away", [
-        policy("t.worker", "retired: {eq: false}, monthly_income: {lte: 3000}", "info", "retired: false, monthly_income: 1",
-               topic="dues", needs="retired: 退休？, monthly_income: 月收入？"),
-        policy("t.rich", "monthly_income: {gt: 3000}", "info", "monthly_income: 6000", **INCOME)], []),
-    ("a computed threshold cannot be checked", [
-        policy("t.short", "candidates: {lt: min_candidates}", "fail", "seats: 5, candidates: 5", **CANDIDATES)], []),
+    (
+        "thresholds that meet",
+        [
+            policy("t.few", "full_members: {lt: 3}", "fail", "full_members: 2"),
+            policy("t.enough", "full_members: {gte: 3}", "pass", "full_members: 3"),
+        ],
+        [],
+    ),
+    (
+        "zero and everything above the last threshold",
+        [
+            policy("t.few", "full_members: {gt: 0, lt: 3}", "fail", "full_members: 2"),
+            policy("t.some", "full_members: {between: [3, 6]}", "pass", "full_members: 3"),
+        ],
+        ["a.yaml:3: branch_formation.full_members: no policy covers 0, 7 or more"],
+    ),
+    (
+        "a decimal bracket",
+        [
+            policy("t.low", "monthly_income: {lte: 3000}", "info", "monthly_income: 2000", **INCOME),
+            policy("t.high", "monthly_income: {gt: 5000}", "info", "monthly_income: 6000", **INCOME),
+        ],
+        ["a.yaml:3: dues.monthly_income: no policy covers (3000, 5000]"],
+    ),
+    (
+        "other conditions are projected away",
+        [
+            policy(
+                "t.worker",
+                "retired: {eq: false}, monthly_income: {lte: 3000}",
+                "info",
+                "retired: false, monthly_income: 1",
+                topic="dues",
+                needs="retired: 退休？, monthly_income: 月收入？",
+            ),
+            policy("t.rich", "monthly_income: {gt: 3000}", "info", "monthly_income: 6000", **INCOME),
+        ],
+        [],
+    ),
+    (
+        "a computed threshold cannot be checked",
+        [policy("t.short", "candidates: {lt: min_candidates}", "fail", "seats: 5, candidates: 5", **CANDIDATES)],
+        [],
+    ),
 ]
 
 
@@ -207,6 +357,7 @@ def test_lint_policies_combines_both(tmp_path):
 
 
 # ---------------------------------------------------------------- the shipped content
+
 
 def test_shipped_content_has_no_lint_errors():
     kb, problems = load_knowledge(ROOT / "knowledge", ROOT)

@@ -23,10 +23,18 @@ def test_huge_messages_get_an_answer_or_a_polite_decline(assistant, text):
     assert reply.text
 
 
-@pytest.mark.parametrize("text, kind", [
-    ("你好", "smalltalk"), ("您好！", "smalltalk"), ("谢谢", "smalltalk"), ("你能做什么", "smalltalk"),
-    ("帮助", "smalltalk"), ("再见", "smalltalk"), ("hello", "smalltalk"),
-])
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("你好", "smalltalk"),
+        ("您好！", "smalltalk"),
+        ("谢谢", "smalltalk"),
+        ("你能做什么", "smalltalk"),
+        ("帮助", "smalltalk"),
+        ("再见", "smalltalk"),
+        ("hello", "smalltalk"),
+    ],
+)
 def test_small_talk(assistant, text, kind):
     reply = ask(assistant, text)
     assert reply.kind == kind and not reply.entry_id
@@ -108,14 +116,15 @@ def test_swap_publishes_a_new_version_atomically(assistant, content):
 
 # -- the answer memo --------------------------------------------------------------------------------------
 
+
 def test_a_repeated_question_is_answered_from_the_memo_with_the_same_reply(assistant, monkeypatch):
     calls = []
     original = assistant._answer
     monkeypatch.setattr(assistant, "_answer", lambda *a: calls.append(a[1]) or original(*a))
     first, second = ask(assistant, "入党要几个介绍人"), ask(assistant, "入党要几个介绍人")
-    assert calls == ["入党要几个介绍人"]                      # the pipeline ran once
+    assert calls == ["入党要几个介绍人"]  # the pipeline ran once
     assert (first.entry_id, first.text, first.kind) == (second.entry_id, second.text, second.kind)
-    ask(assistant, "入黨要幾個介紹人")                       # another text (here: another script) is its own key
+    ask(assistant, "入黨要幾個介紹人")  # another text (here: another script) is its own key
     assert len(calls) == 2
 
 
@@ -125,15 +134,17 @@ def test_the_memo_belongs_to_one_content_version(assistant, content, monkeypatch
     monkeypatch.setattr(assistant, "_answer", lambda *a: calls.append(a[0]) or original(*a))
     ask(assistant, "党费怎么交")
     from dataclasses import replace
+
     newer = replace(content, version="next")
     assistant.swap(newer)
-    ask(assistant, "党费怎么交")                             # a reload starts an empty memo
+    ask(assistant, "党费怎么交")  # a reload starts an empty memo
     assert calls == [content, newer]
 
 
 def test_the_memo_is_keyed_by_the_day(content):
     from datetime import date
     from handlers.core.pipeline import Assistant
+
     today = [date(2026, 3, 1)]
     assistant = Assistant(content, today=lambda: today[0])
     question = "我是2025年3月1日成为预备党员的，什么时候可以转正"
@@ -146,6 +157,7 @@ def test_the_memo_is_keyed_by_the_day(content):
 
 def test_follow_ups_to_a_pending_check_are_never_memoized(assistant, monkeypatch):
     from handlers.core.pipeline import Pending
+
     pending = Pending("branch_formation", {}, ("full_members",))
     calls = []
     original = assistant._answer
@@ -157,6 +169,7 @@ def test_follow_ups_to_a_pending_check_are_never_memoized(assistant, monkeypatch
 
 def test_swap_tells_the_listener_and_survives_its_failure(content, caplog):
     from handlers.core.pipeline import Assistant
+
     assistant = Assistant(content)
     seen = []
     assistant.on_swap = seen.append

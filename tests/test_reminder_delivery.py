@@ -17,7 +17,7 @@ from handlers.telegram.reminders import ReminderService
 GROUP = -100123
 # theme_day: monthly on the 1st at 09:00 Asia/Shanghai, next workday on holidays.
 SUBSCRIBED = datetime(2026, 10, 20, 0, 0, tzinfo=timezone.utc)
-DUE = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)   # 2026-11-01 is a Sunday -> Monday 2 Nov 09:00 CST
+DUE = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)  # 2026-11-01 is a Sunday -> Monday 2 Nov 09:00 CST
 
 
 @dataclass
@@ -54,11 +54,11 @@ def service(db, content, now, grace_hours=12):
 async def test_due_occurrence_is_sent_once_even_across_restarts(db, content):
     bot = ScriptedBot()
     after_due = DUE + timedelta(hours=1)
-    assert await service(db, content, after_due).tick(bot) == 1          # start-up catch-up within grace
-    assert await service(db, content, after_due).tick(bot) == 0          # a restart: nothing again
+    assert await service(db, content, after_due).tick(bot) == 1  # start-up catch-up within grace
+    assert await service(db, content, after_due).tick(bot) == 0  # a restart: nothing again
     first = service(db, content, after_due + timedelta(minutes=5))
     await first.tick(bot)
-    assert await first.tick(bot) == 0                                    # a second tick: nothing again
+    assert await first.tick(bot) == 0  # a second tick: nothing again
     assert len(bot.sent) == 1 and bot.sent[0][0] == GROUP
     assert bot.sent[0][1].startswith("【补发】【主题党日提醒】2026年11月")
 
@@ -100,10 +100,17 @@ async def test_retry_after_waits_and_delivers(db, content):
 
 async def test_zhibu_tz_is_the_default_zone_for_groups(db, content):
     from zoneinfo import ZoneInfo
+
     half_past_midnight_utc = datetime(2026, 11, 2, 0, 30, tzinfo=timezone.utc)  # 09:30 Tokyo, 08:30 Shanghai
-    shanghai = ReminderService(db, Assistant(content), Settings(), timedelta(hours=12),
-                               clock=lambda: half_past_midnight_utc)
-    assert await shanghai.tick(ScriptedBot()) == 0          # 09:00 Shanghai is not due yet
-    tokyo = ReminderService(db, Assistant(content), Settings(tz=ZoneInfo("Asia/Tokyo")), timedelta(hours=12),
-                            clock=lambda: half_past_midnight_utc)
-    assert await tokyo.tick(ScriptedBot()) == 1             # 09:00 Tokyo was half an hour ago
+    shanghai = ReminderService(
+        db, Assistant(content), Settings(), timedelta(hours=12), clock=lambda: half_past_midnight_utc
+    )
+    assert await shanghai.tick(ScriptedBot()) == 0  # 09:00 Shanghai is not due yet
+    tokyo = ReminderService(
+        db,
+        Assistant(content),
+        Settings(tz=ZoneInfo("Asia/Tokyo")),
+        timedelta(hours=12),
+        clock=lambda: half_past_midnight_utc,
+    )
+    assert await tokyo.tick(ScriptedBot()) == 1  # 09:00 Tokyo was half an hour ago

@@ -59,34 +59,76 @@ def dues(occs):
 
 NEXT = [
     # month ends: the 31st in short months is the last day
-    ("31st, short months", MonthlyDay(31), sh(2025, 1, 31, 10), 4,
-     ["2025-02-28 09:00", "2025-03-31 09:00", "2025-04-30 09:00", "2025-05-31 09:00"]),
+    (
+        "31st, short months",
+        MonthlyDay(31),
+        sh(2025, 1, 31, 10),
+        4,
+        ["2025-02-28 09:00", "2025-03-31 09:00", "2025-04-30 09:00", "2025-05-31 09:00"],
+    ),
     ("31st, leap February", MonthlyDay(31), sh(2024, 1, 31, 9), 2, ["2024-02-29 09:00", "2024-03-31 09:00"]),
     ("30th in February", MonthlyDay(30), sh(2025, 1, 30, 9), 2, ["2025-02-28 09:00", "2025-03-30 09:00"]),
     ("1st, before the time today", MonthlyDay(1), sh(2025, 12, 1, 8, 59), 1, ["2025-12-01 09:00"]),
     ("1st, exactly at the time (after is exclusive)", MonthlyDay(1), sh(2025, 12, 1, 9), 1, ["2026-01-01 09:00"]),
     ("year rollover", MonthlyDay(15), sh(2025, 12, 20), 2, ["2026-01-15 09:00", "2026-02-15 09:00"]),
     # Nth weekday and last weekday
-    ("2nd Friday", MonthlyWeekday(2, FRI), sh(2025, 1, 1), 3,
-     ["2025-01-10 09:00", "2025-02-14 09:00", "2025-03-14 09:00"]),
-    ("1st Monday, exclusive start", MonthlyWeekday(1, MON), sh(2025, 9, 1), 2, ["2025-10-06 09:00", "2025-11-03 09:00"]),
+    (
+        "2nd Friday",
+        MonthlyWeekday(2, FRI),
+        sh(2025, 1, 1),
+        3,
+        ["2025-01-10 09:00", "2025-02-14 09:00", "2025-03-14 09:00"],
+    ),
+    (
+        "1st Monday, exclusive start",
+        MonthlyWeekday(1, MON),
+        sh(2025, 9, 1),
+        2,
+        ["2025-10-06 09:00", "2025-11-03 09:00"],
+    ),
     ("4th Thursday", MonthlyWeekday(4, THU), sh(2025, 10, 1), 2, ["2025-10-23 09:00", "2025-11-27 09:00"]),
-    ("last Friday", MonthlyWeekday(-1, FRI), sh(2025, 1, 1), 3,
-     ["2025-01-31 09:00", "2025-02-28 09:00", "2025-03-28 09:00"]),
+    (
+        "last Friday",
+        MonthlyWeekday(-1, FRI),
+        sh(2025, 1, 1),
+        3,
+        ["2025-01-31 09:00", "2025-02-28 09:00", "2025-03-28 09:00"],
+    ),
     ("last Monday", MonthlyWeekday(-1, MON), sh(2025, 3, 1), 2, ["2025-03-31 09:00", "2025-04-28 09:00"]),
     # quarterly (month of the quarter + day)
-    ("quarterly 1st month day 1", Quarterly(1, 1), sh(2025, 1, 1, 10), 4,
-     ["2025-04-01 09:00", "2025-07-01 09:00", "2025-10-01 09:00", "2026-01-01 09:00"]),
-    ("quarterly 2nd month day 31", Quarterly(2, 31), sh(2025, 1, 1), 4,
-     ["2025-02-28 09:00", "2025-05-31 09:00", "2025-08-31 09:00", "2025-11-30 09:00"]),
+    (
+        "quarterly 1st month day 1",
+        Quarterly(1, 1),
+        sh(2025, 1, 1, 10),
+        4,
+        ["2025-04-01 09:00", "2025-07-01 09:00", "2025-10-01 09:00", "2026-01-01 09:00"],
+    ),
+    (
+        "quarterly 2nd month day 31",
+        Quarterly(2, 31),
+        sh(2025, 1, 1),
+        4,
+        ["2025-02-28 09:00", "2025-05-31 09:00", "2025-08-31 09:00", "2025-11-30 09:00"],
+    ),
     ("quarterly 3rd month day 15", Quarterly(3, 15), sh(2025, 4, 1), 2, ["2025-06-15 09:00", "2025-09-15 09:00"]),
     # yearly, 29 Feb
-    ("yearly 29 Feb", Yearly(2, 29), sh(2025, 1, 1), 4,
-     ["2025-02-28 09:00", "2026-02-28 09:00", "2027-02-28 09:00", "2028-02-29 09:00"]),
+    (
+        "yearly 29 Feb",
+        Yearly(2, 29),
+        sh(2025, 1, 1),
+        4,
+        ["2025-02-28 09:00", "2026-02-28 09:00", "2027-02-28 09:00", "2028-02-29 09:00"],
+    ),
     ("yearly 1 Dec", Yearly(12, 1), sh(2026, 6, 1), 2, ["2026-12-01 09:00", "2027-12-01 09:00"]),
     ("yearly, later this year", Yearly(10, 15), sh(2025, 10, 15, 8), 1, ["2025-10-15 09:00"]),
     # weekly
-    ("weekly Wednesday", Weekly(WED), sh(2025, 9, 1, 10), 3, ["2025-09-03 09:00", "2025-09-10 09:00", "2025-09-17 09:00"]),
+    (
+        "weekly Wednesday",
+        Weekly(WED),
+        sh(2025, 9, 1, 10),
+        3,
+        ["2025-09-03 09:00", "2025-09-10 09:00", "2025-09-17 09:00"],
+    ),
     ("weekly, same day before the time", Weekly(WED), sh(2025, 9, 3, 8), 1, ["2025-09-03 09:00"]),
     ("weekly, same day at the time", Weekly(WED), sh(2025, 9, 3, 9), 1, ["2025-09-10 09:00"]),
 ]
@@ -99,19 +141,44 @@ def test_next_occurrences(name, schedule, after, count, expected):
 
 CRON = [
     ("weekdays 08:30", "30 8 * * 1-5", sh(2025, 9, 5), 2, ["2025-09-08 08:30", "2025-09-09 08:30"]),
-    ("two hours on the 1st", "0 9,14 1 * *", sh(2025, 9, 1, 10), 3,
-     ["2025-09-01 14:00", "2025-10-01 09:00", "2025-10-01 14:00"]),
-    ("every 20 minutes in hour 9", "*/20 9 * * *", sh(2025, 9, 1, 9, 10), 3,
-     ["2025-09-01 09:20", "2025-09-01 09:40", "2025-09-02 09:00"]),
-    ("dom OR dow when both restricted", "0 9 13 * 5", sh(2025, 7, 5), 3,
-     ["2025-07-11 09:00", "2025-07-13 09:00", "2025-07-18 09:00"]),
+    (
+        "two hours on the 1st",
+        "0 9,14 1 * *",
+        sh(2025, 9, 1, 10),
+        3,
+        ["2025-09-01 14:00", "2025-10-01 09:00", "2025-10-01 14:00"],
+    ),
+    (
+        "every 20 minutes in hour 9",
+        "*/20 9 * * *",
+        sh(2025, 9, 1, 9, 10),
+        3,
+        ["2025-09-01 09:20", "2025-09-01 09:40", "2025-09-02 09:00"],
+    ),
+    (
+        "dom OR dow when both restricted",
+        "0 9 13 * 5",
+        sh(2025, 7, 5),
+        3,
+        ["2025-07-11 09:00", "2025-07-13 09:00", "2025-07-18 09:00"],
+    ),
     ("Sunday as 0", "0 9 * * 0", sh(2025, 9, 1), 1, ["2025-09-07 09:00"]),
     ("Sunday as 7", "0 9 * * 7", sh(2025, 9, 1), 1, ["2025-09-07 09:00"]),
     ("names", "0 9 * jan,jul mon", sh(2025, 6, 1), 2, ["2025-07-07 09:00", "2025-07-14 09:00"]),
-    ("range with step", "0 9 1-10/3 * *", sh(2025, 9, 1, 10), 3,
-     ["2025-09-04 09:00", "2025-09-07 09:00", "2025-09-10 09:00"]),
-    ("start/step means start to max", "0 9 25/3 * *", sh(2025, 9, 1), 3,
-     ["2025-09-25 09:00", "2025-09-28 09:00", "2025-10-25 09:00"]),
+    (
+        "range with step",
+        "0 9 1-10/3 * *",
+        sh(2025, 9, 1, 10),
+        3,
+        ["2025-09-04 09:00", "2025-09-07 09:00", "2025-09-10 09:00"],
+    ),
+    (
+        "start/step means start to max",
+        "0 9 25/3 * *",
+        sh(2025, 9, 1),
+        3,
+        ["2025-09-25 09:00", "2025-09-28 09:00", "2025-10-25 09:00"],
+    ),
     ("29 Feb only in leap years", "0 0 29 2 *", sh(2025, 1, 1), 1, ["2028-02-29 00:00"]),
 ]
 
@@ -170,7 +237,13 @@ HOLIDAYS = [
     ("plain weekend, previous", MonthlyDay(1), "previous_workday", sh(2025, 10, 20), "2025-10-31"),
     ("Spring Festival, keep", MonthlyDay(20), "keep", sh(2026, 2, 1), "2026-02-20"),
     ("Spring Festival, next", MonthlyDay(20), "next_workday", sh(2026, 2, 1), "2026-02-24"),
-    ("Spring Festival, previous lands on 调休 Saturday", MonthlyDay(20), "previous_workday", sh(2026, 2, 1), "2026-02-14"),
+    (
+        "Spring Festival, previous lands on 调休 Saturday",
+        MonthlyDay(20),
+        "previous_workday",
+        sh(2026, 2, 1),
+        "2026-02-14",
+    ),
     ("New Year, next is 调休 Sunday", Quarterly(1, 1), "next_workday", sh(2025, 12, 1), "2026-01-04"),
     ("New Year, previous is last year", Quarterly(1, 1), "previous_workday", sh(2025, 12, 1), "2025-12-31"),
     ("workday untouched", MonthlyDay(15), "next_workday", sh(2025, 10, 1), "2025-10-15"),
@@ -186,21 +259,29 @@ def test_on_holiday(name, schedule, mode, after, event):
     assert occ.calendar_fallback is False
 
 
-@pytest.mark.parametrize("day, expected", [
-    (date(2025, 10, 1), (False, False)),
-    (date(2025, 9, 28), (True, False)),   # 调休 Sunday
-    (date(2025, 10, 11), (True, False)),  # 调休 Saturday
-    (date(2026, 2, 16), (False, False)),  # Spring Festival
-    (date(2030, 6, 1), (False, True)),    # no data: Saturday off
-    (date(2030, 6, 3), (True, True)),     # no data: Monday on
-])
+@pytest.mark.parametrize(
+    "day, expected",
+    [
+        (date(2025, 10, 1), (False, False)),
+        (date(2025, 9, 28), (True, False)),  # 调休 Sunday
+        (date(2025, 10, 11), (True, False)),  # 调休 Saturday
+        (date(2026, 2, 16), (False, False)),  # Spring Festival
+        (date(2030, 6, 1), (False, True)),  # no data: Saturday off
+        (date(2030, 6, 3), (True, True)),  # no data: Monday on
+    ],
+)
 def test_workday_status(day, expected):
     assert workday_status(day) == expected
 
 
-@pytest.mark.parametrize("mode, expected", [
-    ("next_workday", date(2030, 6, 3)), ("previous_workday", date(2030, 5, 31)), ("keep", date(2030, 6, 1)),
-])
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        ("next_workday", date(2030, 6, 3)),
+        ("previous_workday", date(2030, 5, 31)),
+        ("keep", date(2030, 6, 1)),
+    ],
+)
 def test_years_without_holiday_data_fall_back_to_weekends(mode, expected):
     (occ,) = next_occurrences(rem(MonthlyDay(1), mode=mode), sh(2030, 5, 20), SH)
     assert occ.event_date == expected
@@ -222,10 +303,24 @@ LEAD = [
     ("七一, after this year's send", Yearly(7, 1), 30, "keep", sh(2026, 6, 2), "2027-06-01 09:00", "2027-07-01"),
     ("七一, between send and event", Yearly(7, 1), 30, "keep", sh(2026, 6, 30), "2027-06-01 09:00", "2027-07-01"),
     ("lead across a month end", MonthlyDay(1), 1, "keep", sh(2025, 11, 29), "2025-11-30 09:00", "2025-12-01"),
-    ("lead counts back from the shifted event", MonthlyDay(1), 3, "next_workday", sh(2025, 9, 20),
-     "2025-10-06 09:00", "2025-10-09"),
-    ("lead with previous_workday", MonthlyDay(20), 2, "previous_workday", sh(2026, 2, 1), "2026-02-12 09:00",
-     "2026-02-14"),
+    (
+        "lead counts back from the shifted event",
+        MonthlyDay(1),
+        3,
+        "next_workday",
+        sh(2025, 9, 20),
+        "2025-10-06 09:00",
+        "2025-10-09",
+    ),
+    (
+        "lead with previous_workday",
+        MonthlyDay(20),
+        2,
+        "previous_workday",
+        sh(2026, 2, 1),
+        "2026-02-12 09:00",
+        "2026-02-14",
+    ),
 ]
 
 
@@ -270,7 +365,10 @@ def test_count_zero():
 def test_occurrences_between_excludes_start_and_includes_end():
     reminder = rem(MonthlyDay(1))
     assert dues(occurrences_between(reminder, sh(2025, 9, 15), sh(2025, 12, 1), SH)) == [
-        "2025-10-01 09:00", "2025-11-01 09:00", "2025-12-01 09:00"]
+        "2025-10-01 09:00",
+        "2025-11-01 09:00",
+        "2025-12-01 09:00",
+    ]
     assert dues(occurrences_between(reminder, sh(2025, 10, 1), sh(2025, 12, 1, 8), SH)) == ["2025-11-01 09:00"]
     assert occurrences_between(reminder, sh(2025, 10, 2), sh(2025, 10, 30), SH) == []
 
@@ -287,21 +385,77 @@ def test_keys_identify_events_not_send_times():
 #: A term_end table as the YAML gives it (test data: the shipped one is checked in test_reminders_load.py).
 LEVELS = {"支部": "本支部委员会", "总支": "本总支委员会", "党委": "本党委"}
 YEARS = {t: {"支部": 5, "总支": 5, "党委": 5} for t in ("村", "社区")} | {
-    t: {"支部": 3, "总支": 3, "党委": 5} for t in ("机关", "企业", "学校", "其他")}
-TERM = TermReminder("换届", "{organization}每届{term_years}年，{date}届满（{months}个月）", time(9),
-                    levels=LEVELS, years=YEARS)
+    t: {"支部": 3, "总支": 3, "党委": 5} for t in ("机关", "企业", "学校", "其他")
+}
+TERM = TermReminder(
+    "换届", "{organization}每届{term_years}年，{date}届满（{months}个月）", time(9), levels=LEVELS, years=YEARS
+)
 
 TERMS = [
     ("村支部: 5 years", date(2021, 5, 10), "村", None, "2026-05-10", ["2025-11-10", "2026-02-10", "2026-04-10"], 5),
-    ("社区党委: 5 years", date(2022, 3, 1), "社区", "党委", "2027-03-01", ["2026-09-01", "2026-12-01", "2027-02-01"], 5),
-    ("机关支部: 3 years, month ends clamp", date(2023, 8, 31), "机关", "支部", "2026-08-31",
-     ["2026-02-28", "2026-05-31", "2026-07-31"], 3),
-    ("机关党委: 5 years", date(2022, 6, 1), "机关", "党委", "2027-06-01", ["2026-12-01", "2027-03-01", "2027-05-01"], 5),
-    ("企业总支: 3 years", date(2024, 1, 15), "企业", "总支", "2027-01-15", ["2026-07-15", "2026-10-15", "2026-12-15"], 3),
-    ("学校党委: 5 years", date(2024, 9, 1), "学校", "党委", "2029-09-01", ["2029-03-01", "2029-06-01", "2029-08-01"], 5),
-    ("no type, no level: 3 years", date(2024, 9, 1), None, None, "2027-09-01",
-     ["2027-03-01", "2027-06-01", "2027-08-01"], 3),
-    ("no type, 党委: 5 years", date(2024, 9, 1), None, "党委", "2029-09-01", ["2029-03-01", "2029-06-01", "2029-08-01"], 5),
+    (
+        "社区党委: 5 years",
+        date(2022, 3, 1),
+        "社区",
+        "党委",
+        "2027-03-01",
+        ["2026-09-01", "2026-12-01", "2027-02-01"],
+        5,
+    ),
+    (
+        "机关支部: 3 years, month ends clamp",
+        date(2023, 8, 31),
+        "机关",
+        "支部",
+        "2026-08-31",
+        ["2026-02-28", "2026-05-31", "2026-07-31"],
+        3,
+    ),
+    (
+        "机关党委: 5 years",
+        date(2022, 6, 1),
+        "机关",
+        "党委",
+        "2027-06-01",
+        ["2026-12-01", "2027-03-01", "2027-05-01"],
+        5,
+    ),
+    (
+        "企业总支: 3 years",
+        date(2024, 1, 15),
+        "企业",
+        "总支",
+        "2027-01-15",
+        ["2026-07-15", "2026-10-15", "2026-12-15"],
+        3,
+    ),
+    (
+        "学校党委: 5 years",
+        date(2024, 9, 1),
+        "学校",
+        "党委",
+        "2029-09-01",
+        ["2029-03-01", "2029-06-01", "2029-08-01"],
+        5,
+    ),
+    (
+        "no type, no level: 3 years",
+        date(2024, 9, 1),
+        None,
+        None,
+        "2027-09-01",
+        ["2027-03-01", "2027-06-01", "2027-08-01"],
+        3,
+    ),
+    (
+        "no type, 党委: 5 years",
+        date(2024, 9, 1),
+        None,
+        "党委",
+        "2029-09-01",
+        ["2029-03-01", "2029-06-01", "2029-08-01"],
+        5,
+    ),
     ("29 Feb start", date(2024, 2, 29), "社区", None, "2029-02-28", ["2028-08-28", "2028-11-28", "2029-01-28"], 5),
 ]
 
@@ -322,18 +476,25 @@ def test_term_reminders(name, start, org, level, end, sends, years):
 def test_term_reminders_custom_months_and_unknown_type_or_level():
     occs = term_reminders(date(2024, 1, 15), 3, SH, None, months_before=(2, 12))
     assert [(o.months_before, o.due_at.strftime("%Y-%m-%d %H:%M")) for o in occs] == [
-        (12, "2026-01-15 09:00"), (2, "2026-11-15 09:00")]
+        (12, "2026-01-15 09:00"),
+        (2, "2026-11-15 09:00"),
+    ]
     with pytest.raises(ValueError, match="unknown organization type '乡镇'"):
         TERM.term_years("乡镇", None)
     with pytest.raises(ValueError, match="unknown organization level '工委'"):
         TERM.term_years("机关", "工委")
 
 
-@pytest.mark.parametrize("day, months, expected", [
-    (date(2025, 3, 31), -1, date(2025, 2, 28)), (date(2024, 3, 31), -1, date(2024, 2, 29)),
-    (date(2025, 1, 31), 1, date(2025, 2, 28)), (date(2025, 12, 15), 1, date(2026, 1, 15)),
-    (date(2026, 1, 15), -6, date(2025, 7, 15)),
-])
+@pytest.mark.parametrize(
+    "day, months, expected",
+    [
+        (date(2025, 3, 31), -1, date(2025, 2, 28)),
+        (date(2024, 3, 31), -1, date(2024, 2, 29)),
+        (date(2025, 1, 31), 1, date(2025, 2, 28)),
+        (date(2025, 12, 15), 1, date(2026, 1, 15)),
+        (date(2026, 1, 15), -6, date(2025, 7, 15)),
+    ],
+)
 def test_add_months(day, months, expected):
     assert add_months(day, months) == expected
 
@@ -362,48 +523,85 @@ def test_render_text(text, day, expected):
     assert render_text(rem(MonthlyDay(1), text=text), occ) == expected
 
 
-@pytest.mark.parametrize("org, level, expected", [
-    ("村", None, "本支部委员会每届5年，2026年5月10日届满（6个月）"),
-    ("机关", "党委", "本党委每届5年，2026年5月10日届满（6个月）"),
-    ("机关", "总支", "本总支委员会每届3年，2024年5月10日届满（6个月）"),
-])
+@pytest.mark.parametrize(
+    "org, level, expected",
+    [
+        ("村", None, "本支部委员会每届5年，2026年5月10日届满（6个月）"),
+        ("机关", "党委", "本党委每届5年，2026年5月10日届满（6个月）"),
+        ("机关", "总支", "本总支委员会每届3年，2024年5月10日届满（6个月）"),
+    ],
+)
 def test_render_term_text(org, level, expected):
-    occ = term_reminders(date(2021, 5, 10), TERM.term_years(org, level), SH, None,
-                         organization=TERM.organization(level))[0]
+    occ = term_reminders(
+        date(2021, 5, 10), TERM.term_years(org, level), SH, None, organization=TERM.organization(level)
+    )[0]
     assert render_text(TERM, occ) == expected
 
 
 # ------------------------------------------------------------------------------------------- parsers
 
-@pytest.mark.parametrize("value, expected", [
-    ("09:00", time(9, 0)), ("9:05", time(9, 5)), ("23:59", time(23, 59)), ("00:00", time(0, 0)), (" 08:30 ", time(8, 30)),
-])
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("09:00", time(9, 0)),
+        ("9:05", time(9, 5)),
+        ("23:59", time(23, 59)),
+        ("00:00", time(0, 0)),
+        (" 08:30 ", time(8, 30)),
+    ],
+)
 def test_parse_hhmm(value, expected):
     assert parse_hhmm(value) == expected
 
 
-@pytest.mark.parametrize("value, message", [
-    ("24:00", "expected a time \"HH:MM\" (00:00–23:59), got '24:00'"),
-    ("9", "expected a time \"HH:MM\" (00:00–23:59), got '9'"),
-    ("09:60", "expected a time \"HH:MM\" (00:00–23:59), got '09:60'"),
-    (540, 'expected a time "HH:MM" in quotes, got the number 540 (YAML reads an unquoted 9:00 as a number: write "9:00")'),
-    (None, "expected a time \"HH:MM\" (00:00–23:59), got None"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("24:00", "expected a time \"HH:MM\" (00:00–23:59), got '24:00'"),
+        ("9", "expected a time \"HH:MM\" (00:00–23:59), got '9'"),
+        ("09:60", "expected a time \"HH:MM\" (00:00–23:59), got '09:60'"),
+        (
+            540,
+            'expected a time "HH:MM" in quotes, got the number 540 (YAML reads an unquoted 9:00 as a number: write "9:00")',
+        ),
+        (None, 'expected a time "HH:MM" (00:00–23:59), got None'),
+    ],
+)
 def test_parse_hhmm_errors(value, message):
     with pytest.raises(ValueError) as exc:
         parse_hhmm(value)
     assert str(exc.value) == message
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("mon", MON), ("Fri", FRI), ("sunday", SUN), (1, MON), (7, SUN), ("周五", FRI), ("星期天", SUN), ("周日", SUN),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("mon", MON),
+        ("Fri", FRI),
+        ("sunday", SUN),
+        (1, MON),
+        (7, SUN),
+        ("周五", FRI),
+        ("星期天", SUN),
+        ("周日", SUN),
+    ],
+)
 def test_parse_weekday(value, expected):
     assert parse_weekday(value) == expected
 
 
-@pytest.mark.parametrize("name, ok", [("Asia/Shanghai", True), ("Europe/Berlin", True), ("UTC", True),
-                                      ("Mars/Base", False), ("", False), ("../etc/passwd", False)])
+@pytest.mark.parametrize(
+    "name, ok",
+    [
+        ("Asia/Shanghai", True),
+        ("Europe/Berlin", True),
+        ("UTC", True),
+        ("Mars/Base", False),
+        ("", False),
+        ("../etc/passwd", False),
+    ],
+)
 def test_parse_tz(name, ok):
     if ok:
         assert parse_tz(name) == ZoneInfo(name)
@@ -448,10 +646,14 @@ class Chat:
     org_level: str | None = None
 
 
-SET = ReminderSet(1, (
-    rem(MonthlyDay(5), mode="next_workday", text="交纳{month}党费", rid="dues"),
-    rem(Weekly(MON), text="周会{date}", rid="weekly"),
-), TERM)
+SET = ReminderSet(
+    1,
+    (
+        rem(MonthlyDay(5), mode="next_workday", text="交纳{month}党费", rid="dues"),
+        rem(Weekly(MON), text="周会{date}", rid="weekly"),
+    ),
+    TERM,
+)
 GRACE = timedelta(hours=12)
 
 
@@ -461,7 +663,17 @@ def plan(subs, chats=None, *, now, since=None, grace=GRACE):
 
 def test_plan_on_time_tick():
     # dues for December 2025: the 5th is a Friday, 09:00 Shanghai = 01:00 UTC.
-    got = plan([Sub(1, "dues")], now=sh(2025, 12, 5, 9, 0, ), since=sh(2025, 12, 5, 8, 59))
+    got = plan(
+        [Sub(1, "dues")],
+        now=sh(
+            2025,
+            12,
+            5,
+            9,
+            0,
+        ),
+        since=sh(2025, 12, 5, 8, 59),
+    )
     assert got == [Delivery(1, "dues", sh(2025, 12, 5), date(2025, 12, 5), "2025-12-05", "交纳12月党费")]
 
 
@@ -478,7 +690,10 @@ def test_plan_catch_up_within_grace_and_missed_beyond():
 def test_plan_lookback_finds_every_occurrence_since_the_subscription():
     got = plan([Sub(1, "weekly", updated_at=sh(2025, 11, 9))], now=sh(2025, 11, 25, 12))
     assert [(d.due_at.date().isoformat(), d.missed) for d in got] == [
-        ("2025-11-10", True), ("2025-11-17", True), ("2025-11-24", True)]
+        ("2025-11-10", True),
+        ("2025-11-17", True),
+        ("2025-11-24", True),
+    ]
 
 
 def test_plan_never_catches_up_before_the_subscription():
@@ -496,8 +711,11 @@ def test_plan_uses_each_chats_zone_and_send_time():
     chats = {3: Chat(tz="Europe/Berlin")}
     got = plan(subs, chats, now=datetime(2025, 12, 5, 9, 0, tzinfo=UTC), since=datetime(2025, 12, 4, tzinfo=UTC))
     assert [(d.chat_id, d.due_at.isoformat()) for d in got] == [
-        (2, "2025-12-05T08:00:00+08:00"), (1, "2025-12-05T09:00:00+08:00"),
-        (3, "2025-12-05T09:00:00+01:00"), (4, "2025-12-05T09:00:00+00:00")]
+        (2, "2025-12-05T08:00:00+08:00"),
+        (1, "2025-12-05T09:00:00+08:00"),
+        (3, "2025-12-05T09:00:00+01:00"),
+        (4, "2025-12-05T09:00:00+00:00"),
+    ]
     assert {d.event_key for d in got} == {"2025-12-05"}
 
 
@@ -506,18 +724,23 @@ def test_plan_term_reminders_need_a_term():
     chats = {1: Chat(term_start=date(2021, 5, 10), org_type="村")}
     got = plan(subs, chats, now=sh(2025, 11, 10, 10))
     assert [(d.chat_id, d.text, d.event_key) for d in got] == [
-        (1, "本支部委员会每届5年，2026年5月10日届满（6个月）", "2026-05-10/6m")]
+        (1, "本支部委员会每届5年，2026年5月10日届满（6个月）", "2026-05-10/6m")
+    ]
 
 
 def test_plan_term_reminders_follow_the_organization_level():
     """A 机关 党委 that started in June 2022 is reminded before June 2027, not June 2025 (audit A3)."""
     subs = [Sub(chat, "term_end", updated_at=sh(2024, 11, 1)) for chat in (1, 2, 3)]
-    chats = {1: Chat(term_start=date(2022, 6, 1), org_type="机关", org_level="党委"),
-             2: Chat(term_start=date(2022, 6, 1), org_type="机关", org_level="支部"),
-             3: Chat(term_start=date(2022, 6, 1), org_type="机关", org_level="总支")}
+    chats = {
+        1: Chat(term_start=date(2022, 6, 1), org_type="机关", org_level="党委"),
+        2: Chat(term_start=date(2022, 6, 1), org_type="机关", org_level="支部"),
+        3: Chat(term_start=date(2022, 6, 1), org_type="机关", org_level="总支"),
+    }
     got = plan(subs, chats, now=sh(2024, 12, 1, 10))
     assert [(d.chat_id, d.text) for d in got] == [
-        (2, "本支部委员会每届3年，2025年6月1日届满（6个月）"), (3, "本总支委员会每届3年，2025年6月1日届满（6个月）")]
+        (2, "本支部委员会每届3年，2025年6月1日届满（6个月）"),
+        (3, "本总支委员会每届3年，2025年6月1日届满（6个月）"),
+    ]
     got = plan(subs, chats, now=sh(2026, 12, 1, 10), since=sh(2026, 11, 30))
     assert [(d.chat_id, d.text) for d in got] == [(1, "本党委每届5年，2027年6月1日届满（6个月）")]
 

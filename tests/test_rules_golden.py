@@ -43,8 +43,7 @@ def test_local_practices_say_so():
             assert "以本地规定为准" in p.message, p.id
 
 
-@pytest.mark.parametrize("policy,case", CASES,
-                         ids=[f"{p.id}[{p.cases.index(c)}]-{c.expect}" for p, c in CASES])
+@pytest.mark.parametrize("policy,case", CASES, ids=[f"{p.id}[{p.cases.index(c)}]-{c.expect}" for p, c in CASES])
 def test_golden_case(engine, policy, case):
     assert engine.check_case(policy, case) is None
 
@@ -52,14 +51,16 @@ def test_golden_case(engine, policy, case):
 TEXT_CASES = [(p, c) for p in (POLICIES.policies if POLICIES else ()) for c in p.text_cases]
 
 
-@pytest.mark.parametrize("policy,case", TEXT_CASES,
-                         ids=[f"{p.id}[{p.text_cases.index(c)}]-{c.text}" for p, c in TEXT_CASES])
+@pytest.mark.parametrize(
+    "policy,case", TEXT_CASES, ids=[f"{p.id}[{p.text_cases.index(c)}]-{c.text}" for p, c in TEXT_CASES]
+)
 def test_text_case(engine, policy, case):
     assert engine.check_text_case(policy, case) is None
 
 
 def test_every_policy_has_three_free_text_cases_in_both_scripts():
     from knowledge.normalize import detect_script
+
     for p in POLICIES.policies:
         firing = [c for c in p.text_cases if c.expect == p.outcome]
         assert len(firing) >= 3, p.id

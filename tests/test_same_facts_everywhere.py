@@ -24,8 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 CASES = [
     # (evaluate arguments, the same situation in words, a fragment of the rejection)
-    (["topic=branch_vote", "expected_voters=20", "present_voters=10", "yes_votes=15"],
-     "支部大会表决，应到20人，实到10人，赞成15票", "多于实到会人数"),
+    (
+        ["topic=branch_vote", "expected_voters=20", "present_voters=10", "yes_votes=15"],
+        "支部大会表决，应到20人，实到10人，赞成15票",
+        "多于实到会人数",
+    ),
 ]
 
 
@@ -36,7 +39,13 @@ def test_evaluate_rejects_what_chat_rejects(args, text, rejection):
     chat, _ = Conversation(Assistant(content)).respond(Inbound(text))
     assert chat.kind == "invalid" and rejection in chat.text  # chat rejects these facts
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
-    result = subprocess.run([sys.executable, str(ROOT / "bot.py"), "evaluate", *args], capture_output=True,
-                            text=True, env={**env, "ZHIBU_DB": ":memory:"}, cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "evaluate", *args],
+        capture_output=True,
+        text=True,
+        env={**env, "ZHIBU_DB": ":memory:"},
+        cwd=ROOT,
+        timeout=120,
+    )
     assert "✅" not in result.stdout and "❌" not in result.stdout  # no verdict on facts that cannot be
     assert rejection in result.stdout + result.stderr

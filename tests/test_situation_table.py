@@ -8,14 +8,34 @@ from handlers.core.pipeline import Inbound
 TABLE = [
     ("党员每月工资8千，交多少党费", "dues.in_service_5000_10000", "info", ["每月党费120元", "8000"], ["0.04"]),
     ("税后工资正好5000块，党费多少", "dues.in_service_3000_5000", "info", ["每月党费50元"], []),
-    ("我们支部应到23人，实到20人，张三得了10票，能当选吗", "election.not_elected", "fail",
-     ["不能当选", "至少11票"], ["发展党员工作细则"]),
-    ("单位有150名党员应该建什么组织", "branch_formation.party_committee", "info",
-     ["基层委员会", "经上级党组织批准"], []),
-    ("我们是机关党委，2022年6月换届的，现在要换届吗", "election.next_term_committee", "info",
-     ["2027年6月1日", "5年"], ["2025年6月1日届满"]),
-    ("我们有4个正式党员3个预备党员，能设支委会吗", "branch_formation.no_committee_yet", "fail",
-     ["暂不能设支部委员会", "不足7名", "还差3名"], []),
+    (
+        "我们支部应到23人，实到20人，张三得了10票，能当选吗",
+        "election.not_elected",
+        "fail",
+        ["不能当选", "至少11票"],
+        ["发展党员工作细则"],
+    ),
+    (
+        "单位有150名党员应该建什么组织",
+        "branch_formation.party_committee",
+        "info",
+        ["基层委员会", "经上级党组织批准"],
+        [],
+    ),
+    (
+        "我们是机关党委，2022年6月换届的，现在要换届吗",
+        "election.next_term_committee",
+        "info",
+        ["2027年6月1日", "5年"],
+        ["2025年6月1日届满"],
+    ),
+    (
+        "我们有4个正式党员3个预备党员，能设支委会吗",
+        "branch_formation.no_committee_yet",
+        "fail",
+        ["暂不能设支部委员会", "不足7名", "还差3名"],
+        [],
+    ),
     # the headline answers the question asked (a 支委会), not "可以成立党支部"
     ("我们单位有5名正式党员，可以设支委会吗", "branch_formation.no_committee_yet", "fail", ["还差2名"], []),
 ]
@@ -42,8 +62,10 @@ def test_other_findings_follow_the_answer(assistant):
     reply = assistant.respond(Inbound("我们有4个正式党员3个预备党员，能设支委会吗"))
     lines = reply.text.splitlines()
     assert lines.index("其他情况：") > 1
-    assert [v["rule_id"] for v in reply.verdicts] == ["branch_formation.no_committee_yet",
-                                                      "branch_formation.branch_secretary_only"]
+    assert [v["rule_id"] for v in reply.verdicts] == [
+        "branch_formation.no_committee_yet",
+        "branch_formation.branch_secretary_only",
+    ]
 
 
 @pytest.mark.parametrize("message", ["个人所得税月收入8000交多少", "月收入8000元个税交多少", "工资8000要交多少个税"])
@@ -53,11 +75,14 @@ def test_income_tax_is_not_party_dues(assistant, message):
     assert "党费" not in reply.text.split("\n")[0] or reply.kind == "decline"
 
 
-@pytest.mark.parametrize("message, retired", [
-    ("我每月工资6000，党费交多少", False),
-    ("退休金6000元，党费交多少", True),
-    ("我的养老金每月3000，交多少党费", True),
-])
+@pytest.mark.parametrize(
+    "message, retired",
+    [
+        ("我每月工资6000，党费交多少", False),
+        ("退休金6000元，党费交多少", True),
+        ("我的养老金每月3000，交多少党费", True),
+    ],
+)
 def test_implied_facts_are_not_asked(assistant, message, retired):
     reply = assistant.respond(Inbound(message))
     assert reply.kind == "situation", reply.text
@@ -70,11 +95,14 @@ def test_rule_questions_are_not_situations(assistant, message):
     assert assistant.respond(Inbound(message)).kind != "situation"
 
 
-@pytest.mark.parametrize("message, problem", [
-    ("应到20人，实到25人，能表决吗", "实到会人数（25）多于应到会人数（20）"),
-    ("党员每月工资8千万，交多少党费", "超出合理范围"),
-    ("我2030年3月1日被支部大会通过为预备党员，什么时候转正", "晚于今天"),
-])
+@pytest.mark.parametrize(
+    "message, problem",
+    [
+        ("应到20人，实到25人，能表决吗", "实到会人数（25）多于应到会人数（20）"),
+        ("党员每月工资8千万，交多少党费", "超出合理范围"),
+        ("我2030年3月1日被支部大会通过为预备党员，什么时候转正", "晚于今天"),
+    ],
+)
 def test_absurd_or_contradictory_facts_get_no_verdict(assistant, message, problem):
     reply = assistant.respond(Inbound(message))
     assert reply.kind == "invalid" and not reply.verdicts, reply.text

@@ -80,13 +80,16 @@ def test_missing_facts_are_asked_and_the_dialogue_carries_on(assistant):
     assert "相关规定" not in second.text  # nothing is matched against the bare word 不是
 
 
-@pytest.mark.parametrize("question, problem", [
-    ("我们单位有-3名正式党员，能成立支部吗", "3"),
-    ("应到会20人，实到25人，赞成12票，通过了吗", "实到"),
-    ("我2025年2月30日成为预备党员，什么时候转正", "2月30日"),
-    ("我2099年3月1日被支部大会通过为预备党员，什么时候转正", "2099"),
-    ("我们单位有1000000000名正式党员，能成立支部吗", "1000000000"),
-])
+@pytest.mark.parametrize(
+    "question, problem",
+    [
+        ("我们单位有-3名正式党员，能成立支部吗", "3"),
+        ("应到会20人，实到25人，赞成12票，通过了吗", "实到"),
+        ("我2025年2月30日成为预备党员，什么时候转正", "2月30日"),
+        ("我2099年3月1日被支部大会通过为预备党员，什么时候转正", "2099"),
+        ("我们单位有1000000000名正式党员，能成立支部吗", "1000000000"),
+    ],
+)
 def test_absurd_facts_get_a_clear_message_and_no_verdict(assistant, question, problem):
     reply = assistant.respond(Inbound(question))
     assert reply.verdicts == () and reply.fallback

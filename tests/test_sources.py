@@ -18,7 +18,7 @@ from knowledge.load import load_knowledge
 from tests.conftest import ROOT
 
 DOC = ROOT / "docs" / "regulations.md"
-UNCITED_MARK = "未被引用"      # a registry `note` containing this keeps an uncited source on purpose
+UNCITED_MARK = "未被引用"  # a registry `note` containing this keeps an uncited source on purpose
 AUDIT_ITEMS = [f"A{i}" for i in range(1, 7)] + [f"B{i}" for i in range(1, 19)]
 
 
@@ -41,16 +41,21 @@ def unaccounted(registry: Registry, cited: set[str]) -> list[str]:
 
 
 def source(sid: str, note: str = "") -> Source:
-    return Source(id=sid, title="标题", issuer="中共中央", edition="2020年", status="current", checked="全文", note=note)
+    return Source(
+        id=sid, title="标题", issuer="中共中央", edition="2020年", status="current", checked="全文", note=note
+    )
 
 
-@pytest.mark.parametrize("registry, cited, expected", [
-    ({"a": source("a"), "b": source("b")}, {"a", "b"}, []),
-    ({"a": source("a"), "b": source("b")}, {"a"}, ["b"]),
-    ({"a": source("a"), "b": source("b", note=f"{UNCITED_MARK}：留作核对2026年细则的底本")}, {"a"}, []),
-    ({"a": source("a", note="只是一条说明")}, set(), ["a"]),     # an ordinary note does not excuse a dead source
-    ({}, {"x"}, []),
-])
+@pytest.mark.parametrize(
+    "registry, cited, expected",
+    [
+        ({"a": source("a"), "b": source("b")}, {"a", "b"}, []),
+        ({"a": source("a"), "b": source("b")}, {"a"}, ["b"]),
+        ({"a": source("a"), "b": source("b", note=f"{UNCITED_MARK}：留作核对2026年细则的底本")}, {"a"}, []),
+        ({"a": source("a", note="只是一条说明")}, set(), ["a"]),  # an ordinary note does not excuse a dead source
+        ({}, {"x"}, []),
+    ],
+)
 def test_unaccounted_sources_are_found(registry, cited, expected):
     assert unaccounted(registry, cited) == expected
 
@@ -76,7 +81,8 @@ def doc() -> str:
 
 def test_every_registered_source_is_cited_or_marked(registry, cited):
     assert unaccounted(registry, cited) == [], (
-        f"cite these from an entry or policy, or remove them, or put 「{UNCITED_MARK}」 and the reason in their note")
+        f"cite these from an entry or policy, or remove them, or put 「{UNCITED_MARK}」 and the reason in their note"
+    )
 
 
 def test_every_cited_source_is_registered(registry, cited):
@@ -114,7 +120,10 @@ def test_every_audit_item_has_one_resolution_line(doc):
         assert re.search(r"\*\*(fixed|confirmed|local|unsettled)", lines[0]), item
 
 
-@pytest.mark.parametrize("path", sorted(ROOT.glob("knowledge/*.yaml")) + sorted(ROOT.glob("docs/*.md")),
-                         ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "path",
+    sorted(ROOT.glob("knowledge/*.yaml")) + sorted(ROOT.glob("docs/*.md")),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
 def test_knowledge_and_docs_do_not_point_at_the_external_fact_sheet(path):
     assert "facts.md" not in path.read_text(encoding="utf-8")

@@ -25,11 +25,22 @@ _chats = itertools.count(5001)
 
 def start_bot(api: FakeBotAPI, db: Path, **env) -> subprocess.Popen:
     full = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIBU_", "TELEGRAM_"))}
-    full.update(TELEGRAM_BOT_TOKEN=api.token, ZHIBU_API_BASE_URL=api.base_url,
-                ZHIBU_API_BASE_FILE_URL=api.base_file_url, ZHIBU_DB=str(db), ZHIBU_ADMIN_IDS=str(ADMIN), **env)
+    full.update(
+        TELEGRAM_BOT_TOKEN=api.token,
+        ZHIBU_API_BASE_URL=api.base_url,
+        ZHIBU_API_BASE_FILE_URL=api.base_file_url,
+        ZHIBU_DB=str(db),
+        ZHIBU_ADMIN_IDS=str(ADMIN),
+        **env,
+    )
     since = len(api.call_log)
-    proc = subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "run"], env=full, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "bot.py"), "run"],
+        env=full,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     api.wait_for(lambda method, _: method == "setMyCommands", timeout=30, since=since)
     return proc
 
@@ -96,10 +107,13 @@ def test_commands_are_registered_in_chinese(api, bot):
     assert names["check"] == "检查具体情况"
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("预备期从哪天开始算", "支部大会通过"),
-    ("預備期從哪天算", "支部大會通過"),            # traditional in, traditional out
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("预备期从哪天开始算", "支部大会通过"),
+        ("預備期從哪天算", "支部大會通過"),  # traditional in, traditional out
+    ],
+)
 def test_private_question_in_both_scripts(api, bot, question, expected):
     sent = Chat(api).ask(question, expected)
     assert sent["parse_mode"] == "HTML"
@@ -236,8 +250,12 @@ def test_flood_control_outlasting_the_rate_limiter_still_delivers_the_answer(api
 
 
 def test_malformed_token_exits_2_with_one_line():
-    result = subprocess.run([sys.executable, str(ROOT / "bot.py"), "run"], capture_output=True, timeout=60,
-                            env={**os.environ, "TELEGRAM_BOT_TOKEN": "nonsense"})
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "run"],
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "TELEGRAM_BOT_TOKEN": "nonsense"},
+    )
     assert result.returncode == 2
     assert result.stderr.decode().strip().count("\n") == 0 and "malformed" in result.stderr.decode()
 
@@ -252,7 +270,11 @@ def test_graceful_shutdown_flushes_the_query_log(tmp_path):
                 chat.ask(text)
         stderr = stop_bot(proc)
     assert proc.returncode == 0
-    count = sqlite3.connect(db).execute("select count(*) from queries where chat_id is null and channel='telegram'").fetchone()[0]
+    count = (
+        sqlite3.connect(db)
+        .execute("select count(*) from queries where chat_id is null and channel='telegram'")
+        .fetchone()[0]
+    )
     assert count == 6
     assert b"nonsense" not in stderr
 
@@ -273,6 +295,7 @@ RECORDED = [
 @pytest.mark.parametrize("name, chat_id, expected", RECORDED, ids=[r[0] for r in RECORDED])
 def test_recorded_update_fixtures(api, bot, name, chat_id, expected):
     import json
+
     since = len(api.call_log)
     api.push_update(json.loads((UPDATES / name).read_text(encoding="utf-8")))
     if expected is None:
@@ -324,6 +347,7 @@ entries:
 
 def copy_content(root: Path) -> Path:
     import shutil
+
     for folder in ("knowledge", "rules"):
         (root / folder).mkdir(parents=True)
         for path in (ROOT / folder).glob("*.yaml"):
@@ -343,8 +367,9 @@ def test_admin_upload_publish_broken_upload_refusals_and_rollback(tmp_path):
             # non-admins are refused, and the refusal is audited
             assert "只对管理员开放" in outsider.ask("/reload", "管理员")["text"]
             since = len(own_api.call_log)
-            own_api.send_update_of("document", chat_id=outsider.id, user_id=outsider.user_id,
-                                   content=NEW_ENTRY, file_name="local.yaml")
+            own_api.send_update_of(
+                "document", chat_id=outsider.id, user_id=outsider.user_id, content=NEW_ENTRY, file_name="local.yaml"
+            )
             assert "只能看懂文字" in outsider.expect("文字", since)["text"]
             # a good upload: validated, replayed, published, served
             since = len(own_api.call_log)
@@ -353,7 +378,9 @@ def test_admin_upload_publish_broken_upload_refusals_and_rollback(tmp_path):
             assert "条目新增 1：local.flag_raising" in offer["text"] and "pub:" in buttons(offer)[0]
             since = len(own_api.call_log)
             own_api.click(offer, buttons(offer)[0], user_id=ADMIN)
-            own_api.wait_for(lambda m, p: m == "editMessageText" and "已发布" in p.get("text", ""), since=since, timeout=30)
+            own_api.wait_for(
+                lambda m, p: m == "editMessageText" and "已发布" in p.get("text", ""), since=since, timeout=30
+            )
             assert (root / "knowledge" / "local.yaml").read_bytes() == NEW_ENTRY
             assert "升旗仪式安排" in outsider.ask("支部升旗仪式怎么安排", "升旗")["text"]
             assert "升旗仪式安排" in other.ask("升旗仪式多久一次", "升旗")["text"]
@@ -368,12 +395,13 @@ def test_admin_upload_publish_broken_upload_refusals_and_rollback(tmp_path):
             assert "入党介绍人" in outsider.ask("入党要几个介绍人", "介绍人")["text"]
             # /kb, /versions, then /rollback removes the published entry
             shipped = len(load_knowledge(ROOT / "knowledge", ROOT)[0].entries)
-            assert f"条目 {shipped + 1} 个" in admin.ask("/kb", "当前版本")["text"]   # the shipped ones and local.yaml's
+            assert f"条目 {shipped + 1} 个" in admin.ask("/kb", "当前版本")["text"]  # the shipped ones and local.yaml's
             # /kb file NAME: the current YAML as a document, byte for byte, to edit and upload back
             assert "/kb file rules/dues.yaml" in admin.ask("/kb file dues.yaml", "同名文件")["text"]
             admin.say("/kb file rules/dues.yaml")
-            sent = own_api.wait_for(lambda m, p: m == "sendDocument" and p.get("chat_id") in (ADMIN, str(ADMIN)),
-                                    timeout=30)
+            sent = own_api.wait_for(
+                lambda m, p: m == "sendDocument" and p.get("chat_id") in (ADMIN, str(ADMIN)), timeout=30
+            )
             document = sent["document"]
             assert document.filename == "dues.yaml"
             assert document.data == (root / "rules" / "dues.yaml").read_bytes()

@@ -13,9 +13,21 @@ POLICIES, _ = load_policies(ROOT / "rules", run_cases=False)
 
 
 def verdict(**changes) -> Verdict:
-    base = dict(rule_id="t.x", topic="election", outcome="fail", message="未当选", reasons=(), computed={},
-                arithmetic=(), flip=None, next_steps=(), source="《中国共产党基层组织选举工作条例》（2020年）",
-                verified=True, local_practice=False, facts={})
+    base = dict(
+        rule_id="t.x",
+        topic="election",
+        outcome="fail",
+        message="未当选",
+        reasons=(),
+        computed={},
+        arithmetic=(),
+        flip=None,
+        next_steps=(),
+        source="《中国共产党基层组织选举工作条例》（2020年）",
+        verified=True,
+        local_practice=False,
+        facts={},
+    )
     return Verdict(**{**base, **changes})
 
 
@@ -23,8 +35,11 @@ def verdict(**changes) -> Verdict:
 CASES = [
     ({}, ["来源：《中国共产党基层组织选举工作条例》（2020年）"], ["待核实", "ℹ️"]),
     ({"verified": False}, ["来源："], ["待核实"]),
-    ({"verified": False, "note": "以实到会人数为基数依据1990年暂行条例"},
-     ["  ℹ️ 以实到会人数为基数依据1990年暂行条例"], ["待核实"]),
+    (
+        {"verified": False, "note": "以实到会人数为基数依据1990年暂行条例"},
+        ["  ℹ️ 以实到会人数为基数依据1990年暂行条例"],
+        ["待核实"],
+    ),
     ({"local_practice": True}, ["  " + LOCAL_NOTE], ["待核实"]),
 ]
 
@@ -43,9 +58,9 @@ def test_every_shipped_policy_renders_its_source_from_the_registry():
     assert POLICIES is not None
     for policy in POLICIES.policies:
         assert policy.citations, policy.id
-        assert policy.source.startswith("《"), policy.id              # a document title, never an internal name
+        assert policy.source.startswith("《"), policy.id  # a document title, never an internal name
         assert "种子材料" not in policy.source and "待核实" not in policy.source, policy.id
-        if not policy.verified:                                       # an unchecked article number is left out
+        if not policy.verified:  # an unchecked article number is left out
             assert not any(c.article and c.article in policy.source for c in policy.citations), policy.id
 
 

@@ -45,13 +45,19 @@ async def test_a_valid_save_after_a_failed_one_is_reloaded(tmp_path, monkeypatch
     calls = []
     if first_save == "reload-raises":  # whatever the first save does to the loader, the watcher lives on
         real = admin.reload
-        monkeypatch.setattr(admin, "reload", lambda *a: calls.append(1) or (
-            (_ for _ in ()).throw(RuntimeError("boom")) if len(calls) == 1 else real(*a)))
+        monkeypatch.setattr(
+            admin,
+            "reload",
+            lambda *a: (
+                calls.append(1) or ((_ for _ in ()).throw(RuntimeError("boom")) if len(calls) == 1 else real(*a))
+            ),
+        )
     watcher = asyncio.create_task(watch_files(admin, root))
     try:
         await asyncio.sleep(1.0)  # the watcher is watching
-        path.write_text(good.replace("。", "。\x0b", 1) if first_save == "vertical-tab" else good + "\n",
-                        encoding="utf-8")
+        path.write_text(
+            good.replace("。", "。\x0b", 1) if first_save == "vertical-tab" else good + "\n", encoding="utf-8"
+        )
         await asyncio.sleep(3.0)
         assert assistant.content is content  # refused (or failed): the old version stays live
         path.write_text(good.replace("党费", "党费费", 1), encoding="utf-8")

@@ -24,8 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 MODULES = {name: module for module in (knowledge_schemas, reminder_schemas) for name in module.SCHEMAS}
 #: Which schema each special knowledge file uses; every other knowledge/*.yaml is an entry file.
-SPECIAL = {"sources.yaml": "sources", "categories.yaml": "categories", "synonyms.yaml": "synonyms",
-           "reminders.yaml": "reminders", "holidays.yaml": "holidays"}
+SPECIAL = {
+    "sources.yaml": "sources",
+    "categories.yaml": "categories",
+    "synonyms.yaml": "synonyms",
+    "reminders.yaml": "reminders",
+    "holidays.yaml": "holidays",
+}
 NOT_COVERED = {"scope.yaml"}
 
 
@@ -52,8 +57,9 @@ def schema_errors(name: str, text: str) -> list[str]:
 @pytest.mark.parametrize("name", list(MODULES))
 def test_committed_schema_files_are_current(name):
     module = MODULES[name]
-    assert (module.DIRECTORY / name).read_text(encoding="utf-8") == module.render(name), \
+    assert (module.DIRECTORY / name).read_text(encoding="utf-8") == module.render(name), (
         f"run: python -m {module.__name__} (or make schemas)"
+    )
 
 
 @pytest.mark.parametrize("name", list(MODULES))
@@ -76,6 +82,7 @@ def _parse(parser):
         problems: list[Problem] = []
         parser(parse_yaml(text.encode("utf-8"), "knowledge/x.yaml"), problems)
         return [p for p in problems if p.severity == "error"]
+
     return run
 
 
@@ -86,9 +93,14 @@ def _categories(tmp_path: Path, text: str) -> list[Problem]:
     return problems
 
 
-CHECK = {"knowledge": _parse(parse_entries_file), "sources": _parse(parse_sources), "categories": _categories,
-         "synonyms": _parse(parse_synonyms), "reminders": _parse(parse_reminders),
-         "holidays": _parse(parse_holidays)}
+CHECK = {
+    "knowledge": _parse(parse_entries_file),
+    "sources": _parse(parse_sources),
+    "categories": _categories,
+    "synonyms": _parse(parse_synonyms),
+    "reminders": _parse(parse_reminders),
+    "holidays": _parse(parse_holidays),
+}
 
 GOOD = {
     "knowledge": """\
@@ -179,7 +191,12 @@ BROKEN = [
     ("knowledge", "unknown field", "    verified: false\n", "    verified: false\n    verfied: true\n"),
     ("knowledge", "missing answer", "    answer: 以本支部安排为准。\n", ""),
     ("knowledge", "bad id", "id: org_life.flag_raising", "id: FlagRaising"),
-    ("knowledge", "two questions", "[支部升旗仪式怎么安排, 升旗仪式多久一次, 主题党日可以升旗吗]", "[升旗怎么安排, 多久一次]"),
+    (
+        "knowledge",
+        "two questions",
+        "[支部升旗仪式怎么安排, 升旗仪式多久一次, 主题党日可以升旗吗]",
+        "[升旗怎么安排, 多久一次]",
+    ),
     ("knowledge", "source as free text", "{ref: branch_regulations, article: 第十七条}", "支部工作条例第十七条"),
     ("knowledge", "article and no_article", "article: 第十七条}", "article: 第十七条, no_article: 无}"),
     ("knowledge", "unknown citation field", "article: 第十七条}", "articel: 第十七条}"),
@@ -199,8 +216,12 @@ BROKEN = [
     ("categories", "unknown top-level field", "version: 1\n", "version: 1\nlabels: []\n"),
     ("synonyms", "a group of one", "  - [支委会, 支部委员会]\n", "  - [支委会]\n"),
     ("synonyms", "a one-character term", "[党费, 党员会费, 党的费用]", "[党费, 费]"),
-    ("synonyms", "groups not a list", "groups:\n  - [支委会, 支部委员会]\n  - [党费, 党员会费, 党的费用]\n",
-     "groups: 支委会\n"),
+    (
+        "synonyms",
+        "groups not a list",
+        "groups:\n  - [支委会, 支部委员会]\n  - [党费, 党员会费, 党的费用]\n",
+        "groups: 支委会\n",
+    ),
     ("reminders", "unknown field", "    lead_days: 3\n", "    lead_days: 3\n    colour: red\n"),
     ("reminders", "unquoted time", 'time: "9:00"', "time: 9:00"),
     ("reminders", "time out of range", 'time: "9:00"', 'time: "25:00"'),
@@ -213,8 +234,8 @@ BROKEN = [
     ("reminders", "reserved id", "id: morning", "id: term_end"),
     ("reminders", "bad id", "id: theme_day", "id: Theme Day"),
     ("reminders", "missing time", '    time: "9:00"\n', ""),
-    ("reminders", "cron with a time", '    text: 晨会\n', '    text: 晨会\n    time: "08:00"\n'),
-    ("reminders", "missing text", '    text: 晨会\n', ""),
+    ("reminders", "cron with a time", "    text: 晨会\n", '    text: 晨会\n    time: "08:00"\n'),
+    ("reminders", "missing text", "    text: 晨会\n", ""),
     ("reminders", "term without years", "  years:\n    村: {支部: 5, 党委: 5}\n    其他: {支部: 3, 党委: 5}\n", ""),
     ("reminders", "term without levels", "  levels: {支部: 本支部委员会, 党委: 本党委}\n", ""),
     ("reminders", "term years without 其他", "    其他: {支部: 3, 党委: 5}\n", ""),
@@ -230,8 +251,13 @@ BROKEN = [
     ("holidays", "bad date", "from: 2026-04-04}", "from: 4月4日}"),
     ("holidays", "holiday without name", "{name: 清明节, from: 2026-04-04}", "{from: 2026-04-04}"),
     ("holidays", "year out of range", "  2026:\n", "  1900:\n"),
-    ("holidays", "no holidays", "    holidays:\n      - {name: 元旦, from: 2026-01-01, to: 2026-01-03}\n"
-     "      - {name: 清明节, from: 2026-04-04}\n", "    holidays: []\n"),
+    (
+        "holidays",
+        "no holidays",
+        "    holidays:\n      - {name: 元旦, from: 2026-01-01, to: 2026-01-03}\n"
+        "      - {name: 清明节, from: 2026-04-04}\n",
+        "    holidays: []\n",
+    ),
 ]
 
 

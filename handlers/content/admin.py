@@ -25,11 +25,11 @@ from handlers.core.pipeline import Assistant, Inbound
 
 log = logging.getLogger("zhibu.admin")
 
-CONTENT_DIRS = ("knowledge", "rules", "rules/vocabulary")   # vocabulary: facts and topics as data
+CONTENT_DIRS = ("knowledge", "rules", "rules/vocabulary")  # vocabulary: facts and topics as data
 MAX_UPLOAD = 1_000_000
 REPLAY_DEFAULT = 500
 RETIRE_AFTER = 60.0  # seconds a replaced version stays open for answers that started on it
-MAX_RETIRED = 4      # replaced versions kept open at most (the oldest is closed first)
+MAX_RETIRED = 4  # replaced versions kept open at most (the oldest is closed first)
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Change:
 class Candidate:
     """A validated (or rejected) new version, ready to publish."""
 
-    files: dict[str, bytes]                      # relative path -> bytes: the whole candidate tree
+    files: dict[str, bytes]  # relative path -> bytes: the whole candidate tree
     content: Content | None = None
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -155,6 +155,7 @@ class ContentAdmin:
         self._open_another = None
         if db is not None:
             import storage
+
             self._open_another = storage.opener(db)
         self._retired: list[tuple[float, Content]] = []
         self._swap_lock = threading.Lock()  # one reload/publish/rollback at a time
@@ -180,6 +181,7 @@ class ContentAdmin:
         if self.db is None:
             return None
         import storage
+
         try:
             db = self.db
             if threading.get_ident() != self._owner:
@@ -206,8 +208,9 @@ class ContentAdmin:
         files = read_tree(self.root)
         self._store("record_version", _texts(files), tree_digest(files), "baseline", "启动时的版本")
 
-    def candidate(self, overrides: dict[str, bytes] | None = None, replay_last: int = REPLAY_DEFAULT,
-                  whole_tree: bool = False) -> Candidate:
+    def candidate(
+        self, overrides: dict[str, bytes] | None = None, replay_last: int = REPLAY_DEFAULT, whole_tree: bool = False
+    ) -> Candidate:
         """Load the current tree plus overrides (or exactly `overrides` when whole_tree) and validate it fully."""
         on_disk = read_tree(self.root)
         live = self.assistant.content
@@ -233,8 +236,14 @@ class ContentAdmin:
             candidate = self.candidate(replay_last=0)
             if candidate.ok:
                 self._retire(self.assistant.swap(candidate.content))
-                self._store("record_version", _texts(candidate.files), candidate.digest, "reload",
-                            "；".join(candidate.diff), admin)
+                self._store(
+                    "record_version",
+                    _texts(candidate.files),
+                    candidate.digest,
+                    "reload",
+                    "；".join(candidate.diff),
+                    admin,
+                )
         self.audit("reload", candidate.ok, _detail(candidate), admin)
         return candidate
 
@@ -255,8 +264,9 @@ class ContentAdmin:
             self.audit("rollback", False, _detail(candidate), admin)
         return candidate, f"版本 {version_id}"
 
-    def publish(self, candidate: Candidate, admin: str | None = None, action: str = "publish",
-                note: str = "") -> Content:
+    def publish(
+        self, candidate: Candidate, admin: str | None = None, action: str = "publish", note: str = ""
+    ) -> Content:
         """Write the candidate's files atomically, make it the live version, record it."""
         if not candidate.ok:
             raise ValueError("cannot publish a candidate with errors")
@@ -270,9 +280,11 @@ class ContentAdmin:
             # Compare and swap: the candidate holds every file as it was when it was built, so publishing it
             # now would silently undo whatever was published (or edited on disk) since.
             self.audit(action, False, f"stale: built on {candidate.base.split('/')[0]}, live {live.version}", admin)
-            raise StaleCandidate(f"未发布：这个版本是在 {candidate.base.split('/')[0]} 的基础上校验的，"
-                                 f"之后已有新版本 {live.version} 生效（或文件在磁盘上被修改）。直接发布会覆盖那次修改。"
-                                 "请重新上传文件，在最新版本上重新校验后再发布。")
+            raise StaleCandidate(
+                f"未发布：这个版本是在 {candidate.base.split('/')[0]} 的基础上校验的，"
+                f"之后已有新版本 {live.version} 生效（或文件在磁盘上被修改）。直接发布会覆盖那次修改。"
+                "请重新上传文件，在最新版本上重新校验后再发布。"
+            )
         for rel, data in candidate.files.items():
             if current.get(rel) != data:
                 atomic_write(self.root / rel, data)

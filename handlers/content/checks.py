@@ -33,8 +33,10 @@ def run_check(root: Path, today: date | None = None) -> tuple[bool, list[str]]:
     cases = sum(len(p.cases) for p in content.engine.policies.policies) if content.engine else 0
     texts = sum(len(p.text_cases) for p in content.engine.policies.policies) if content.engine else 0
     questions = sum(len(e.questions) for e in content.kb.entries)
-    lines.append(f"OK: {len(content.kb.entries)} entries, {questions} example questions, "
-                 f"{len(content.kb.synonyms)} synonym groups, {content.policy_count} policies, "
-                 f"{cases} golden cases ({texts} more in free text), {len(content.reminders.ids) if content.reminders else 0} reminders "
-                 f"(version {content.version})")
+    lines.append(
+        f"OK: {len(content.kb.entries)} entries, {questions} example questions, "
+        f"{len(content.kb.synonyms)} synonym groups, {content.policy_count} policies, "
+        f"{cases} golden cases ({texts} more in free text), {len(content.reminders.ids) if content.reminders else 0} reminders "
+        f"(version {content.version})"
+    )
     return True, lines

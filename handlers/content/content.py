@@ -44,8 +44,10 @@ class Content:
             self.engine.close()
 
     def summary(self) -> str:
-        return (f"{len(self.kb.entries)} entries in {len(self.kb.files)} files, "
-                f"{len(self.kb.synonyms)} synonym groups, {self.policy_count} policies (version {self.version})")
+        return (
+            f"{len(self.kb.entries)} entries in {len(self.kb.files)} files, "
+            f"{len(self.kb.synonyms)} synonym groups, {self.policy_count} policies (version {self.version})"
+        )
 
 
 def new_engine(policies) -> Engine:
@@ -69,11 +71,14 @@ def load_content(root: Path, with_rules: bool = True, run_cases: bool = True) ->
         # Policies cite the same sources registry as the entries: pass the one the knowledge base loaded (when it
         # could not load, the policy loader reads root/knowledge/sources.yaml itself and reports its problems).
         registry = kb.sources if kb is not None and kb.sources else None
-        policies, rule_problems = load_policies(root / "rules", run_cases=run_cases, root=root, fold=fold,
-                                                registry=registry)
-        problems += [p for p in rule_problems if p not in problems]   # a broken registry is reported once
+        policies, rule_problems = load_policies(
+            root / "rules", run_cases=run_cases, root=root, fold=fold, registry=registry
+        )
+        problems += [p for p in rule_problems if p not in problems]  # a broken registry is reported once
         if policies is not None and kb is not None and not _errors(problems):
-            for path in sorted((root / "rules").glob("*.yaml")) + sorted((root / "rules" / "vocabulary").glob("*.yaml")):
+            for path in sorted((root / "rules").glob("*.yaml")) + sorted(
+                (root / "rules" / "vocabulary").glob("*.yaml")
+            ):
                 digest.update(path.name.encode() + b"\0" + path.read_bytes())
             engine = new_engine(policies)
     if kb is None or _errors(problems):
@@ -133,9 +138,21 @@ def self_test(content: Content, ranker=None) -> list[Problem]:
             top = ranked[0] if ranked else None
             if top is None or top.entry_id != entry.id:
                 got = f"{top.entry_id} ({top.raw:.2f})" if top else "nothing"
-                problems.append(Problem(entry.file, entry.line, f"{entry.id}.questions[{i}]",
-                                        f"example question '{question}' ranks {got} first, not its own entry"))
+                problems.append(
+                    Problem(
+                        entry.file,
+                        entry.line,
+                        f"{entry.id}.questions[{i}]",
+                        f"example question '{question}' ranks {got} first, not its own entry",
+                    )
+                )
             elif not top.accepted:
-                problems.append(Problem(entry.file, entry.line, f"{entry.id}.questions[{i}]",
-                                        f"example question '{question}' matches its entry only weakly ({top.raw:.2f})"))
+                problems.append(
+                    Problem(
+                        entry.file,
+                        entry.line,
+                        f"{entry.id}.questions[{i}]",
+                        f"example question '{question}' matches its entry only weakly ({top.raw:.2f})",
+                    )
+                )
     return problems

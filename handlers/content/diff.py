@@ -16,8 +16,9 @@ def _strip(obj, drop: tuple[str, ...] = ()):
     kind = type(obj)
     names = _FIELDS.get(kind)
     if names is None:
-        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(obj)
-                                      if f.name not in ("file", "line") and f.compare)
+        names = _FIELDS[kind] = tuple(
+            f.name for f in dataclasses.fields(obj) if f.name not in ("file", "line") and f.compare
+        )
     return tuple(getattr(obj, name) for name in names if name not in drop)
 
 
@@ -53,8 +54,9 @@ def diff_contents(old, new) -> list[str]:
     lines += _compare(old_rem, new_rem, "提醒")
     # Synonym groups by their canonical (first) term: emptying synonyms.yaml changes how every question is
     # matched, so it must never read as "no change".
-    lines += _compare({g[0]: g for g in old.kb.synonyms}, {g[0]: g for g in new.kb.synonyms}, "同义词组",
-                      key=lambda group: group)
+    lines += _compare(
+        {g[0]: g for g in old.kb.synonyms}, {g[0]: g for g in new.kb.synonyms}, "同义词组", key=lambda group: group
+    )
     if old.kb.scope != new.kb.scope:
         lines.append("范围外问题（scope.yaml）已修改")
     lines += _holiday_lines(getattr(old.reminders, "holidays", None), getattr(new.reminders, "holidays", None))
@@ -65,5 +67,4 @@ def _holiday_lines(old, new) -> list[str]:
     """Years of holiday data (knowledge/holidays.yaml) added, changed or removed."""
     old_years = dict(old.years) if old is not None else {}
     new_years = dict(new.years) if new is not None else {}
-    return _compare({str(y): v for y, v in old_years.items()}, {str(y): v for y, v in new_years.items()},
-                    "节假日年份")
+    return _compare({str(y): v for y, v in old_years.items()}, {str(y): v for y, v in new_years.items()}, "节假日年份")

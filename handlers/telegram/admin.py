@@ -16,7 +16,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from handlers.content.admin import MAX_UPLOAD, Candidate, ContentAdmin, StaleCandidate, UploadRefused, read_tree, target_for
+from handlers.content.admin import (
+    MAX_UPLOAD,
+    Candidate,
+    ContentAdmin,
+    StaleCandidate,
+    UploadRefused,
+    read_tree,
+    target_for,
+)
 from handlers.telegram.render import html_parts
 
 log = logging.getLogger("zhibu.admin")
@@ -57,8 +65,9 @@ async def _authorized(update: Update, context, action: str) -> bool:
     user = update.effective_user
     if user is not None and svc.settings.is_admin(user.id):
         return True
-    svc.admin.audit(f"refused:{action}", False, where(update.effective_chat),
-                    _admin_hash(svc, user.id if user else None))
+    svc.admin.audit(
+        f"refused:{action}", False, where(update.effective_chat), _admin_hash(svc, user.id if user else None)
+    )
     target = update.effective_message or (update.callback_query.message if update.callback_query else None)
     if target is not None:
         await target.reply_text(REFUSED)
@@ -101,9 +110,11 @@ async def cmd_kb(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     content = _svc(context).assistant.content
     reminders = len(content.reminders.ids) if content.reminders else 0
-    await _send(update.effective_message,
-                f"当前版本：{content.version}\n条目 {len(content.kb.entries)} 个，政策 {content.policy_count} 条，"
-                f"提醒 {reminders} 个\n加载时间：{content.loaded_at:%Y-%m-%d %H:%M:%S} UTC")
+    await _send(
+        update.effective_message,
+        f"当前版本：{content.version}\n条目 {len(content.kb.entries)} 个，政策 {content.policy_count} 条，"
+        f"提醒 {reminders} 个\n加载时间：{content.loaded_at:%Y-%m-%d %H:%M:%S} UTC",
+    )
 
 
 async def _send_file(update: Update, context, name: str) -> None:
@@ -112,8 +123,10 @@ async def _send_file(update: Update, context, name: str) -> None:
     files = await _off_loop(read_tree, svc.admin.root)
     matches = [rel for rel in files if rel == name or rel.rsplit("/", 1)[-1] == name] if name else []
     if len(matches) > 1:
-        await _send(update.effective_message, f"有{len(matches)}个同名文件，请写上目录：" + "、".join(
-            f"/kb file {rel}" for rel in matches))
+        await _send(
+            update.effective_message,
+            f"有{len(matches)}个同名文件，请写上目录：" + "、".join(f"/kb file {rel}" for rel in matches),
+        )
         return
     if not matches:
         listed = "\n".join(f"· {rel}" for rel in files)
@@ -122,8 +135,9 @@ async def _send_file(update: Update, context, name: str) -> None:
         return
     rel = matches[0]
     svc.admin.audit("download", True, rel, _admin_hash(svc, update.effective_user.id))
-    await update.effective_message.reply_document(document=files[rel], filename=rel.rsplit("/", 1)[-1],
-                                                  caption=f"{rel}（当前版本）：修改后直接发回即可上传")
+    await update.effective_message.reply_document(
+        document=files[rel], filename=rel.rsplit("/", 1)[-1], caption=f"{rel}（当前版本）：修改后直接发回即可上传"
+    )
 
 
 async def cmd_versions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -147,8 +161,9 @@ async def cmd_rollback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if len(args) > 1 or (args and not (args[0].isascii() and args[0].isdigit())):
         await update.effective_message.reply_text("用法：/rollback [版本号]（不写则回到上一个版本）")
         return
-    candidate, label = await _off_loop(svc.admin.rollback, int(args[0]) if args else None,
-                                       _admin_hash(svc, update.effective_user.id))
+    candidate, label = await _off_loop(
+        svc.admin.rollback, int(args[0]) if args else None, _admin_hash(svc, update.effective_user.id)
+    )
     if candidate is None:
         await update.effective_message.reply_text(label)
     elif not candidate.ok:
@@ -187,17 +202,31 @@ async def on_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(html.escape(str(exc)))
         return
     candidate = await _off_loop(svc.admin.candidate, {target: data})
-    svc.admin.audit("upload", candidate.ok, f"{target}: " + ("；".join(candidate.diff) if candidate.ok
-                                                              else f"{len(candidate.errors)} errors"), admin)
+    svc.admin.audit(
+        "upload",
+        candidate.ok,
+        f"{target}: " + ("；".join(candidate.diff) if candidate.ok else f"{len(candidate.errors)} errors"),
+        admin,
+    )
     if not candidate.ok:
         await _send(message, problems_text(candidate, f"{name} 校验未通过，未发布（当前版本不受影响）："))
         return
     context.application.bot_data.setdefault("uploads", {})[candidate.token] = candidate
-    lines = [f"{name} → {target} 校验通过：", *candidate.diff, *warnings_text(candidate),
-             f"用最近 {candidate.replayed} 个真实问题回放：{len(candidate.changes)} 个的答案会变化"]
+    lines = [
+        f"{name} → {target} 校验通过：",
+        *candidate.diff,
+        *warnings_text(candidate),
+        f"用最近 {candidate.replayed} 个真实问题回放：{len(candidate.changes)} 个的答案会变化",
+    ]
     lines += [f"  · {c.question[:40]}：{c.before} → {c.after}" for c in candidate.changes[:10]]
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton("发布", callback_data=f"pub:{candidate.token}"),
-                                    InlineKeyboardButton("取消", callback_data=f"can:{candidate.token}")]])
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("发布", callback_data=f"pub:{candidate.token}"),
+                InlineKeyboardButton("取消", callback_data=f"can:{candidate.token}"),
+            ]
+        ]
+    )
     await _send(message, "\n".join(lines), markup)
 
 
@@ -228,6 +257,7 @@ async def on_publish_button(update: Update, context, kind: str, token: str) -> N
 async def watch_files(admin: ContentAdmin, root: Path) -> None:
     """ZHIBU_WATCH=1: reload through the same validation path whenever a YAML file changes."""
     from watchfiles import awatch
+
     async for changes in awatch(root / "knowledge", root / "rules"):
         if not any(str(path).endswith((".yaml", ".yml")) for _, path in changes):
             continue
@@ -239,5 +269,6 @@ async def watch_files(admin: ContentAdmin, root: Path) -> None:
         if candidate.ok:
             log.warning("watcher: reloaded: %s", "；".join(candidate.diff))
         else:
-            log.warning("watcher: reload refused, old version stays live:\n%s",
-                        "\n".join(str(p) for p in candidate.errors[:20]))
+            log.warning(
+                "watcher: reload refused, old version stays live:\n%s", "\n".join(str(p) for p in candidate.errors[:20])
+            )

@@ -12,13 +12,30 @@ import logging
 import re
 from dataclasses import dataclass
 
-from telegram import (BotCommand, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity,
-                      ReplyKeyboardRemove, Update)
+from telegram import (
+    BotCommand,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
-from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler,
-                          ContextTypes, Defaults, MessageHandler, filters)
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
 
 from handlers.telegram import admin as telegram_admin
 from handlers.telegram import browse
@@ -34,13 +51,26 @@ from rules.vocab import default_vocabulary
 
 log = logging.getLogger("zhibu.telegram")
 
-COMMANDS = (("start", "开始使用"), ("help", "我能回答什么"), ("topics", "按类别浏览"), ("steps", "入党流程（25步）"),
-            ("check", "检查具体情况"), ("cancel", "退出当前检查"), ("remind", "群提醒（群管理员）"),
-            ("term", "记录支委会任期（群管理员）"), ("stats", "使用统计（管理员）"), ("reload", "重新加载知识库（管理员）"),
-            ("kb", "知识库版本（管理员）"), ("versions", "版本列表（管理员）"), ("rollback", "回滚版本（管理员）"))
+COMMANDS = (
+    ("start", "开始使用"),
+    ("help", "我能回答什么"),
+    ("topics", "按类别浏览"),
+    ("steps", "入党流程（25步）"),
+    ("check", "检查具体情况"),
+    ("cancel", "退出当前检查"),
+    ("remind", "群提醒（群管理员）"),
+    ("term", "记录支委会任期（群管理员）"),
+    ("stats", "使用统计（管理员）"),
+    ("reload", "重新加载知识库（管理员）"),
+    ("kb", "知识库版本（管理员）"),
+    ("versions", "版本列表（管理员）"),
+    ("rollback", "回滚版本（管理员）"),
+)
 KEYWORDS = {"帮助": "help", "流程": "steps", "检查": "check"}
-WELCOME = ("您好，我是支部助手！我可以回答党支部工作的程序性问题（入党、组织设置、三会一课、党费、换届选举等），"
-           "也可以帮您核对具体情况，例如人数够不够、哪天转正、党费交多少。\n直接发文字提问即可，或点下面的例子：")
+WELCOME = (
+    "您好，我是支部助手！我可以回答党支部工作的程序性问题（入党、组织设置、三会一课、党费、换届选举等），"
+    "也可以帮您核对具体情况，例如人数够不够、哪天转正、党费交多少。\n直接发文字提问即可，或点下面的例子："
+)
 NOT_TEXT_HINT = "我只能看懂文字。请用一句话描述您的问题，例如“预备期从哪天算”。"
 APOLOGY = "抱歉，处理您的消息时出了点问题，请稍后再试。"
 # Updates handled at once. Through the local stand-in, 1 costs ~15% less CPU per update than 8 (measured),
@@ -59,9 +89,9 @@ class Services:
     settings: Settings
     querylog: object | None = None
     stats_text: object | None = None  # callable() -> str for /stats
-    reminders: object | None = None   # handlers.telegram.reminders.ReminderService
-    admin: object | None = None       # handlers.content.admin.ContentAdmin
-    watch: bool = False               # ZHIBU_WATCH=1: reload on YAML changes
+    reminders: object | None = None  # handlers.telegram.reminders.ReminderService
+    admin: object | None = None  # handlers.content.admin.ContentAdmin
+    watch: bool = False  # ZHIBU_WATCH=1: reload on YAML changes
 
     def __post_init__(self) -> None:
         self.conversation = Conversation(self.assistant)
@@ -72,6 +102,7 @@ def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
 
 
 # -- sending -------------------------------------------------------------------------------------------
+
 
 async def send_reply(message: Message, reply: Reply, context, quote: bool, mention=None) -> None:
     """Send a pipeline Reply as HTML parts; the keyboard rides on the last part. `mention` (a User): the
@@ -85,8 +116,11 @@ async def send_reply(message: Message, reply: Reply, context, quote: bool, menti
         markup = _ask_markup(reply.pending, message.chat.type, _vocab(context))
     for i, part in enumerate(parts):
         keyboard = markup if i == len(parts) - 1 else None
-        await _with_retries(lambda part=part, keyboard=keyboard, first=i == 0:
-                            message.reply_text(part, reply_markup=keyboard, do_quote=quote and first))
+        await _with_retries(
+            lambda part=part, keyboard=keyboard, first=i == 0: message.reply_text(
+                part, reply_markup=keyboard, do_quote=quote and first
+            )
+        )
 
 
 SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
@@ -166,14 +200,20 @@ def _keep(context, chat_id: int, state: State) -> None:
 async def answer_text(message: Message, text: str, context, quote: bool) -> None:
     """Run one message through the conversation core with this (chat, user)'s state, and reply."""
     svc = services(context)
-    inbound = Inbound(text, channel="telegram", chat_id=message.chat_id, chat_type=message.chat.type,
-                      user_id=message.from_user.id if message.from_user else None)
+    inbound = Inbound(
+        text,
+        channel="telegram",
+        chat_id=message.chat_id,
+        chat_type=message.chat.type,
+        user_id=message.from_user.id if message.from_user else None,
+    )
     reply, state = svc.conversation.respond(inbound, _state(context, message.chat_id))
     _keep(context, message.chat_id, state)  # before the send: the next message must see it
     await send_reply(message, reply, context, quote)
 
 
 # -- commands ------------------------------------------------------------------------------------------
+
 
 async def cmd_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     rows = [[InlineKeyboardButton(q, callback_data=f"q:{i}")] for i, q in enumerate(EXAMPLES)]
@@ -228,6 +268,7 @@ FEATURES = {"help": cmd_help, "steps": cmd_steps, "check": cmd_check}
 
 # -- messages ------------------------------------------------------------------------------------------
 
+
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     feature = KEYWORDS.get(fold(message.text).strip())
@@ -240,12 +281,16 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 def addressed_text(message: Message, bot_id: int, username: str) -> str | None:
     """The question in a group message if it mentions or replies to the bot; None for ordinary chatter."""
     text = message.text or ""
-    replied = message.reply_to_message is not None and message.reply_to_message.from_user is not None \
+    replied = (
+        message.reply_to_message is not None
+        and message.reply_to_message.from_user is not None
         and message.reply_to_message.from_user.id == bot_id
+    )
     mentioned = False
     for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
-        if (entity.type == MessageEntity.MENTION and value.lstrip("@").lower() == username.lower()) or \
-                (entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id):
+        if (entity.type == MessageEntity.MENTION and value.lstrip("@").lower() == username.lower()) or (
+            entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id
+        ):
             mentioned = True
             text = text.replace(value, " ")
     return text.strip() if (mentioned or replied) else None
@@ -271,12 +316,17 @@ async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await telegram_admin.on_upload(update, context)
         return
     if message.document is not None and svc.admin is not None:
-        svc.admin.audit("refused:upload", False, telegram_admin.where(message.chat),
-                        svc.querylog.hash_user(message.from_user.id) if svc.querylog else None)
+        svc.admin.audit(
+            "refused:upload",
+            False,
+            telegram_admin.where(message.chat),
+            svc.querylog.hash_user(message.from_user.id) if svc.querylog else None,
+        )
     await message.reply_text(NOT_TEXT_HINT)
 
 
 # -- buttons -------------------------------------------------------------------------------------------
+
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
@@ -307,9 +357,17 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if kind == "e":
         user = update.effective_user
         entry = content.kb.by_id.get(rest)
-        reply, state = svc.conversation.open_entry(rest, _state(context, message.chat_id), inbound=Inbound(
-            entry.title if entry else rest, channel="telegram", chat_id=message.chat_id,
-            chat_type=message.chat.type, user_id=user.id if user else None))  # logged, with 👍/👎
+        reply, state = svc.conversation.open_entry(
+            rest,
+            _state(context, message.chat_id),
+            inbound=Inbound(
+                entry.title if entry else rest,
+                channel="telegram",
+                chat_id=message.chat_id,
+                chat_type=message.chat.type,
+                user_id=user.id if user else None,
+            ),
+        )  # logged, with 👍/👎
         if reply is None:
             await message.reply_text("这个条目已不存在，请重新提问。")
         else:
@@ -319,11 +377,17 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await answer_text(message, EXAMPLES[int(rest)], context, quote=False)
     elif kind == "c":
         index, _, page = rest.partition(":")
-        if index != "-1" and not (_small_number(index) is not None and int(index) < len(content.kb.categories.names)
-                                  and _small_number(page or "0") is not None):
+        if index != "-1" and not (
+            _small_number(index) is not None
+            and int(index) < len(content.kb.categories.names)
+            and _small_number(page or "0") is not None
+        ):
             return  # hand-made callback data (c:abc): a quiet no-op
-        text, markup = (browse.categories_view(content) if index == "-1"
-                        else browse.category_view(content, int(index), int(page or 0)))
+        text, markup = (
+            browse.categories_view(content)
+            if index == "-1"
+            else browse.category_view(content, int(index), int(page or 0))
+        )
         await _edit(message, html.escape(text), markup)
     elif kind == "st":
         if _small_number(rest) is None:
@@ -359,6 +423,7 @@ async def _edit(message: Message, text: str, markup) -> None:
 
 # -- lifecycle -----------------------------------------------------------------------------------------
 
+
 async def reminder_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every TICK_SECONDS (and once right after start-up, which catches up what was missed)."""
     sent = await services(context).reminders.tick(context.bot)
@@ -371,9 +436,22 @@ def describe(update: object) -> str:
     they wrote (user ids are stored hashed everywhere else; the log must not undo that)."""
     if not isinstance(update, Update):
         return type(update).__name__
-    kind = next((name for name in ("message", "edited_message", "callback_query", "channel_post",
-                                   "my_chat_member", "chat_member", "inline_query") if getattr(update, name, None)),
-                "other")
+    kind = next(
+        (
+            name
+            for name in (
+                "message",
+                "edited_message",
+                "callback_query",
+                "channel_post",
+                "my_chat_member",
+                "chat_member",
+                "inline_query",
+            )
+            if getattr(update, name, None)
+        ),
+        "other",
+    )
     chat = update.effective_chat.type if update.effective_chat else "no chat"
     return f"update {update.update_id} ({kind}, {chat})"
 
@@ -411,37 +489,76 @@ def build_application(svc: Services) -> Application:
     urls = {k: v for k, v in (("base_url", settings.api_base_url), ("base_file_url", settings.api_base_file_url)) if v}
     # The bot is made here (not by the builder) to be a TolerantBot: one unparseable update must not stop
     # polling. Its transports are the ones ApplicationBuilder would make.
-    bot = TolerantBot(settings.token, defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz),
-                      rate_limiter=AIORateLimiter(overall_max_rate=settings.rate_per_second,
-                                                  group_max_rate=settings.group_rate_per_minute, max_retries=3),
-                      request=HTTPXRequest(connection_pool_size=256),
-                      get_updates_request=HTTPXRequest(connection_pool_size=1), **urls)
-    builder = (ApplicationBuilder().bot(bot).concurrent_updates(CONCURRENT_UPDATES)
-               .post_init(post_init).post_shutdown(post_shutdown))
+    bot = TolerantBot(
+        settings.token,
+        defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz),
+        rate_limiter=AIORateLimiter(
+            overall_max_rate=settings.rate_per_second, group_max_rate=settings.group_rate_per_minute, max_retries=3
+        ),
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        **urls,
+    )
+    builder = (
+        ApplicationBuilder()
+        .bot(bot)
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
     app = builder.build()
     app.bot_data["zhibu"] = svc
-    for name, callback in (("start", cmd_start), ("help", cmd_help), ("topics", cmd_topics), ("steps", cmd_steps),
-                           ("check", cmd_check), ("cancel", cmd_cancel), ("stats", cmd_stats)):
+    for name, callback in (
+        ("start", cmd_start),
+        ("help", cmd_help),
+        ("topics", cmd_topics),
+        ("steps", cmd_steps),
+        ("check", cmd_check),
+        ("cancel", cmd_cancel),
+        ("stats", cmd_stats),
+    ):
         app.add_handler(CommandHandler(name, callback, filters=~filters.UpdateType.EDITED))
     fresh = ~filters.UpdateType.EDITED & ~filters.COMMAND
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & fresh, on_private_text))
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & fresh, on_group_text))
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.UpdateType.EDITED
-                                   & (filters.Sticker.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO
-                                      | filters.VIDEO | filters.Document.ALL | filters.LOCATION | filters.CONTACT
-                                      | filters.VIDEO_NOTE | filters.Dice.ALL | filters.ANIMATION | filters.POLL),
-                                   on_not_text))
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE
+            & ~filters.TEXT
+            & ~filters.UpdateType.EDITED
+            & (
+                filters.Sticker.ALL
+                | filters.PHOTO
+                | filters.VOICE
+                | filters.AUDIO
+                | filters.VIDEO
+                | filters.Document.ALL
+                | filters.LOCATION
+                | filters.CONTACT
+                | filters.VIDEO_NOTE
+                | filters.Dice.ALL
+                | filters.ANIMATION
+                | filters.POLL
+            ),
+            on_not_text,
+        )
+    )
     if svc.reminders is not None:
         app.add_handler(CommandHandler("remind", svc.reminders.cmd_remind, filters=~filters.UpdateType.EDITED))
         app.add_handler(CommandHandler("term", svc.reminders.cmd_term, filters=~filters.UpdateType.EDITED))
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, svc.reminders.on_migrate))
         app.job_queue.run_repeating(reminder_tick, interval=TICK_SECONDS, first=1, name="reminders")
     if svc.admin is not None:
-        for name, callback in (("reload", telegram_admin.cmd_reload), ("kb", telegram_admin.cmd_kb),
-                               ("versions", telegram_admin.cmd_versions), ("rollback", telegram_admin.cmd_rollback)):
+        for name, callback in (
+            ("reload", telegram_admin.cmd_reload),
+            ("kb", telegram_admin.cmd_kb),
+            ("versions", telegram_admin.cmd_versions),
+            ("rollback", telegram_admin.cmd_rollback),
+        ):
             app.add_handler(CommandHandler(name, callback, filters=~filters.UpdateType.EDITED))
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND & ~filters.UpdateType.EDITED,
-                                   cmd_unknown))
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND & ~filters.UpdateType.EDITED, cmd_unknown)
+    )
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_error_handler(on_error)
     return app

@@ -20,8 +20,7 @@ from telegram.error import ChatMigrated, Forbidden, NetworkError, RetryAfter, Te
 from telegram.ext import ContextTypes
 
 import storage
-from reminders.commands import (local_date, months_until, reminder_id, send_time, term_args, term_reply,
-                               time_zone)
+from reminders.commands import local_date, months_until, reminder_id, send_time, term_args, term_reply, time_zone
 from reminders.planner import next_send, plan_deliveries
 from reminders.schedule import TERM_REMINDER_ID, render_text, resolve_tz
 
@@ -32,9 +31,11 @@ SEND_CONCURRENCY = 8
 SEND_ATTEMPTS = 4
 BUSY = "暂时无法保存设置（数据库繁忙），请稍后再试。"
 REFUSAL = "只有本群管理员可以设置提醒，请联系群管理员操作。"
-USAGE = ("用法：\n/remind 或 /remind list — 查看全部提醒\n/remind on 提醒ID [HH:MM] — 订阅\n/remind off 提醒ID — 退订\n"
-         "/remind test 提醒ID — 立即发送一次试看\n/remind tz 时区 — 设置本群时区（如 Asia/Shanghai）\n"
-         "/term YYYY-MM-DD [村|社区|机关|企业|学校] [支部|总支|党委] — 记录本届委员会任期开始日期")
+USAGE = (
+    "用法：\n/remind 或 /remind list — 查看全部提醒\n/remind on 提醒ID [HH:MM] — 订阅\n/remind off 提醒ID — 退订\n"
+    "/remind test 提醒ID — 立即发送一次试看\n/remind tz 时区 — 设置本群时区（如 Asia/Shanghai）\n"
+    "/term YYYY-MM-DD [村|社区|机关|企业|学校] [支部|总支|党委] — 记录本届委员会任期开始日期"
+)
 
 
 class ReminderService:
@@ -63,10 +64,19 @@ class ReminderService:
             now = self.clock()
             if self.last_tick is None:
                 for stale in storage.recover_stale(self.db, now=now):
-                    log.warning("reminder %s for chat %s may not have been sent (crash during send)",
-                                stale.reminder_id, stale.chat_id)
-            plan = plan_deliveries(self.reminders, storage.subscriptions(self.db), _Defaulted(self),
-                                   now=now, since=self.last_tick, grace=self.grace)
+                    log.warning(
+                        "reminder %s for chat %s may not have been sent (crash during send)",
+                        stale.reminder_id,
+                        stale.chat_id,
+                    )
+            plan = plan_deliveries(
+                self.reminders,
+                storage.subscriptions(self.db),
+                _Defaulted(self),
+                now=now,
+                since=self.last_tick,
+                grace=self.grace,
+            )
             self.last_tick = now
             gate = asyncio.Semaphore(SEND_CONCURRENCY)
             results = await asyncio.gather(*(self._deliver(bot, d, gate) for d in plan))
@@ -74,19 +84,23 @@ class ReminderService:
 
     async def _deliver(self, bot, delivery, gate) -> int:
         if delivery.missed:
-            storage.mark_missed(self.db, delivery.chat_id, delivery.reminder_id, delivery.due_at,
-                                event_key=delivery.event_key)
+            storage.mark_missed(
+                self.db, delivery.chat_id, delivery.reminder_id, delivery.due_at, event_key=delivery.event_key
+            )
             return 0
         async with gate:
-            if not storage.claim(self.db, delivery.chat_id, delivery.reminder_id, delivery.due_at,
-                                 event_key=delivery.event_key):
+            if not storage.claim(
+                self.db, delivery.chat_id, delivery.reminder_id, delivery.due_at, event_key=delivery.event_key
+            ):
                 return 0  # already sent (or claimed) by an earlier tick or process
             text = ("【补发】" if delivery.catch_up else "") + delivery.text
-            return await self._send(bot, delivery.chat_id, delivery.reminder_id, delivery.due_at, text,
-                                    delivery.event_key)
+            return await self._send(
+                bot, delivery.chat_id, delivery.reminder_id, delivery.due_at, text, delivery.event_key
+            )
 
-    async def _send(self, bot, chat_id: int, reminder_id: str, due_at: datetime, text: str,
-                    event_key: str | None = None) -> int:
+    async def _send(
+        self, bot, chat_id: int, reminder_id: str, due_at: datetime, text: str, event_key: str | None = None
+    ) -> int:
         for _attempt in range(SEND_ATTEMPTS):
             try:
                 message = await bot.send_message(chat_id, html.escape(text))
@@ -146,8 +160,12 @@ class ReminderService:
         in their own private chat."""
         chat, user = update.effective_chat, update.effective_user
         message = update.message
-        if message is not None and message.sender_chat is not None and chat is not None \
-                and message.sender_chat.id == chat.id:
+        if (
+            message is not None
+            and message.sender_chat is not None
+            and chat is not None
+            and message.sender_chat.id == chat.id
+        ):
             return True  # GroupAnonymousBot with sender_chat = this group: only its admins can post so
         if user is None:
             return False
@@ -171,12 +189,19 @@ class ReminderService:
             definition = reminders.get(rid)
             sub = subs.get(rid)
             status = "已订阅" if sub else "未订阅"
-            occ = next_send(reminders, rid, settings, self.clock(), sub.send_time if sub else None,
-                            sub.tz if sub else None)
+            occ = next_send(
+                reminders, rid, settings, self.clock(), sub.send_time if sub else None, sub.tz if sub else None
+            )
             when = occ.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if occ else "需先用 /term 设置任期"
             lines.append(f"{'✅' if sub else '⬜'} {rid} {definition.title}：{status}，下次 {when}")
-            rows.append([InlineKeyboardButton(f"{'退订' if sub else '订阅'} {definition.title}"[:30],
-                                              callback_data=f"rm:{'off' if sub else 'on'}:{rid}")])
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        f"{'退订' if sub else '订阅'} {definition.title}"[:30],
+                        callback_data=f"rm:{'off' if sub else 'on'}:{rid}",
+                    )
+                ]
+            )
         return "\n".join(lines), InlineKeyboardMarkup(rows)
 
     async def cmd_remind(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -69,11 +69,14 @@ def keyboard_rows(reply: Reply, feedback: bool = True) -> list[list[tuple[str, s
 def reply_keyboard(reply: Reply, feedback: bool = True) -> InlineKeyboardMarkup | None:
     """keyboard_rows as PTB's InlineKeyboardMarkup."""
     rows = keyboard_rows(reply, feedback)
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
-                                 for row in rows]) if rows else None
+    return (
+        InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows])
+        if rows
+        else None
+    )
 
 
 def choice_keyboard(options: tuple[str, ...]) -> ReplyKeyboardMarkup:
     """Reply buttons for a fact whose answer is a choice (是/否, 村/社区/…)."""
-    rows = [list(options[i:i + 3]) for i in range(0, len(options), 3)] + [["/cancel"]]
+    rows = [list(options[i : i + 3]) for i in range(0, len(options), 3)] + [["/cancel"]]
     return ReplyKeyboardMarkup(rows, one_time_keyboard=True, resize_keyboard=True, selective=True)

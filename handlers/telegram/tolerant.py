@@ -59,6 +59,11 @@ class TolerantBot(ExtBot):
         except Exception as exc:  # noqa: BLE001
             update_id = data.get("update_id") if isinstance(data, dict) else None
             kinds = sorted(k for k in data if k != "update_id") if isinstance(data, dict) else []
-            log.error("skipping update %s (%s) that python-telegram-bot cannot read: %s: %s",
-                      update_id, ",".join(kinds), type(exc).__name__, exc)
+            log.error(
+                "skipping update %s (%s) that python-telegram-bot cannot read: %s: %s",
+                update_id,
+                ",".join(kinds),
+                type(exc).__name__,
+                exc,
+            )
             return Update(update_id) if isinstance(update_id, int) else None

@@ -30,9 +30,9 @@ __all__ = ["Extraction", "echo", "extract", "fill_asked", "parse_facts"]
 class Extraction:
     """What was read from one message."""
 
-    topic: str | None                 # a topic of the vocabulary, or None when the text is not a situation
-    facts: dict[str, object]          # fact name -> int | float | bool | str (choice) | date
-    problems: tuple[str, ...] = ()    # Chinese messages for absurd or contradictory input
+    topic: str | None  # a topic of the vocabulary, or None when the text is not a situation
+    facts: dict[str, object]  # fact name -> int | float | bool | str (choice) | date
+    problems: tuple[str, ...] = ()  # Chinese messages for absurd or contradictory input
 
 
 def extract(text: str, today: date, vocab: Vocabulary | None = None) -> Extraction:
@@ -40,8 +40,8 @@ def extract(text: str, today: date, vocab: Vocabulary | None = None) -> Extracti
     vocab = vocab or default_vocabulary()
     original = normalize(text)
     scan = Scan(original, today, vocab)
-    extract_dates(scan, original)       # first: dates contain numbers and 月/日
-    extract_pattern_counts(scan, early=True)    # numbers with their own unit: 17周岁, 工资5000
+    extract_dates(scan, original)  # first: dates contain numbers and 月/日
+    extract_pattern_counts(scan, early=True)  # numbers with their own unit: 17周岁, 工资5000
     extract_durations(scan, original)
     mask_phrases(scan)
     extract_counts(scan)
@@ -66,6 +66,7 @@ def _check(scan: Scan) -> None:
 
 # --- echo -------------------------------------------------------------------------------------
 
+
 def show_value(name: str, value: object, vocab: Vocabulary | None = None) -> str:
     """One fact's value as shown to the user: 2 名, 2025年3月1日, 是, 企业."""
     fact = (vocab or default_vocabulary()).facts[name]
@@ -81,8 +82,9 @@ def show_value(name: str, value: object, vocab: Vocabulary | None = None) -> str
 def echo(facts: dict[str, object], vocab: Vocabulary | None = None) -> str:
     """'我理解为：正式党员 2 名；单位类型 企业。' in vocabulary order; '' when there is nothing."""
     vocab = vocab or default_vocabulary()
-    parts = [f"{vocab.facts[name].label} {show_value(name, facts[name], vocab)}"
-             for name in vocab.facts if name in facts]
+    parts = [
+        f"{vocab.facts[name].label} {show_value(name, facts[name], vocab)}" for name in vocab.facts if name in facts
+    ]
     parts += [f"{name} {facts[name]}" for name in facts if name not in vocab.facts]
     return f"我理解为：{'；'.join(parts)}。" if parts else ""
 
@@ -110,8 +112,10 @@ def parse_facts(pairs: dict[str, str], vocab: Vocabulary | None = None) -> tuple
         try:
             value = coerce(fact, str(raw))
         except ValueError as error:
-            problems.append(f"{error} / {name}: {_EXPECTED.get(fact.yaml_type, 'expected a number')}"
-                            + (f" {', '.join(fact.choices)}" if fact.yaml_type == "choice" else ""))
+            problems.append(
+                f"{error} / {name}: {_EXPECTED.get(fact.yaml_type, 'expected a number')}"
+                + (f" {', '.join(fact.choices)}" if fact.yaml_type == "choice" else "")
+            )
             continue
         problem = range_problem(fact, value)
         if problem:

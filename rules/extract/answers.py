@@ -93,8 +93,13 @@ def _fill_number(scan: Scan, missing: list[str], found: dict[str, object]) -> No
             found[name] = value
 
 
-def fill_asked(asked: tuple[str, ...], text: str, facts: dict[str, object],
-               today: date | None = None, vocab: Vocabulary | None = None) -> dict[str, object]:
+def fill_asked(
+    asked: tuple[str, ...],
+    text: str,
+    facts: dict[str, object],
+    today: date | None = None,
+    vocab: Vocabulary | None = None,
+) -> dict[str, object]:
     """Facts for the asked names that `facts` (already read from the reply) does not hold.
 
     `today` places relative dates (上个月); it defaults to the system date."""

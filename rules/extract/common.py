@@ -15,7 +15,7 @@ from common.numerals import numerals_to_digits, parse_number
 from rules.vocab import CN_DIGITS, GRAMMAR, Vocabulary
 
 MASK = "□"
-NUM = GRAMMAR["NUM"]        # a number as written: Arabic (with 万/亿) or a run of Chinese numerals
+NUM = GRAMMAR["NUM"]  # a number as written: Arabic (with 万/亿) or a run of Chinese numerals
 FILLER = GRAMMAR["FILLER"]  # words between a keyword and its number: 只有2名, 为20人, 正好5000
 
 # Clause boundaries; a dot only counts when it is not inside a number or a dotted date.
@@ -94,7 +94,7 @@ def number_at(text: str, raw: str, end: int, least: float | None = None) -> int 
         value = to_number(raw)
         return value if value is not None and value >= least else None
     if is_chinese_numeral(raw):
-        following = text[end:end + 1]
+        following = text[end : end + 1]
         if following and following not in _CN_FOLLOWERS and not _CLAUSE_END.match(following):
             return None
     return to_number(raw)
@@ -114,16 +114,16 @@ def clause_at(text: str, pos: int) -> str:
     return text[start:end]
 
 
-def nearest_keyword(text: str, span: tuple[int, int], window: tuple[int, int],
-                    keywords: list[tuple[str, re.Pattern[str]]]) -> str | None:
+def nearest_keyword(
+    text: str, span: tuple[int, int], window: tuple[int, int], keywords: list[tuple[str, re.Pattern[str]]]
+) -> str | None:
     """The fact whose keyword is nearest to span inside window: the first keyword after the span
     wins (Chinese puts the time before the verb: 7个月没交党费), else the last one before it."""
     after = _closest(text, span[1], window[1], keywords, first=True)
     return after if after is not None else _closest(text, window[0], span[0], keywords, first=False)
 
 
-def _closest(text: str, lo: int, hi: int, keywords: list[tuple[str, re.Pattern[str]]],
-             first: bool) -> str | None:
+def _closest(text: str, lo: int, hi: int, keywords: list[tuple[str, re.Pattern[str]]], first: bool) -> str | None:
     best: tuple[int, str] | None = None
     segment = text[lo:hi]
     for name, pattern in keywords:

@@ -20,8 +20,10 @@ _QUAL = r"(?:有表决权的|有选举权的|在职的?|在册的?|离退休的?
 # 'X needs N members?' is a rule question, not a count of the user's own branch.
 REQUIREMENT = re.compile(r"(?:需要|要|必须|须|至少|最少|不少于|需|得|应有|应该有|满|够|不足|不到|不满|超过|达到)\s*$")
 # A clause telling a story about some members (有2名党员外出打工) does not give the branch size.
-_NARRATIVE = re.compile(r"住院|生病|病|去世|外出|外地|打工|务工|失联|联系不上|没交|未交|不交|欠交|没参加|未参加"
-                        r"|调走|调离|离开|变故|处分|违纪|介绍人|积极分子|培训|出国|上访|发展|吸收|接收")
+_NARRATIVE = re.compile(
+    r"住院|生病|病|去世|外出|外地|打工|务工|失联|联系不上|没交|未交|不交|欠交|没参加|未参加"
+    r"|调走|调离|离开|变故|处分|违纪|介绍人|积极分子|培训|出国|上访|发展|吸收|接收"
+)
 # Before a '1', these make it a count (只有1名, 和1名预备党员) rather than an article.
 _ONLY = re.compile(r"(?:只有|仅有|只|仅|才|就|共|一共|总共|合计|全部|现有|和|、|及|以及|加上|另有)\s*$")
 _NUMERIC = ("count", "money", "percentage")
@@ -32,8 +34,8 @@ def _read(scan: Scan, fact: Fact, m: re.Match[str], unless_before, unless_after)
     value = number_at(scan.text, m["n"], m.end("n"), least=fact.read.get("least"))
     if value is None:
         return
-    before = scan.text[max(0, m.start("n") - 4):m.start("n")]
-    after = scan.text[m.end():m.end() + 4]
+    before = scan.text[max(0, m.start("n") - 4) : m.start("n")]
+    after = scan.text[m.end() : m.end() + 4]
     skip = (unless_before or REQUIREMENT).search(before) or (unless_after and unless_after.match(after))
     if not skip:
         scan.put(fact.name, float(value) if fact.type == "float" else value)
@@ -70,8 +72,10 @@ def _build_role_patterns(vocab) -> tuple[re.Pattern[str], re.Pattern[str], dict[
     # longest first, so 正式党员 wins over 党员
     words = "|".join(sorted(map(re.escape, roles), key=len, reverse=True))
     after = re.compile(rf"(?<!党员)(?<![\d.])(?P<n>{_DIGITS}){MEASURE}{_QUAL}(?P<role>{words})(?!大会|代表|会|干部)")
-    before = re.compile(rf"(?<!正式)(?<!预备)(?P<role>{words})(?!大会|代表|会|干部)"
-                        rf"(?P<fill>{GRAMMAR['FILLER']})(?P<n>{_DIGITS}){MEASURE}{_NOT_UNIT}")
+    before = re.compile(
+        rf"(?<!正式)(?<!预备)(?P<role>{words})(?!大会|代表|会|干部)"
+        rf"(?P<fill>{GRAMMAR['FILLER']})(?P<n>{_DIGITS}){MEASURE}{_NOT_UNIT}"
+    )
     return after, before, roles
 
 
@@ -94,7 +98,7 @@ def extract_role_counts(scan: Scan) -> None:
         # searched again after each mask: once 4个正式党员 is read, 3个预备党员 right after it is a match
         while (m := pattern.search(scan.text, pos)) is not None:
             pos = m.end()
-            lead = scan.text[max(0, m.start() - 4):m.start()]
+            lead = scan.text[max(0, m.start() - 4) : m.start()]
             if not number_first:
                 lead += m["fill"]
             if _role_count_ok(scan, m, lead, number_first):

@@ -130,9 +130,17 @@ def _year_only(m: re.Match[str], today: date) -> date | None:
 
 
 # Most specific first: each pass masks what it read.
-_PARSERS = ((_ABS_FULL, _abs_full), (_ABS_SEP, _abs_sep), (_REL_YEAR, _rel_year),
-            (_REL_MONTH, _rel_month), (_REL_DAY, _rel_day), (_AGO, _ago),
-            (_MONTH_DAY, _month_day), (_MONTH_ONLY, _month_only), (_YEAR_ONLY, _year_only))
+_PARSERS = (
+    (_ABS_FULL, _abs_full),
+    (_ABS_SEP, _abs_sep),
+    (_REL_YEAR, _rel_year),
+    (_REL_MONTH, _rel_month),
+    (_REL_DAY, _rel_day),
+    (_AGO, _ago),
+    (_MONTH_DAY, _month_day),
+    (_MONTH_ONLY, _month_only),
+    (_YEAR_ONLY, _year_only),
+)
 
 
 def find_dates(scan: Scan) -> list[DateMention]:
@@ -157,19 +165,27 @@ def assign_dates(scan: Scan, original: str, mentions: list[DateMention]) -> None
             continue
         window = neighbour_window(spans, index, clause_bounds(original, mention.start))
         name = nearest_keyword(scan.text, spans[index], window, keywords)
-        if name is None or _END_MARK.search(original[window[0]:mention.start]) \
-                or _END_AFTER.match(original[mention.end:window[1]]):
+        if (
+            name is None
+            or _END_MARK.search(original[window[0] : mention.start])
+            or _END_AFTER.match(original[mention.end : window[1]])
+        ):
             continue
-        if mention.value > scan.today and _FUTURE_MARK.match(original[mention.end:window[1]]):
+        if mention.value > scan.today and _FUTURE_MARK.match(original[mention.end : window[1]]):
             continue  # a plan (明年3月要换届), not a past event
         _put_checked(scan, name, mention.value)
 
 
 def date_keywords(scan: Scan) -> list[tuple[str, re.Pattern[str]]]:
     """(fact, keywords) of every date fact: which fact a date belongs to, by the keyword nearest to it."""
-    return scan.vocab.derived("date_keywords", lambda vocab: [
-        (f.name, f.read["keywords"]) for f in vocab.facts.values()
-        if f.yaml_type == "date" and f.read.get("keywords") is not None])
+    return scan.vocab.derived(
+        "date_keywords",
+        lambda vocab: [
+            (f.name, f.read["keywords"])
+            for f in vocab.facts.values()
+            if f.yaml_type == "date" and f.read.get("keywords") is not None
+        ],
+    )
 
 
 def _put_checked(scan: Scan, name: str, value: date) -> None:

@@ -13,16 +13,18 @@ from rules.extract.dates import add_months
 
 _DURATION = re.compile(
     r"(?<![\d.])(?:(\d+(?:\.\d+)?)\s*(个半月|个多月|个月|年半|多年|年(?!级|代|度)|个星期|星期|周|天|个学时|学时|个课时|课时|个小时|小时)"
-    r"|半(个月|年)|(下个?月)(?=就|要|将|准备|前|底|内|之内|以内|调|离|毕业))")  # 下个月就要调走: within a month
+    r"|半(个月|年)|(下个?月)(?=就|要|将|准备|前|底|内|之内|以内|调|离|毕业))"
+)  # 下个月就要调走: within a month
 
 _MONTH_UNITS = {"个月": 1, "个多月": 1, "个半月": 1, "年": 12, "多年": 12, "年半": 12}
 _DAY_UNITS = {"天": 1, "周": 7, "星期": 7, "个星期": 7}
+
 
 @dataclass(frozen=True)
 class Duration:
     start: int
     end: int
-    kind: str      # months, days or hours
+    kind: str  # months, days or hours
     amount: float
 
 
@@ -49,7 +51,7 @@ def find_durations(scan: Scan) -> list[Duration]:
     """Durations in text order, masked; rule thresholds are masked but left out."""
     durations = []
     for m in _DURATION.finditer(scan.text):
-        lead, tail = scan.text[max(0, m.start() - 3):m.start()], scan.text[m.end():m.end() + 3]
+        lead, tail = scan.text[max(0, m.start() - 3) : m.start()], scan.text[m.end() : m.end() + 3]
         if not (_RULE_LEAD.search(lead) or _RULE_TAIL.match(tail)):
             durations.append(_duration(m))
         scan.mask(m.start(), m.end())
@@ -71,8 +73,14 @@ def _build_keywords(vocab) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
 
 def _default(scan: Scan, kind: str) -> str | None:
     """The duration fact of this kind read even without a keyword (24学时 is training hours)."""
-    return next((f.name for f in scan.vocab.facts.values()
-                 if f.yaml_type == "duration" and f.measure == kind and f.read.get("default")), None)
+    return next(
+        (
+            f.name
+            for f in scan.vocab.facts.values()
+            if f.yaml_type == "duration" and f.measure == kind and f.read.get("default")
+        ),
+        None,
+    )
 
 
 def _gap_facts(vocab) -> tuple:
@@ -83,8 +91,7 @@ def assign_durations(scan: Scan, original: str, durations: list[Duration]) -> No
     spans = [(d.start, d.end) for d in durations]
     for index, item in enumerate(durations):
         window = neighbour_window(spans, index, clause_bounds(original, item.start))
-        name = nearest_keyword(scan.text, spans[index], window, _keywords(scan, item.kind)) \
-            or _default(scan, item.kind)
+        name = nearest_keyword(scan.text, spans[index], window, _keywords(scan, item.kind)) or _default(scan, item.kind)
         if name is None:
             continue
         fact = scan.vocab.facts[name]

@@ -26,7 +26,7 @@ def _yes_no(fact: Fact, text: str) -> bool | None:
     if yes is None:
         return None
     for m in yes.finditer(text):
-        if not _NEGATION.search(text[max(0, m.start() - 5):m.start()]) or _NEGATION.match(m[0]):
+        if not _NEGATION.search(text[max(0, m.start() - 5) : m.start()]) or _NEGATION.match(m[0]):
             return True
         return False
     return None
@@ -37,8 +37,13 @@ def _choice(fact: Fact, scan: Scan, text: str) -> str | None:
     after = read.get("after")
     if (after and after not in scan.facts) or (read.get("when") is not None and not read["when"].search(text)):
         return None
-    found = [(m.start(), i, choice) for i, (choice, regex) in enumerate(read.get("choices", ()))
-             if regex is not None for m in [regex.search(text)] if m]
+    found = [
+        (m.start(), i, choice)
+        for i, (choice, regex) in enumerate(read.get("choices", ()))
+        if regex is not None
+        for m in [regex.search(text)]
+        if m
+    ]
     if found:
         key = (lambda f: f[:2]) if read.get("pick", "first") == "first" else (lambda f: f[1])
         return min(found, key=key)[2]
@@ -57,9 +62,13 @@ def mask_phrases(scan: Scan) -> None:
 
 def extract_phrases(scan: Scan, text: str) -> None:
     """Yes/no facts first (they may imply a choice), then choices, in vocabulary order."""
-    yes_no, choices = scan.vocab.derived("phrase_facts", lambda v: (
-        tuple(f for f in v.facts.values() if f.yaml_type == "yes-no"),
-        tuple(f for f in v.facts.values() if f.yaml_type == "choice")))
+    yes_no, choices = scan.vocab.derived(
+        "phrase_facts",
+        lambda v: (
+            tuple(f for f in v.facts.values() if f.yaml_type == "yes-no"),
+            tuple(f for f in v.facts.values() if f.yaml_type == "choice"),
+        ),
+    )
     for fact in yes_no:
         if fact.name not in scan.facts:
             value = _yes_no(fact, text)

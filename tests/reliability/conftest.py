@@ -41,5 +41,3 @@ def make_bot(tmp_path):
     yield make
     for bot in started:
         bot.stop()
-
-

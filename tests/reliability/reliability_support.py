@@ -32,11 +32,11 @@ ADMIN = 4242
 
 @dataclass(frozen=True)
 class Sizes:
-    property_messages: int   # in-process through Assistant.respond
-    process_sample: int      # the same kinds of messages through the real process
-    burst_updates: int       # pushed at once
+    property_messages: int  # in-process through Assistant.respond
+    process_sample: int  # the same kinds of messages through the real process
+    burst_updates: int  # pushed at once
     burst_users: int
-    fanout_groups: int       # subscribed groups in the SIGKILL test
+    fanout_groups: int  # subscribed groups in the SIGKILL test
 
 
 SIZES = Sizes(10_000, 1_000, 10_000, 500, 300) if FULL else Sizes(400, 200, 1_000, 500, 300)
@@ -50,6 +50,7 @@ def record(name: str, value) -> None:
 
 
 # -- waiting ------------------------------------------------------------------------------------------
+
 
 def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.05, what: str = "") -> object:
     """Poll `predicate` until it returns something truthy; AssertionError after `timeout` seconds."""
@@ -96,15 +97,22 @@ def count_rows(db: Path, sql: str = "select count(*) from queries where channel 
 
 # -- the real process ---------------------------------------------------------------------------------
 
+
 class BotProcess:
     """`python bot.py run` pointed at a FakeBotAPI; stdout/stderr go to files (a full pipe would block it)."""
 
     def __init__(self, api: FakeBotAPI, db: Path, workdir: Path, **env: str):
         self.api, self.db, self.workdir = api, db, workdir
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIBU_", "TELEGRAM_"))}
-        self.env.update(TELEGRAM_BOT_TOKEN=api.token, ZHIBU_API_BASE_URL=api.base_url,
-                        ZHIBU_API_BASE_FILE_URL=api.base_file_url, ZHIBU_DB=str(db), ZHIBU_ADMIN_IDS=str(ADMIN),
-                        ZHIBU_RATE_PER_SECOND="0", ZHIBU_GROUP_RATE_PER_MINUTE="0")
+        self.env.update(
+            TELEGRAM_BOT_TOKEN=api.token,
+            ZHIBU_API_BASE_URL=api.base_url,
+            ZHIBU_API_BASE_FILE_URL=api.base_file_url,
+            ZHIBU_DB=str(db),
+            ZHIBU_ADMIN_IDS=str(ADMIN),
+            ZHIBU_RATE_PER_SECOND="0",
+            ZHIBU_GROUP_RATE_PER_MINUTE="0",
+        )
         self.env.update(env)
         self.proc: subprocess.Popen | None = None
         self.starts = 0
@@ -114,8 +122,9 @@ class BotProcess:
         since = self.api.mark()
         self.starts += 1
         with open(self.workdir / "bot.stdout", "ab") as out, open(self.stderr_path, "ab") as err:
-            self.proc = subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "run"], env=self.env, cwd=ROOT,
-                                         stdout=out, stderr=err)
+            self.proc = subprocess.Popen(
+                [sys.executable, str(ROOT / "bot.py"), "run"], env=self.env, cwd=ROOT, stdout=out, stderr=err
+            )
         try:
             self.api.wait_for(lambda method, _: method == "setMyCommands", timeout=timeout, since=since)
         except AssertionError:

@@ -28,12 +28,24 @@ entries:
     verified: false
     local_practice: true
 """
-ENTRY_A = ENTRY.format(id="practices.political_birthday", title="党员政治生日", q1="党员政治生日是哪一天",
-                       q2="怎么给党员过政治生日", q3="政治生日活动怎么搞", kw="政治生日",
-                       answer="党员的政治生日一般指入党宣誓（或接收为预备党员）的日子，支部可组织重温入党誓词等活动。")
-ENTRY_B = ENTRY.format(id="practices.activity_room", title="党员活动室", q1="党员活动室怎么布置",
-                       q2="党员活动室要挂哪些制度", q3="建党员活动室有什么要求", kw="党员活动室",
-                       answer="党员活动室一般悬挂党旗、入党誓词和主要制度，配备学习资料，布置以简朴实用为原则。")
+ENTRY_A = ENTRY.format(
+    id="practices.political_birthday",
+    title="党员政治生日",
+    q1="党员政治生日是哪一天",
+    q2="怎么给党员过政治生日",
+    q3="政治生日活动怎么搞",
+    kw="政治生日",
+    answer="党员的政治生日一般指入党宣誓（或接收为预备党员）的日子，支部可组织重温入党誓词等活动。",
+)
+ENTRY_B = ENTRY.format(
+    id="practices.activity_room",
+    title="党员活动室",
+    q1="党员活动室怎么布置",
+    q2="党员活动室要挂哪些制度",
+    q3="建党员活动室有什么要求",
+    kw="党员活动室",
+    answer="党员活动室一般悬挂党旗、入党誓词和主要制度，配备学习资料，布置以简朴实用为原则。",
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +66,9 @@ def plain(api, params) -> str:
 
 def upload(api, name: str, data: bytes, contains: str, timeout: float = 90) -> dict:
     since = api.mark()
-    api.send_update_of("document", chat_id=ADMIN, user_id=ADMIN, content=data, file_name=name,
-                       mime_type="application/x-yaml")
+    api.send_update_of(
+        "document", chat_id=ADMIN, user_id=ADMIN, content=data, file_name=name, mime_type="application/x-yaml"
+    )
     return Chat(api, ADMIN).expect(contains, since, timeout=timeout)
 
 
@@ -68,17 +81,28 @@ def line_of(data: bytes, marker: bytes) -> int:
 
 
 BAD_UPLOADS = [
-    ("nul", "dues.yaml", lambda d: d.replace(b"answer: ", b"answer: \x00", 1),
-     lambda d: f"knowledge/dues.yaml:{line_of(d, b'answer: ')}: column 13: a NUL byte (U+0000)"),
-    ("vertical-tab", "dues.yaml", lambda d: d.replace("。".encode(), "。\x0b".encode(), 1),
-     lambda d: f"knowledge/dues.yaml:{line_of(d, '。'.encode())}: "),
-    ("deep-nesting", "dues.yaml", lambda d: b"version: 1\nentries: " + b"[" * 10_000 + b"]" * 10_000 + b"\n",
-     lambda d: "knowledge/dues.yaml:2: nested more than 50 levels deep"),
+    (
+        "nul",
+        "dues.yaml",
+        lambda d: d.replace(b"answer: ", b"answer: \x00", 1),
+        lambda d: f"knowledge/dues.yaml:{line_of(d, b'answer: ')}: column 13: a NUL byte (U+0000)",
+    ),
+    (
+        "vertical-tab",
+        "dues.yaml",
+        lambda d: d.replace("。".encode(), "。\x0b".encode(), 1),
+        lambda d: f"knowledge/dues.yaml:{line_of(d, '。'.encode())}: ",
+    ),
+    (
+        "deep-nesting",
+        "dues.yaml",
+        lambda d: b"version: 1\nentries: " + b"[" * 10_000 + b"]" * 10_000 + b"\n",
+        lambda d: "knowledge/dues.yaml:2: nested more than 50 levels deep",
+    ),
 ]
 
 
-@pytest.mark.parametrize("file_name, make, expected", [c[1:] for c in BAD_UPLOADS],
-                         ids=[c[0] for c in BAD_UPLOADS])
+@pytest.mark.parametrize("file_name, make, expected", [c[1:] for c in BAD_UPLOADS], ids=[c[0] for c in BAD_UPLOADS])
 def test_a_broken_upload_gets_a_located_error_and_nothing_changes(env, file_name, make, expected):
     api, bot, root = env
     before = dues(root)
@@ -144,8 +168,9 @@ def test_publishing_an_upload_built_on_an_older_version_is_refused(env):
     api.wait_for(lambda m, p: m == "editMessageText" and "已发布" in p.get("text", ""), since=since, timeout=60)
     since = api.mark()
     api.click(a, next(d for _, d in api.buttons(a) if d and d.startswith("pub:")), user_id=ADMIN)
-    refused = api.wait_for(lambda m, p: m == "editMessageText" and "未发布" in p.get("text", ""),
-                           since=since, timeout=60)
+    refused = api.wait_for(
+        lambda m, p: m == "editMessageText" and "未发布" in p.get("text", ""), since=since, timeout=60
+    )
     assert "重新上传" in refused["text"]
     assert (root / "knowledge" / "local_b.yaml").read_bytes() == ENTRY_B.encode()
     assert not (root / "knowledge" / "local_a.yaml").exists()

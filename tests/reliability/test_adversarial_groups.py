@@ -17,8 +17,8 @@ from reliability_support import BotProcess, Chat, copy_content, wait_until
 from reminders.schedule import add_months
 
 ADMIN_G = 8_701
-OLD_GROUP = -4_017_001            # a basic group …
-NEW_GROUP = -1_004_017_000_001    # … upgraded to this supergroup
+OLD_GROUP = -4_017_001  # a basic group …
+NEW_GROUP = -1_004_017_000_001  # … upgraded to this supergroup
 ANON_GROUP = -1_004_017_000_002
 PLAIN_GROUP = -1_004_017_000_003
 LEVEL_GROUP = -1_004_017_000_004
@@ -42,16 +42,25 @@ def env(tmp_path_factory):
 def subscribed(db: Path, reminder_id: str) -> list[int]:
     conn = sqlite3.connect(db, timeout=30)
     try:
-        return sorted(r[0] for r in conn.execute("select chat_id from subscriptions where reminder_id = ?",
-                                                 (reminder_id,)))
+        return sorted(
+            r[0] for r in conn.execute("select chat_id from subscriptions where reminder_id = ?", (reminder_id,))
+        )
     finally:
         conn.close()
 
 
 def service_message(api, chat_id: int, chat_type: str, **fields) -> None:
-    api.push_update({"message": {"message_id": int(time.time() * 1000) % 10**9, "date": int(time.time()),
-                                 "chat": {"id": chat_id, "type": chat_type, "title": "测试支部群"},
-                                 "from": {"id": ADMIN_G, "is_bot": False, "first_name": "管理员"}, **fields}})
+    api.push_update(
+        {
+            "message": {
+                "message_id": int(time.time() * 1000) % 10**9,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": chat_type, "title": "测试支部群"},
+                "from": {"id": ADMIN_G, "is_bot": False, "first_name": "管理员"},
+                **fields,
+            }
+        }
+    )
 
 
 def test_a_supergroup_upgrade_keeps_the_subscriptions_without_duplicates(env):
@@ -65,24 +74,33 @@ def test_a_supergroup_upgrade_keeps_the_subscriptions_without_duplicates(env):
     new = Chat(api, NEW_GROUP, user_id=ADMIN_G, chat_type="supergroup")
     listing = new.ask(f"/remind@{api.bot_username}", "本群提醒")["text"]
     assert "✅ theme_day" in listing
-    new.ask(f"/remind@{api.bot_username} on theme_day", "订阅")   # the admin subscribes again
+    new.ask(f"/remind@{api.bot_username} on theme_day", "订阅")  # the admin subscribes again
     assert subscribed(db, "theme_day") == [NEW_GROUP]
 
 
 def anonymous_admin(api, text: str) -> None:
     chat = {"id": ANON_GROUP, "type": "supergroup", "title": "匿名管理员的群"}
-    message = {"message_id": int(time.time() * 1000) % 10**9, "date": int(time.time()), "chat": chat,
-               "from": GROUP_ANONYMOUS_BOT, "sender_chat": chat, "text": text}
+    message = {
+        "message_id": int(time.time() * 1000) % 10**9,
+        "date": int(time.time()),
+        "chat": chat,
+        "from": GROUP_ANONYMOUS_BOT,
+        "sender_chat": chat,
+        "text": text,
+    }
     entities = text_entities(text)
     if entities:
         message["entities"] = entities
     api.push_update({"message": message})
 
 
-@pytest.mark.parametrize("command, expected", [
-    ("/remind on dues", "已订阅"),
-    ("/term 2025-03-15 村", "已记录"),
-])
+@pytest.mark.parametrize(
+    "command, expected",
+    [
+        ("/remind on dues", "已订阅"),
+        ("/term 2025-03-15 村", "已记录"),
+    ],
+)
 def test_an_anonymous_group_admin_can_use_remind_and_term(env, command, expected):
     api, bot, db = env
     since = api.mark()
@@ -95,17 +113,20 @@ def term_start_ending_in(months: int) -> str:
     return add_months(date.today(), months - 36).isoformat()  # 机关: 3-year terms
 
 
-@pytest.mark.parametrize("command, expected, absent", [
-    ("/term 2023-02-30", "不存在", "expected"),
-    ("/term 去年三月", "没能识别日期", "expected"),
-    ("/term 2024-03-15 公司", "没有单位类型", "expected"),
-    ("/remind on theme_day 25:00", "没能识别时间", "expected"),
-    ("/remind tz Mars/Base", "没有时区", "unknown time zone"),
-    ("/remind on theme_day ０８：３０", "每次 08:30 发送", "没能识别"),       # full-width digits and colon
-    ("/term ２０２４－０３－１５ 村", "已记录", "没能识别"),
-    ("/remind on DUES 8点30", "每次 08:30 发送", "没有提醒"),                # ids are case-insensitive
-    ("/remind off THEME_DAY", "已退订", "没有提醒"),
-])
+@pytest.mark.parametrize(
+    "command, expected, absent",
+    [
+        ("/term 2023-02-30", "不存在", "expected"),
+        ("/term 去年三月", "没能识别日期", "expected"),
+        ("/term 2024-03-15 公司", "没有单位类型", "expected"),
+        ("/remind on theme_day 25:00", "没能识别时间", "expected"),
+        ("/remind tz Mars/Base", "没有时区", "unknown time zone"),
+        ("/remind on theme_day ０８：３０", "每次 08:30 发送", "没能识别"),  # full-width digits and colon
+        ("/term ２０２４－０３－１５ 村", "已记录", "没能识别"),
+        ("/remind on DUES 8点30", "每次 08:30 发送", "没有提醒"),  # ids are case-insensitive
+        ("/remind off THEME_DAY", "已退订", "没有提醒"),
+    ],
+)
 def test_remind_and_term_answer_in_chinese_and_read_ime_input(env, command, expected, absent):
     api, bot, db = env
     group = Chat(api, PLAIN_GROUP, user_id=ADMIN_G, chat_type="supergroup")
@@ -125,20 +146,24 @@ def test_the_term_end_test_message_counts_months_from_today(env):
 def stored_term(db: Path, chat_id: int) -> tuple:
     conn = sqlite3.connect(db, timeout=30)
     try:
-        return conn.execute("select term_start, org_type, org_level from chat_settings where chat_id = ?",
-                            (chat_id,)).fetchone()
+        return conn.execute(
+            "select term_start, org_type, org_level from chat_settings where chat_id = ?", (chat_id,)
+        ).fetchone()
     finally:
         conn.close()
 
 
-@pytest.mark.parametrize("args, org_type, level, years, organization", [
-    ("机关 党委", "机关", "党委", 5, "本党委"),
-    ("党委 企业", "企业", "党委", 5, "本党委"),
-    ("学校总支", "学校", "总支", 3, "本总支委员会"),
-    ("社区 党委", "社区", "党委", 5, "本党委"),
-    ("机关", "机关", None, 3, "本支部委员会"),
-    ("", None, None, 3, "本支部委员会"),
-])
+@pytest.mark.parametrize(
+    "args, org_type, level, years, organization",
+    [
+        ("机关 党委", "机关", "党委", 5, "本党委"),
+        ("党委 企业", "企业", "党委", 5, "本党委"),
+        ("学校总支", "学校", "总支", 3, "本总支委员会"),
+        ("社区 党委", "社区", "党委", 5, "本党委"),
+        ("机关", "机关", None, 3, "本支部委员会"),
+        ("", None, None, 3, "本支部委员会"),
+    ],
+)
 def test_term_takes_the_organization_level(env, args, org_type, level, years, organization):
     """/term with a level records it; the reply, the stored row, /remind list and the 换届 text all use the
     level's term length and name (a 机关党委 that registered in June 2022 hears of June 2027, not 2025)."""
@@ -154,4 +179,6 @@ def test_term_takes_the_organization_level(env, args, org_type, level, years, or
     listing = group.ask(f"/remind@{api.bot_username}", "本群提醒")["text"]
     assert f"term_end 委员会换届：已订阅，下次 {add_months(end, -6).isoformat()}" in listing, listing
     text = group.ask(f"/remind@{api.bot_username} test term_end", "换届")["text"]
-    assert f"{organization}（每届{years}年）将于{end.year}年{end.month}月{end.day}日任期届满，距今约18个月" in text, text
+    assert f"{organization}（每届{years}年）将于{end.year}年{end.month}月{end.day}日任期届满，距今约18个月" in text, (
+        text
+    )

@@ -41,16 +41,23 @@ def rows(db: Path, sql: str, *args) -> list[tuple]:
 
 def press(api, message: dict, data: str, user_id: int) -> dict:
     """A callback_query with any data on a bot message, as a client that forges it would send it."""
-    update = {"callback_query": {"id": str(4_100_000_000_000_000 + secrets.randbelow(10**12)),
-                                 "from": {"id": user_id, "is_bot": False, "first_name": "测试"},
-                                 "message": message, "chat_instance": "17", "data": data}}
+    update = {
+        "callback_query": {
+            "id": str(4_100_000_000_000_000 + secrets.randbelow(10**12)),
+            "from": {"id": user_id, "is_bot": False, "first_name": "测试"},
+            "message": message,
+            "chat_instance": "17",
+            "data": data,
+        }
+    }
     api.push_update(update)
     return update
 
 
 def answered(api, query_id: str, since: int) -> dict:
-    return api.wait_for(lambda m, p: m == "answerCallbackQuery" and p.get("callback_query_id") == query_id,
-                        since=since, timeout=20)
+    return api.wait_for(
+        lambda m, p: m == "answerCallbackQuery" and p.get("callback_query_id") == query_id, since=since, timeout=20
+    )
 
 
 def test_stats_in_a_group_does_not_post_members_questions(env):
@@ -67,10 +74,21 @@ def test_refused_admin_actions_store_no_raw_user_id(env):
     api, bot, db = env
     outsider = Chat(api, 990_017)
     outsider.ask("/reload", "管理员")
-    api.send_update_of("document", chat_id=outsider.id, user_id=outsider.user_id, content=b"version: 1\n",
-                       file_name="x.yaml")
-    audit = wait_until(lambda: [r for r in rows(db, "select action, detail, admin_hash from admin_audit")
-                                if r[0] in ("refused:reload", "refused:upload")] or None, timeout=20, what="audit")
+    api.send_update_of(
+        "document", chat_id=outsider.id, user_id=outsider.user_id, content=b"version: 1\n", file_name="x.yaml"
+    )
+    audit = wait_until(
+        lambda: (
+            [
+                r
+                for r in rows(db, "select action, detail, admin_hash from admin_audit")
+                if r[0] in ("refused:reload", "refused:upload")
+            ]
+            or None
+        ),
+        timeout=20,
+        what="audit",
+    )
     for action, detail, admin in audit:
         assert "990017" not in (detail or "") and "990017" not in (admin or ""), (action, detail)
         assert detail == "private chat"
@@ -81,10 +99,12 @@ def test_the_error_log_names_no_user(env):
     chat = Chat(api, 990_018)
     since = api.mark()
     api.fail_next("sendMessage", status=400, description="Bad Request: can't parse entities")
-    api.send_text("入党要几个介绍人", chat_id=chat.id, user_id=chat.user_id, first_name="王秘密",
-                  username="secret_user_17")
-    api.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") in (chat.id, str(chat.id)), since=since,
-                 timeout=20)
+    api.send_text(
+        "入党要几个介绍人", chat_id=chat.id, user_id=chat.user_id, first_name="王秘密", username="secret_user_17"
+    )
+    api.wait_for(
+        lambda m, p: m == "sendMessage" and p.get("chat_id") in (chat.id, str(chat.id)), since=since, timeout=20
+    )
     wait_until(lambda: "error while handling" in bot.stderr(), timeout=20, what="the error logged")
     log = bot.stderr()
     assert "王秘密" not in log and "secret_user_17" not in log and "990018" not in log
@@ -103,8 +123,11 @@ def test_feedback_on_a_forged_query_id_is_not_counted(env):
     since = api.mark()
     api.click(answer, real, user_id=chat.user_id)
     real_id = real.split(":")[2]
-    wait_until(lambda: rows(db, "select count(*) from feedback where query_id = ?", real_id)[0][0] == 1,
-               timeout=20, what="the real vote")
+    wait_until(
+        lambda: rows(db, "select count(*) from feedback where query_id = ?", real_id)[0][0] == 1,
+        timeout=20,
+        what="the real vote",
+    )
     assert rows(db, "select count(*) from feedback where query_id in (?, 'abc', 'y')", forged)[0][0] == 0
 
 
@@ -126,12 +149,27 @@ def test_forged_callback_data_is_a_quiet_no_op(env, data):
 def test_an_update_ptb_cannot_parse_is_skipped_once_and_polling_goes_on(env):
     api, bot, db = env
     sender, asker = Chat(api, 8_504), Chat(api, 8_505)
-    poll = {"id": "5017", "question": "周五开会？", "options": [{"text": "是", "voter_count": 0}],
-            "total_voter_count": 0, "is_closed": False, "is_anonymous": True, "type": "regular",
-            "allows_multiple_answers": False}  # no persistent_id: an older Bot API server's poll
-    api.push_update({"message": {"message_id": 170017, "date": int(time.time()), "poll": poll,
-                                 "chat": {"id": sender.id, "type": "private", "first_name": "投票人"},
-                                 "from": {"id": sender.user_id, "is_bot": False, "first_name": "投票人"}}})
+    poll = {
+        "id": "5017",
+        "question": "周五开会？",
+        "options": [{"text": "是", "voter_count": 0}],
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+    }  # no persistent_id: an older Bot API server's poll
+    api.push_update(
+        {
+            "message": {
+                "message_id": 170017,
+                "date": int(time.time()),
+                "poll": poll,
+                "chat": {"id": sender.id, "type": "private", "first_name": "投票人"},
+                "from": {"id": sender.user_id, "is_bot": False, "first_name": "投票人"},
+            }
+        }
+    )
     assert "介绍人" in asker.ask("入党要几个介绍人", "介绍人", timeout=20)["text"]
     time.sleep(1.0)
     log = bot.stderr()
@@ -151,17 +189,28 @@ def test_arrows_on_a_message_the_bot_cannot_edit_send_the_page_anew(env):
     assert "第2/" in page["text"] and APOLOGY not in page["text"]
 
 
-@pytest.mark.parametrize("kind, payload", [
-    ("video_note", {"file_id": "VN17", "file_unique_id": "vn17", "length": 240, "duration": 3}),
-    ("dice", {"emoji": "🎲", "value": 4}),
-])
+@pytest.mark.parametrize(
+    "kind, payload",
+    [
+        ("video_note", {"file_id": "VN17", "file_unique_id": "vn17", "length": 240, "duration": 3}),
+        ("dice", {"emoji": "🎲", "value": 4}),
+    ],
+)
 def test_video_notes_and_dice_get_the_hint(env, kind, payload):
     api, bot, db = env
     chat = Chat(api, 8_507)
     since = api.mark()
-    api.push_update({"message": {"message_id": 170100 + len(kind), "date": int(time.time()), kind: payload,
-                                 "chat": {"id": chat.id, "type": "private", "first_name": "成员"},
-                                 "from": {"id": chat.user_id, "is_bot": False, "first_name": "成员"}}})
+    api.push_update(
+        {
+            "message": {
+                "message_id": 170100 + len(kind),
+                "date": int(time.time()),
+                kind: payload,
+                "chat": {"id": chat.id, "type": "private", "first_name": "成员"},
+                "from": {"id": chat.user_id, "is_bot": False, "first_name": "成员"},
+            }
+        }
+    )
     assert chat.expect(None, since)["text"] == NOT_TEXT_HINT
 
 
@@ -177,12 +226,12 @@ def test_answers_opened_by_number_or_button_are_logged_with_feedback(env):
     entry_id = related[2:]
     before = opened(db, entry_id)
 
-    by_number = chat.ask("1", "来源")           # the first related entry, by its number
+    by_number = chat.ask("1", "来源")  # the first related entry, by its number
     assert any(d and d.startswith("fb:+:") for _, d in api.buttons(by_number))
     wait_until(lambda: opened(db, entry_id) == before + 1, timeout=20, what="the number logged")
 
     since = api.mark()
-    api.click(first, related, user_id=chat.user_id)   # the same entry, by its button
+    api.click(first, related, user_id=chat.user_id)  # the same entry, by its button
     by_button = chat.expect("来源", since)
     assert any(d and d.startswith("fb:+:") for _, d in api.buttons(by_button))
     wait_until(lambda: opened(db, entry_id) == before + 2, timeout=20, what="the button logged")

@@ -17,8 +17,18 @@ from zoneinfo import ZoneInfo
 import storage
 from handlers.telegram.app import APOLOGY
 from handlers.telegram.reminders import SEND_CONCURRENCY
-from reliability_support import (ADMIN, FULL, SIZES, Chat, copy_content, count_rows, record, sends, wait_settled,
-                                 wait_until)
+from reliability_support import (
+    ADMIN,
+    FULL,
+    SIZES,
+    Chat,
+    copy_content,
+    count_rows,
+    record,
+    sends,
+    wait_settled,
+    wait_until,
+)
 
 _next_chat = iter(range(6_000_001, 7_000_000))
 
@@ -44,7 +54,7 @@ FAULTS = [
     ("sendMessage answered 2 s late", "sendMessage", "delay", dict(seconds=2), 5),
     ("sendMessage answered 6 s late (beyond the 5 s read timeout)", "sendMessage", "delay", dict(seconds=6), 9),
 ]
-FAULT_SECONDS = 5 if FULL else 2     # how long each fault lasts
+FAULT_SECONDS = 5 if FULL else 2  # how long each fault lasts
 QUESTIONS_PER_FAULT = 10 if FULL else 4
 
 
@@ -76,9 +86,11 @@ def test_bot_api_errors_and_slow_responses(api, make_bot, tmp_path):
         answers = {c.params["chat_id"] for c in sends(api, since) if "支部大会通过" in c.params.get("text", "")} & ids
         apologised = {c.params["chat_id"] for c in sends(api, since) if c.params.get("text") == APOLOGY} & ids
         failed_calls = sum(1 for c in api.call_log[since:] if not c.ok)
-        record(f"fault '{name}' for {FAULT_SECONDS} s: answered / also apologised / apology only / nothing",
-               f"{len(answers)} / {len(answers & apologised)} / {len(apologised - answers)} / "
-               f"{len(ids - answers - apologised)} of {len(ids)} (failed API calls: {failed_calls})")
+        record(
+            f"fault '{name}' for {FAULT_SECONDS} s: answered / also apologised / apology only / nothing",
+            f"{len(answers)} / {len(answers & apologised)} / {len(apologised - answers)} / "
+            f"{len(ids - answers - apologised)} of {len(ids)} (failed API calls: {failed_calls})",
+        )
         assert bot.alive, f"the bot died during '{name}':\n{bot.stderr()[-3000:]}"
         after = [new_chat(api) for _ in range(3)]
         for chat in after:
@@ -101,9 +113,11 @@ def test_slow_bot_api_during_a_burst_still_answers_everyone(api, make_bot, tmp_p
     # quiet > the delay: a request still in flight would have completed (and shown up) by then
     wait_settled(api, lambda: len(answered(api, chats, since)) == len(chats), timeout=30, quiet=3)
     replies = {c.params["chat_id"]: c.params["text"] for c in sends(api, since)}
-    record("slow API (2 s) under a burst of 16: answered / apology / nothing",
-           f"{sum('支部大会通过' in replies.get(c.id, '') for c in chats)} / "
-           f"{sum(replies.get(c.id) == APOLOGY for c in chats)} / {sum(c.id not in replies for c in chats)}")
+    record(
+        "slow API (2 s) under a burst of 16: answered / apology / nothing",
+        f"{sum('支部大会通过' in replies.get(c.id, '') for c in chats)} / "
+        f"{sum(replies.get(c.id) == APOLOGY for c in chats)} / {sum(c.id not in replies for c in chats)}",
+    )
     assert all("支部大会通过" in replies.get(chat.id, "") for chat in chats)
 
 
@@ -131,8 +145,11 @@ def test_database_locked_longer_than_the_busy_timeout(api, make_bot, tmp_path):
         time.sleep(0.25)
     # Answers do not wait for the database: every question asked during the lock is answered while it
     # is still held.
-    wait_until(lambda: len(answered(api, during, since)) == len(during), timeout=30,
-               what="answers while the database is locked")
+    wait_until(
+        lambda: len(answered(api, during, since)) == len(during),
+        timeout=30,
+        what="answers while the database is locked",
+    )
     answered_under_lock = time.monotonic() - locked_at
     assert lock.execute("select count(*) from queries").fetchone()[0] == 3  # nothing could be written
     lock.execute("ROLLBACK")
@@ -180,8 +197,12 @@ def test_sigkill_during_a_reminder_fan_out(api, make_bot, tmp_path):
     reminders = root / "knowledge" / "reminders.yaml"
     text = reminders.read_text(encoding="utf-8")
     assert "\nreminders:\n" in text
-    reminders.write_text(text.replace("\nreminders:\n", "\nreminders:\n" + DRILL.format(
-        minute=due_local.minute, hour=due_local.hour), 1), encoding="utf-8")
+    reminders.write_text(
+        text.replace(
+            "\nreminders:\n", "\nreminders:\n" + DRILL.format(minute=due_local.minute, hour=due_local.hour), 1
+        ),
+        encoding="utf-8",
+    )
 
     db_path = tmp_path / "fanout.db"
     db = storage.open_db(str(db_path))
@@ -215,8 +236,12 @@ def test_sigkill_during_a_reminder_fan_out(api, make_bot, tmp_path):
     api.clear_faults()
     before_kill = Counter(c.params["chat_id"] for c in drill_sends(api))
     ledger = sqlite3.connect(db_path)
-    pending_at_kill = {r[0] for r in ledger.execute(
-        "select chat_id from reminders_sent where reminder_id = 'reliability_drill' and status = 'pending'")}
+    pending_at_kill = {
+        r[0]
+        for r in ledger.execute(
+            "select chat_id from reminders_sent where reminder_id = 'reliability_drill' and status = 'pending'"
+        )
+    }
     ledger.close()
 
     # Restart: the start-up tick sends the rest and skips every claimed occurrence.
@@ -227,8 +252,9 @@ def test_sigkill_during_a_reminder_fan_out(api, make_bot, tmp_path):
     def settled():
         conn = sqlite3.connect(db_path)
         try:
-            rows = conn.execute("select chat_id, status from reminders_sent "
-                                "where reminder_id = 'reliability_drill'").fetchall()
+            rows = conn.execute(
+                "select chat_id, status from reminders_sent where reminder_id = 'reliability_drill'"
+            ).fetchall()
         finally:
             conn.close()
         sent = {chat for chat, status in rows if status == "sent"}
@@ -248,8 +274,9 @@ def test_sigkill_during_a_reminder_fan_out(api, make_bot, tmp_path):
     assert not touched & set(control), "the tick sent something to a chat with no due subscription"
     status = dict(rows)
     lost = [chat for chat in groups if chat not in delivered]
-    assert all(status.get(chat) in ("pending", "unknown") for chat in lost), \
+    assert all(status.get(chat) in ("pending", "unknown") for chat in lost), (
         "a group without its reminder has no claim in the ledger"
+    )
     assert len(lost) <= SEND_CONCURRENCY, f"{len(lost)} reminders lost, more than the {SEND_CONCURRENCY} in flight"
     assert not [chat for chat, s in rows if s == "failed"]
     resent_after_restart = [c for c in drill_sends(api, restart_mark) if before_kill.get(c.params["chat_id"])]
@@ -264,8 +291,11 @@ def test_sigkill_during_a_reminder_fan_out(api, make_bot, tmp_path):
     conn.close()
     third_mark = api.mark()
     bot.start()
-    wait_until(lambda: count_rows(db_path, "select count(*) from reminders_sent where status = 'pending'") == 0,
-               timeout=30, what="stale claims marked unknown")
+    wait_until(
+        lambda: count_rows(db_path, "select count(*) from reminders_sent where status = 'pending'") == 0,
+        timeout=30,
+        what="stale claims marked unknown",
+    )
     assert "入党介绍人" in new_chat(api).ask("入党要几个介绍人", "介绍人")["text"]
     assert not drill_sends(api, third_mark)
     unknown = count_rows(db_path, "select count(*) from reminders_sent where status = 'unknown'")
@@ -277,13 +307,14 @@ def test_sigkill_during_a_reminder_fan_out(api, make_bot, tmp_path):
     record("sigkill fan-out: subscribed groups", len(groups))
     record("sigkill fan-out: reminders delivered before the kill", sum(before_kill.values()))
     record("sigkill fan-out: claims in flight at the kill (pending)", claimed_not_confirmed)
-    record("sigkill fan-out: of those, delivered anyway (request reached the API)",
-           claimed_not_confirmed - len(lost))
+    record("sigkill fan-out: of those, delivered anyway (request reached the API)", claimed_not_confirmed - len(lost))
     record("sigkill fan-out: lost (claimed, never delivered, ledger says unknown)", len(lost))
     record("sigkill fan-out: duplicated", len(duplicates))
     record("sigkill fan-out: delivered after the restart", len(drill_sends(api, restart_mark)))
-    record("sigkill fan-out: seconds start-to-kill / restart-to-done",
-           f"{killed_at - fanout_started:.1f} / {finished - restarted_at:.1f}")
+    record(
+        "sigkill fan-out: seconds start-to-kill / restart-to-done",
+        f"{killed_at - fanout_started:.1f} / {finished - restarted_at:.1f}",
+    )
     record("sigkill fan-out: bot starts (no crash loop)", bot.starts)
 
 
@@ -301,8 +332,9 @@ def test_group_command_during_a_database_lock_gets_a_reply(api, make_bot, tmp_pa
         time.sleep(0.2)
         asked = time.monotonic()
         new_chat(api).ask("入党要几个介绍人", "介绍人", timeout=30)
-        record("db lock: an unrelated answer delayed by a /remind during the lock (s)",
-               round(time.monotonic() - asked, 1))
+        record(
+            "db lock: an unrelated answer delayed by a /remind during the lock (s)", round(time.monotonic() - asked, 1)
+        )
         try:
             group.expect(None, since, timeout=max(0.5, LOCK_SECONDS - (time.monotonic() - asked)))
             replied = True

@@ -30,9 +30,16 @@ KINDS = {"answer", "situation", "ask", "choose", "clarify", "decline", "smalltal
 TODAY = date(2026, 11, 23)
 TAG = re.compile(r"<[^>]*>")
 PROPERTY_SETTINGS = dict(
-    deadline=None, database=None, derandomize=not FULL, print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example,
-                           HealthCheck.filter_too_much],
+    deadline=None,
+    database=None,
+    derandomize=not FULL,
+    print_blob=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+        HealthCheck.filter_too_much,
+    ],
 )
 
 
@@ -60,7 +67,7 @@ def check_reply(reply) -> None:
     # escaping lost nothing: the parts carry exactly the reply's text (splitting only moves line breaks)
     assert re.sub(r"\s", "", "".join(plains)) == re.sub(r"\s", "", reply.text)
     markup = reply_keyboard(reply)
-    for row in (markup.inline_keyboard if markup else ()):
+    for row in markup.inline_keyboard if markup else ():
         for button in row:
             assert button.text and 1 <= len(button.callback_data.encode()) <= 64
 
@@ -97,8 +104,6 @@ def test_random_messages_in_process(content):
     record("property messages: replies by kind", dict(kinds.most_common()))
     record("property messages: longest message (chars)", longest[0])
     record("property messages in-process: seconds (incl. generation)", round(elapsed, 1))
-
-
 
 
 def test_random_follow_ups_to_a_situation_check(content):
@@ -178,13 +183,15 @@ def test_random_messages_through_the_real_process(live):
 
     if not wait_settled(api, lambda: not unanswered(), timeout=60 + len(texts) * 0.2):
         missing = unanswered()
-        raise AssertionError(f"{len(missing)} of {len(texts)} messages got no reply, e.g. "
-                             f"{[texts[i][:80] for i in missing[:10]]}")
+        raise AssertionError(
+            f"{len(missing)} of {len(texts)} messages got no reply, e.g. {[texts[i][:80] for i in missing[:10]]}"
+        )
     elapsed = time.monotonic() - started
     replies = sends(api, since)
     apologies = [c.params["chat_id"] for c in replies if c.params.get("text") == APOLOGY]
-    assert not apologies, f"{len(apologies)} messages hit an exception, e.g. " \
-                          f"{[texts[chats.index(c)][:80] for c in apologies[:5]]}"
+    assert not apologies, (
+        f"{len(apologies)} messages hit an exception, e.g. {[texts[chats.index(c)][:80] for c in apologies[:5]]}"
+    )
     failed = [c for c in api.call_log[since:] if c.method == "sendMessage" and not c.ok]
     assert not failed, f"Telegram refused {len(failed)} replies: {failed[:3]}"
     record("property messages through the real process", len(texts))

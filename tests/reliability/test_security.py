@@ -19,9 +19,9 @@ from reliability_support import ADMIN, BotProcess, Chat, copy_content, record, w
 
 GROUP_A = -1_004_000_000_001
 GROUP_B = -1_004_000_000_002
-ADMIN_A = 8_201   # group admin of A only
+ADMIN_A = 8_201  # group admin of A only
 MEMBER_B = 8_202  # plain member of B
-ADMIN_B = 8_203   # group admin of B
+ADMIN_B = 8_203  # group admin of B
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +65,13 @@ def test_non_admin_admin_commands_are_refused_and_audited(env):
 
     # a .yaml upload from a non-admin is not even downloaded
     since = api.mark()
-    update = api.send_update_of("document", chat_id=outsider.id, user_id=outsider.user_id,
-                                content=b"version: 1\nentries: []\n", file_name="knowledge.yaml")
+    update = api.send_update_of(
+        "document",
+        chat_id=outsider.id,
+        user_id=outsider.user_id,
+        content=b"version: 1\nentries: []\n",
+        file_name="knowledge.yaml",
+    )
     assert NOT_TEXT_HINT in outsider.expect("文字", since)["text"]
     file_id = update["message"]["document"]["file_id"]
     assert not [c for c in api.call_log[since:] if c.method == "getFile" and c.params.get("file_id") == file_id]
@@ -75,29 +80,51 @@ def test_non_admin_admin_commands_are_refused_and_audited(env):
     # a hand-made 发布 (publish) button press from a non-admin
     since = api.mark()
     target = api.result_of(outsider.ask("/kb", "管理员"))
-    api.push_update({"callback_query": {"id": "9100000000000001", "from": {"id": outsider.user_id, "is_bot": False,
-                                                                           "first_name": "外人"},
-                                        "message": target, "chat_instance": "1", "data": "pub:0123456789ab"}})
+    api.push_update(
+        {
+            "callback_query": {
+                "id": "9100000000000001",
+                "from": {"id": outsider.user_id, "is_bot": False, "first_name": "外人"},
+                "message": target,
+                "chat_instance": "1",
+                "data": "pub:0123456789ab",
+            }
+        }
+    )
     assert REFUSED in outsider.expect("管理员", since)["text"]
 
-    expected = {"refused:reload", "refused:rollback", "refused:versions", "refused:kb", "refused:publish",
-                "refused:upload"}
-    rows = wait_until(lambda: expected <= {a for a, ok in audit_rows(db) if ok == 0} and audit_rows(db),
-                      timeout=20, what="refusals in admin_audit")
+    expected = {
+        "refused:reload",
+        "refused:rollback",
+        "refused:versions",
+        "refused:kb",
+        "refused:publish",
+        "refused:upload",
+    }
+    rows = wait_until(
+        lambda: expected <= {a for a, ok in audit_rows(db) if ok == 0} and audit_rows(db),
+        timeout=20,
+        what="refusals in admin_audit",
+    )
     refusals = [a for a, ok in rows if a.startswith("refused:")]
     assert all(ok == 0 for a, ok in rows if a.startswith("refused:"))
     record("security: refused admin actions audited", len(refusals))
 
 
-ALIAS_DEEP = ("version: 1\nentries:\n  - id: a\n    x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
-              + "".join(f"    x{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]\n" for i in range(1, 9)))
+ALIAS_DEEP = (
+    "version: 1\nentries:\n  - id: a\n    x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    + "".join(f"    x{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]\n" for i in range(1, 9))
+)
 ALIAS_WIDE = "version: 1\nx: &x lol\nentries: [" + ", ".join(["*x"] * 150) + "]\n"
 
 
-@pytest.mark.parametrize("name, bomb, located", [
-    ("bomb.yaml", ALIAS_DEEP, "knowledge/bomb.yaml:4: document too large after expanding aliases"),
-    ("wide.yaml", ALIAS_WIDE, "knowledge/wide.yaml:3: YAML syntax error: more than 100 aliases"),
-])
+@pytest.mark.parametrize(
+    "name, bomb, located",
+    [
+        ("bomb.yaml", ALIAS_DEEP, "knowledge/bomb.yaml:4: document too large after expanding aliases"),
+        ("wide.yaml", ALIAS_WIDE, "knowledge/wide.yaml:3: YAML syntax error: more than 100 aliases"),
+    ],
+)
 def test_alias_bomb_upload_gets_a_located_error_and_the_old_kb_answers(env, name, bomb, located):
     api, bot, root, db = env
     admin = Chat(api, ADMIN)
@@ -118,8 +145,9 @@ def test_5mb_upload_is_rejected_without_download(env):
     api, bot, root, db = env
     admin = Chat(api, ADMIN)
     since = api.mark()
-    update = api.send_update_of("document", chat_id=ADMIN, user_id=ADMIN, content=b"#" * (5 * 1024 * 1024),
-                                file_name="<b>big</b>.yaml")
+    update = api.send_update_of(
+        "document", chat_id=ADMIN, user_id=ADMIN, content=b"#" * (5 * 1024 * 1024), file_name="<b>big</b>.yaml"
+    )
     reply = admin.expect("超过 1 MB", since, timeout=30)
     assert "<b>big</b>.yaml" in plain(api, reply)  # the file name is shown as text, not markup
     file_id = update["message"]["document"]["file_id"]
@@ -130,9 +158,15 @@ def test_5mb_upload_is_rejected_without_download(env):
 
 
 INJECTIONS = (
-    "<b>入党</b>要几个介绍人", "</b>预备期多长<b>", "<script>alert(1)</script>党费怎么交",
-    '<a href="tg://user?id=1">点我</a>入党年龄', "&lt;b&gt;支委会多久开一次", "<<>>&&; 今天天气怎么样",
-    "<tg-spoiler>三必访</tg-spoiler>", "<pre><code>换届选举</code>", "<b",
+    "<b>入党</b>要几个介绍人",
+    "</b>预备期多长<b>",
+    "<script>alert(1)</script>党费怎么交",
+    '<a href="tg://user?id=1">点我</a>入党年龄',
+    "&lt;b&gt;支委会多久开一次",
+    "<<>>&&; 今天天气怎么样",
+    "<tg-spoiler>三必访</tg-spoiler>",
+    "<pre><code>换届选举</code>",
+    "<b",
 )
 
 
@@ -156,8 +190,9 @@ def test_html_in_questions_and_arguments_is_escaped(env):
     group_admin.ask("/remind tz <b>Mars/Olympus</b>")
     admin = Chat(api, ADMIN)
     since_upload = api.mark()
-    api.send_update_of("document", chat_id=ADMIN, user_id=ADMIN, content=b"version: 1\nentries: [\n",
-                       file_name="<i>x</i>.yaml")
+    api.send_update_of(
+        "document", chat_id=ADMIN, user_id=ADMIN, content=b"version: 1\nentries: [\n", file_name="<i>x</i>.yaml"
+    )
     broken = admin.expect("校验未通过", since_upload, timeout=30)
     assert "<i>x</i>.yaml" in plain(api, broken)
     assert not failed_sends(api, since), [c.error for c in failed_sends(api, since)]
@@ -167,8 +202,14 @@ def test_html_in_questions_and_arguments_is_escaped(env):
 def test_remind_test_only_ever_posts_to_its_own_chat(env):
     api, bot, root, db = env
     group_a = Chat(api, GROUP_A, user_id=ADMIN_A, chat_type="supergroup")
-    for command in ("/remind test theme_day", f"/remind test theme_day {GROUP_B}", "/remind test theme_day @someone",
-                    f"/remind on theme_day {GROUP_B}", f"/remind test {GROUP_B}", f"/term 2023-06-01 {GROUP_B}"):
+    for command in (
+        "/remind test theme_day",
+        f"/remind test theme_day {GROUP_B}",
+        "/remind test theme_day @someone",
+        f"/remind on theme_day {GROUP_B}",
+        f"/remind test {GROUP_B}",
+        f"/term 2023-06-01 {GROUP_B}",
+    ):
         since = api.mark()
         group_a.ask(command)
         time.sleep(0.3)  # anything else the command might send would be in the log by now
@@ -182,11 +223,13 @@ def test_remind_test_only_ever_posts_to_its_own_chat(env):
 
 
 def refused_privately(api, since) -> bool:
-    toast = api.wait_for(lambda m, p: m == "answerCallbackQuery" and REFUSAL in (p.get("text") or ""),
-                         since=since, timeout=20)
+    toast = api.wait_for(
+        lambda m, p: m == "answerCallbackQuery" and REFUSAL in (p.get("text") or ""), since=since, timeout=20
+    )
     time.sleep(0.3)
-    return toast.get("show_alert") in (True, "true") and \
-        not [c for c in api.call_log[since:] if c.method == "sendMessage"]
+    return toast.get("show_alert") in (True, "true") and not [
+        c for c in api.call_log[since:] if c.method == "sendMessage"
+    ]
 
 
 def test_crafted_reminder_buttons_from_another_chat_are_refused(env):
@@ -204,17 +247,33 @@ def test_crafted_reminder_buttons_from_another_chat_are_refused(env):
     message = api.result_of(listing)
     for i, data in enumerate(("rm:on:theme_day", f"rm:on:theme_day:{GROUP_A}", "rm:off:dues", f"rm:on:{GROUP_A}")):
         since = api.mark()
-        api.push_update({"callback_query": {"id": f"92000000000000{i:02d}", "chat_instance": "2", "data": data,
-                                            "from": {"id": ADMIN_A, "is_bot": False, "first_name": "甲群管理员"},
-                                            "message": message}})
+        api.push_update(
+            {
+                "callback_query": {
+                    "id": f"92000000000000{i:02d}",
+                    "chat_instance": "2",
+                    "data": data,
+                    "from": {"id": ADMIN_A, "is_bot": False, "first_name": "甲群管理员"},
+                    "message": message,
+                }
+            }
+        )
         assert refused_privately(api, since)
         assert not [c for c in api.call_log[since:] if c.method == "editMessageText"]
 
     # B's own admin with data that names chat A: it can only ever act on B
     since = api.mark()
-    api.push_update({"callback_query": {"id": "9300000000000001", "chat_instance": "3",
-                                        "data": f"rm:on:theme_day:{GROUP_A}", "message": message,
-                                        "from": {"id": ADMIN_B, "is_bot": False, "first_name": "乙群管理员"}}})
+    api.push_update(
+        {
+            "callback_query": {
+                "id": "9300000000000001",
+                "chat_instance": "3",
+                "data": f"rm:on:theme_day:{GROUP_A}",
+                "message": message,
+                "from": {"id": ADMIN_B, "is_bot": False, "first_name": "乙群管理员"},
+            }
+        }
+    )
     admin_b.expect("没有提醒", since)
     time.sleep(0.3)
     assert {c.params.get("chat_id") for c in api.call_log[since:] if "chat_id" in c.params} == {GROUP_B}

@@ -36,10 +36,23 @@ def test_export_jsonl_row(seeded):
     out = io.StringIO()
     export_rows(seeded, date(2025, 3, 10), "jsonl", out)
     assert json.loads(out.getvalue().splitlines()[-1]) == {
-        "id": "q12", "ts": "2025-03-10T03:40:00.000000+00:00", "channel": "telegram", "chat_id": -100123,
-        "chat_type": "group", "user_hash": None, "text": "党员大会要多少人到会才有效",
-        "normalized": "党员大会要多少人到会才有效", "script": None, "entry_id": None, "score": 0.3,
-        "fallback": 1, "verdicts": [], "latency_ms": 100.0, "kb_version": "kb-1", "kind": None, "picked_from": None,
+        "id": "q12",
+        "ts": "2025-03-10T03:40:00.000000+00:00",
+        "channel": "telegram",
+        "chat_id": -100123,
+        "chat_type": "group",
+        "user_hash": None,
+        "text": "党员大会要多少人到会才有效",
+        "normalized": "党员大会要多少人到会才有效",
+        "script": None,
+        "entry_id": None,
+        "score": 0.3,
+        "fallback": 1,
+        "verdicts": [],
+        "latency_ms": 100.0,
+        "kb_version": "kb-1",
+        "kind": None,
+        "picked_from": None,
     }
     assert "党员大会" in out.getvalue()  # UTF-8, not \\u escapes
 

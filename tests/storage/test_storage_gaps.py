@@ -70,14 +70,16 @@ def test_gap_clusters_without_nearest(seeded, now):
 
 
 def test_format_gaps(seeded, now):
-    assert format_gaps(gap_clusters(seeded, nearest, days=7, now=now)) == "\n".join([
-        "知识库待补充（3 组，按问题数排序）：",
-        f"1. 3 条类似「{A}」 → 最接近：admission.activist_review 积极分子考察频次",
-        f"   例：{B}",
-        f"2. 2 条类似「{D}」 → 最接近：meeting.quorum 党员大会有效人数",
-        f"   例：{C}",
-        "3. 1 条类似「今天天气怎么样」 → 最接近：（无）",
-    ])
+    assert format_gaps(gap_clusters(seeded, nearest, days=7, now=now)) == "\n".join(
+        [
+            "知识库待补充（3 组，按问题数排序）：",
+            f"1. 3 条类似「{A}」 → 最接近：admission.activist_review 积极分子考察频次",
+            f"   例：{B}",
+            f"2. 2 条类似「{D}」 → 最接近：meeting.quorum 党员大会有效人数",
+            f"   例：{C}",
+            "3. 1 条类似「今天天气怎么样」 → 最接近：（无）",
+        ]
+    )
 
 
 def test_format_gaps_empty():

@@ -23,18 +23,43 @@ class Verdict:
 def test_log_writes_one_row(db):
     qlog = QueryLog(db, SALT)
     qid = qlog.log(
-        ts="2025-03-10T12:00:00+08:00", channel="telegram", chat_id=-100123, chat_type="supergroup",
-        user_id=42, text="支部委员会怎么选", normalized="支部委员会怎么选", script="simplified",
-        entry_id="election.committee", score=0.87, fallback=False, verdicts=[], latency_ms=12.5,
+        ts="2025-03-10T12:00:00+08:00",
+        channel="telegram",
+        chat_id=-100123,
+        chat_type="supergroup",
+        user_id=42,
+        text="支部委员会怎么选",
+        normalized="支部委员会怎么选",
+        script="simplified",
+        entry_id="election.committee",
+        score=0.87,
+        fallback=False,
+        verdicts=[],
+        latency_ms=12.5,
         kb_version="kb-1",
     )
     assert qlog.flush()
-    assert list(db["queries"].rows) == [{
-        "id": qid, "ts": "2025-03-10T04:00:00.000000+00:00", "channel": "telegram", "chat_id": -100123,
-        "chat_type": "supergroup", "user_hash": HASH_42, "text": "支部委员会怎么选",
-        "normalized": "支部委员会怎么选", "script": "simplified", "entry_id": "election.committee",
-        "score": 0.87, "fallback": 0, "verdicts": "[]", "latency_ms": 12.5, "kb_version": "kb-1", "kind": None, "picked_from": None,
-    }]
+    assert list(db["queries"].rows) == [
+        {
+            "id": qid,
+            "ts": "2025-03-10T04:00:00.000000+00:00",
+            "channel": "telegram",
+            "chat_id": -100123,
+            "chat_type": "supergroup",
+            "user_hash": HASH_42,
+            "text": "支部委员会怎么选",
+            "normalized": "支部委员会怎么选",
+            "script": "simplified",
+            "entry_id": "election.committee",
+            "score": 0.87,
+            "fallback": 0,
+            "verdicts": "[]",
+            "latency_ms": 12.5,
+            "kb_version": "kb-1",
+            "kind": None,
+            "picked_from": None,
+        }
+    ]
     qlog.close()
 
 
@@ -153,6 +178,7 @@ def test_four_threads_lose_no_rows(tmp_path):
 def test_rows_of_a_burst_share_a_few_transactions(tmp_path):
     """Group commit: answers arriving a few ms apart are written together, not one transaction each."""
     import time
+
     qlog = QueryLog(tmp_path / "zhibu.db", SALT)
     for i in range(60):
         qlog.log(channel="telegram", text=f"第{i}问", user_id=i, latency_ms=1.0)
@@ -255,7 +281,9 @@ def test_write_failure_is_logged_once_and_recovers(tmp_path, caplog, make_failur
     qlog.close()
     messages = [r.getMessage() for r in caplog.records if r.name == "zhibu.storage"]
     assert len(messages) == 2
-    assert messages[1] == f"query log: writing to {path} again; 25 queued rows written, 0 dropped in total (backlog full)"
+    assert (
+        messages[1] == f"query log: writing to {path} again; 25 queued rows written, 0 dropped in total (backlog full)"
+    )
     db = open_db(path)
     assert sorted(r["id"] for r in db["queries"].rows) == sorted(ids)
     db.close()

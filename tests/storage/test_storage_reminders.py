@@ -69,7 +69,9 @@ def test_m002_creates_the_reminder_tables(db):
     assert [c.name for c in db["chat_settings"].columns] == [*CHAT_SETTINGS_COLUMNS, "org_level"]  # + m004
     assert db["subscriptions"].pks == ["chat_id", "reminder_id"]
     assert db["chat_settings"].pks == ["chat_id"]
-    unique = sorted(tuple(i.columns) for i in db["reminders_sent"].indexes if i.unique and not i.name.startswith("sqlite_"))
+    unique = sorted(
+        tuple(i.columns) for i in db["reminders_sent"].indexes if i.unique and not i.name.startswith("sqlite_")
+    )
     assert unique == [("chat_id", "reminder_id", "due_at"), ("chat_id", "reminder_id", "event_key")]
 
 
@@ -78,8 +80,9 @@ def test_m004_adds_org_level_to_a_database_from_before_it(tmp_path):
     path = tmp_path / "old.db"
     old = Database(path)
     migrations.apply(old, stop_before="m004_org_level")
-    old["chat_settings"].insert({"chat_id": CHAT, "term_start": "2022-06-01", "org_type": "机关",
-                                 "updated_at": "2025-01-01T00:00:00+00:00"})
+    old["chat_settings"].insert(
+        {"chat_id": CHAT, "term_start": "2022-06-01", "org_type": "机关", "updated_at": "2025-01-01T00:00:00+00:00"}
+    )
     old.close()
     db = open_db(path)
     assert "m004_org_level" in applied_migrations(db)
@@ -122,7 +125,9 @@ def test_subscribe_unsubscribe_and_list(db):
     assert unsubscribe(db, CHAT, "never", now=t3) is False
     assert [(s.chat_id, s.reminder_id) for s in subscriptions(db)] == [(CHAT, "dues"), (42, "dues")]
     assert [(s.reminder_id, s.enabled) for s in subscriptions(db, CHAT, enabled_only=False)] == [
-        ("dues", True), ("theme_day", False)]
+        ("dues", True),
+        ("theme_day", False),
+    ]
     assert subscription(db, CHAT, "theme_day").send_time == time(8, 5)
     assert subscription(db, 42, "dues").send_time == time(7, 30)
     assert subscription(db, 1, "dues") is None
@@ -139,7 +144,11 @@ def test_chat_settings(db):
     set_chat_tz(db, CHAT, "Europe/Berlin", now=sh(2025, 1, 1))
     settings = set_term(db, CHAT, date(2021, 5, 10), "村", now=sh(2025, 1, 2))
     assert (settings.tz, settings.term_start, settings.org_type, settings.disabled_reason) == (
-        "Europe/Berlin", date(2021, 5, 10), "村", None)
+        "Europe/Berlin",
+        date(2021, 5, 10),
+        "村",
+        None,
+    )
     assert settings.updated_at == sh(2025, 1, 2)
     assert settings.org_level is None
     set_term(db, CHAT, date(2024, 1, 1), None)
@@ -185,8 +194,12 @@ def test_status_transitions(db):
     assert release(db, CHAT, "z", DUE) is True
     assert claim(db, CHAT, "z", DUE, now=now) is True  # given back, claimable again
     rows = {(r.reminder_id, r.status, r.message_id, r.error) for r in sent_history(db, CHAT)}
-    assert rows == {("dues", "sent", 7, None), ("x", "failed", None, "BadRequest: chat not found"),
-                    ("y", "missed", None, None), ("z", "pending", None, None)}
+    assert rows == {
+        ("dues", "sent", 7, None),
+        ("x", "failed", None, "BadRequest: chat not found"),
+        ("y", "missed", None, None),
+        ("z", "pending", None, None),
+    }
     assert [r.reminder_id for r in sent_history(db, status="missed")] == ["y"]
 
 
@@ -247,8 +260,14 @@ def test_disable_chat(db, reminders):
     assert chat_settings(db, CHAT).disabled_reason == "Forbidden: bot was kicked"
     assert [s.chat_id for s in subscriptions(db)] == [42]
     assert len(subscriptions(db, CHAT, enabled_only=False)) == 2
-    plan = plan_deliveries(reminders, subscriptions(db, enabled_only=False), all_chat_settings(db),
-                           now=sh(2025, 12, 5, 9, 1), since=sh(2025, 12, 5, 8, 59), grace=timedelta(hours=12))
+    plan = plan_deliveries(
+        reminders,
+        subscriptions(db, enabled_only=False),
+        all_chat_settings(db),
+        now=sh(2025, 12, 5, 9, 1),
+        since=sh(2025, 12, 5, 8, 59),
+        grace=timedelta(hours=12),
+    )
     assert [(d.chat_id, d.reminder_id) for d in plan] == [(42, "dues")]
     subscribe(db, CHAT, "dues", now=sh(2025, 11, 3))  # back in the group: /remind on clears the reason
     assert chat_settings(db, CHAT).disabled_reason is None
@@ -285,7 +304,11 @@ def test_migrate_chat_merges_settings(db):
     migrate_chat(db, CHAT, -200)
     settings = chat_settings(db, -200)
     assert (settings.tz, settings.term_start, settings.org_type, settings.org_level) == (
-        "UTC", date(2021, 5, 10), "机关", "党委")
+        "UTC",
+        date(2021, 5, 10),
+        "机关",
+        "党委",
+    )
     assert all_chat_settings(db).keys() == {-200}
 
 
@@ -309,8 +332,9 @@ class FakeBot:
         self.tick(now, since=None)
 
     def tick(self, now: datetime, since: datetime | None) -> None:
-        plan = plan_deliveries(self.reminders, subscriptions(self.db), all_chat_settings(self.db),
-                               now=now, since=since, grace=self.grace)
+        plan = plan_deliveries(
+            self.reminders, subscriptions(self.db), all_chat_settings(self.db), now=now, since=since, grace=self.grace
+        )
         for d in plan:
             if d.missed:
                 mark_missed(self.db, d.chat_id, d.reminder_id, d.due_at, event_key=d.event_key, now=now)
@@ -361,7 +385,8 @@ def test_restart_beyond_grace_records_missed_and_sends_nothing(filedb, reminders
     bot.start(sh(2025, 12, 6, 10))  # 25 hours late
     assert bot.sent == []
     assert [(r.due_at, r.status, r.event_key) for r in sent_history(bot.db, CHAT)] == [
-        (DUES_DEC, "missed", "2025-12-05")]
+        (DUES_DEC, "missed", "2025-12-05")
+    ]
     later = FakeBot(filedb(), reminders)
     later.start(sh(2025, 12, 6, 11))
     assert later.sent == [] and len(sent_history(later.db)) == 1
@@ -419,7 +444,11 @@ def test_term_reminders_through_the_loop(filedb, reminders):
     bot = FakeBot(db, reminders)
     bot.start(sh(2025, 11, 10, 12))  # the 6-month reminder went due at 09:00
     assert [(due, text.splitlines()[0]) for _c, rid, due, _cu, text in bot.sent] == [
-        (sh(2025, 11, 10), "【换届提醒】按登记的任期起始日推算，本支部委员会（每届5年）将于2026年5月10日任期届满，距今约6个月。")]
+        (
+            sh(2025, 11, 10),
+            "【换届提醒】按登记的任期起始日推算，本支部委员会（每届5年）将于2026年5月10日任期届满，距今约6个月。",
+        )
+    ]
     bot.tick(sh(2026, 2, 10, 9, 0), since=sh(2026, 2, 10, 8, 59))
     bot.tick(sh(2026, 4, 10, 9, 0), since=sh(2026, 4, 10, 8, 59))
     assert [s[2].date() for s in bot.sent] == [date(2025, 11, 10), date(2026, 2, 10), date(2026, 4, 10)]

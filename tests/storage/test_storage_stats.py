@@ -77,39 +77,47 @@ def test_stats_top_limit(seeded, now):
 def test_stats_on_empty_database(db, now):
     d = stats(db, 30, now)
     assert {k: d[k] for k in ("total", "per_day", "latency_mean_ms", "latency_p95_ms", "feedback_ratio")} == {
-        "total": 0, "per_day": [], "latency_mean_ms": None, "latency_p95_ms": None, "feedback_ratio": None,
+        "total": 0,
+        "per_day": [],
+        "latency_mean_ms": None,
+        "latency_p95_ms": None,
+        "feedback_ratio": None,
     }
-    assert format_stats(d) == "\n".join([
-        "查询统计：最近 30 天（北京时间 2025-02-08 12:00 起）",
-        "总查询：0 次；未能回答：0 次",
-        "每日查询（北京时间）：无",
-        "最常命中的条目：无",
-        "最常触发的政策：无",
-        "未能回答的问题：无",
-        "响应时间：无数据",
-        "反馈：👍 0，👎 0，好评率 无",
-    ])
+    assert format_stats(d) == "\n".join(
+        [
+            "查询统计：最近 30 天（北京时间 2025-02-08 12:00 起）",
+            "总查询：0 次；未能回答：0 次",
+            "每日查询（北京时间）：无",
+            "最常命中的条目：无",
+            "最常触发的政策：无",
+            "未能回答的问题：无",
+            "响应时间：无数据",
+            "反馈：👍 0，👎 0，好评率 无",
+        ]
+    )
 
 
 def test_format_stats(seeded, now):
-    assert format_stats(stats(seeded, 7, now)) == "\n".join([
-        "查询统计：最近 7 天（北京时间 2025-03-03 12:00 起）",
-        "总查询：11 次；未能回答：5 次（45.5%）",
-        "每日查询（北京时间）：",
-        "  2025-03-09  5",
-        "  2025-03-10  6",
-        "最常命中的条目：",
-        "  admission.activist_review  3",
-        "  dues.standard  2",
-        "  meeting.quorum  1",
-        "最常触发的政策：",
-        "  branch.setup_min_members  2",
-        "  dues.rate  2",
-        "未能回答的问题：",
-        f"  {A}  2",
-        "  今天天气怎么样  1",
-        "  党员大会要多少人到会才有效  1",
-        "  入党积极分子考察表怎么填？  1",
-        "响应时间：平均 140.9 毫秒，P95 1000.0 毫秒",
-        "反馈：👍 2，👎 1，好评率 66.7%",
-    ])
+    assert format_stats(stats(seeded, 7, now)) == "\n".join(
+        [
+            "查询统计：最近 7 天（北京时间 2025-03-03 12:00 起）",
+            "总查询：11 次；未能回答：5 次（45.5%）",
+            "每日查询（北京时间）：",
+            "  2025-03-09  5",
+            "  2025-03-10  6",
+            "最常命中的条目：",
+            "  admission.activist_review  3",
+            "  dues.standard  2",
+            "  meeting.quorum  1",
+            "最常触发的政策：",
+            "  branch.setup_min_members  2",
+            "  dues.rate  2",
+            "未能回答的问题：",
+            f"  {A}  2",
+            "  今天天气怎么样  1",
+            "  党员大会要多少人到会才有效  1",
+            "  入党积极分子考察表怎么填？  1",
+            "响应时间：平均 140.9 毫秒，P95 1000.0 毫秒",
+            "反馈：👍 2，👎 1，好评率 66.7%",
+        ]
+    )
