@@ -53,12 +53,13 @@ class Source:
         return self.status == "local"
 
     def label(self) -> str:
-        """《title》（edition） for national documents; 《title》（place，地方做法） for local ones."""
+        """《title》（document number, or edition） for national documents, so a secretary can look the document up;
+        《title》（place，地方做法） for local ones."""
         title = self.title if self.title.startswith("《") else f"《{self.title}》"
         if self.local:
             return f"{title}（{self.place}，地方做法）"
         suffix = "，已被新版取代" if self.status == "superseded" else ""
-        return f"{title}（{self.edition}{suffix}）"
+        return f"{title}（{self.number or self.edition}{suffix}）"
 
 
 @dataclass(frozen=True)
