@@ -8,11 +8,13 @@ knows is never touched, so a correct question cannot be "corrected" away from it
 
 from __future__ import annotations
 
+import importlib.util
+import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Container
 from functools import lru_cache
-
-import re
+from pathlib import Path
 
 
 RUN_MEMO = 16384  # distinct runs of Chinese characters whose repair is remembered, per fixer
@@ -20,14 +22,32 @@ WINDOW_MEMO = 65536  # distinct windows (2-8 characters) whose repair is remembe
 _CJK_RUN = re.compile("[\u4e00-\u9fff]{2,}")
 
 
+@lru_cache(maxsize=1)
+def _pinyin_table() -> dict[int, str]:
+    """pypinyin's single-character table (code point -> "jiě,jiè,xiè"), read on first use straight from its
+    data module: importing the pypinyin package loads its phrase dictionaries too (~0.17 s of every cold start),
+    and a single character's readings need only this table."""
+    spec = importlib.util.find_spec("pypinyin")
+    path = Path(next(iter(spec.submodule_search_locations))) / "pinyin_dict.py"
+    data = importlib.util.spec_from_file_location("_zhibu_pinyin_dict", path)
+    module = importlib.util.module_from_spec(data)
+    data.loader.exec_module(module)
+    return module.pinyin_dict
+
+
+def _toneless(reading: str) -> str:
+    """jiě -> jie, lǚ -> lv: pypinyin's Style.NORMAL spelling."""
+    decomposed = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+
+
 @lru_cache(maxsize=65536)
 def readings(char: str) -> frozenset[str]:
     """Toneless pinyin readings of one character (empty for non-Chinese)."""
     if not ("\u4e00" <= char <= "\u9fff"):
         return frozenset()
-    from pypinyin import Style, pinyin  # on first use: its dictionaries are ~0.3 s of a cold start
-
-    return frozenset(pinyin(char, style=Style.NORMAL, heteronym=True)[0])
+    table = _pinyin_table().get(ord(char), "")
+    return frozenset(_toneless(r) for r in table.split(",") if r)
 
 
 @lru_cache(maxsize=65536)
@@ -36,9 +56,8 @@ def usual_reading(char: str) -> frozenset[str]:
     from the input method under that reading (解 is typed as jie, not as its rare reading xie)."""
     if not ("\u4e00" <= char <= "\u9fff"):
         return frozenset()
-    from pypinyin import Style, pinyin
-
-    return frozenset(pinyin(char, style=Style.NORMAL, heteronym=False)[0])
+    table = _pinyin_table().get(ord(char), "")
+    return frozenset(_toneless(r) for r in table.split(",")[:1] if r)
 
 
 def _is_cjk_term(term: str) -> bool:
