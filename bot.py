@@ -37,7 +37,7 @@ log = logging.getLogger("zhibu")
 def load_or_exit(root: Path = CONTENT_ROOT, run_cases: bool = True):
     """The content, or exit with its problems. `run_cases=False` (one-off commands): skip the policies'
     golden cases, which `bot.py check` and every start of the bot run."""
-    content, problems = load_content(root, run_cases=run_cases)
+    content, problems = load_content(root, run_cases=run_cases, cache=True)
     if content is None:
         for problem in problems:
             print(problem, file=sys.stderr)

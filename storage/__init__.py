@@ -69,15 +69,8 @@ from .reminders import (  # noqa: E402
     Subscription,
     all_chat_settings,
     chat_settings,
-    claim,
     disable_chat,
-    mark_failed,
-    mark_missed,
-    mark_sent,
     migrate_chat,
-    recover_stale,
-    release,
-    sent_history,
     set_chat_tz,
     set_term,
     subscribe,
@@ -85,6 +78,7 @@ from .reminders import (  # noqa: E402
     subscriptions,
     unsubscribe,
 )
+from .ledger import claim, mark_failed, mark_missed, mark_sent, recover_stale, release, sent_history  # noqa: E402
 
 __all__ += [
     "CHAT_SETTINGS_COLUMNS",

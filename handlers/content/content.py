@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from common.problems import Problem
+from knowledge.cache import load_knowledge_cached
 from knowledge.load import KnowledgeBase, load_knowledge
 from knowledge.match import Matcher
 from knowledge.normalize import fold
@@ -55,12 +56,21 @@ def new_engine(policies) -> Engine:
     return Engine(policies, version=f"v{next(_versions)}", fold=fold)
 
 
-def load_content(root: Path, with_rules: bool = True, run_cases: bool = True) -> tuple[Content | None, list[Problem]]:
+def load_content(
+    root: Path, with_rules: bool = True, run_cases: bool = True, cache: bool = False
+) -> tuple[Content | None, list[Problem]]:
     """Load knowledge/ and rules/ below root; (None, problems) when anything is invalid.
 
     `run_cases=False` skips the policies' golden cases (for callers that run them through validate()).
+    `cache=True` (the bot's own start-up): the knowledge base and its matcher come from root/.cache when the
+    YAML and the code are unchanged (knowledge/cache.py).
     """
-    kb, problems = load_knowledge(root / "knowledge", root)
+    if cache:
+        kb, matcher, problems = load_knowledge_cached(root / "knowledge", root)
+        problems = list(problems)
+    else:
+        kb, problems = load_knowledge(root / "knowledge", root)
+        matcher = None
     reminders = None
     if (root / "knowledge" / "reminders.yaml").exists():
         reminders, reminder_problems = load_reminders(root / "knowledge", root)
@@ -88,7 +98,7 @@ def load_content(root: Path, with_rules: bool = True, run_cases: bool = True) ->
     for special in ("reminders.yaml", "holidays.yaml"):
         if (root / "knowledge" / special).exists():
             digest.update(special.encode() + b"\0" + (root / "knowledge" / special).read_bytes())
-    return Content(kb, Matcher(kb), engine, digest.hexdigest()[:12], reminders), problems
+    return Content(kb, matcher or Matcher(kb), engine, digest.hexdigest()[:12], reminders), problems
 
 
 def _errors(problems: list[Problem]) -> bool:
