@@ -74,7 +74,7 @@ def grow_files(root: Path, size: int, shipped_entries: int, seed: int = 7) -> li
                 f"      - 关于{name}的规定是什么",
                 f"    keywords: [{name}]",
                 f"    answer: 这是用于基准测试的合成条目（{name}）。",
-                "    source: 基准测试合成数据",
+                "    source: {ref: local_city_suburb}  # synthetic: any local registry id will do",
                 "    verified: false",
                 "    local_practice: true",
             ]
