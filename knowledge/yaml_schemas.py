@@ -10,12 +10,12 @@ id exists in its registry, duplicate ids, example questions that rank another en
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from common.sources import CITATION_FIELDS, SOURCE_FIELDS, STATUSES
 from knowledge.load import CATEGORY_FIELDS
 from knowledge.schema import ENTRY_FIELDS, ID_PATTERN, MAX_TEXT, MIN_QUESTIONS
+from common import schema_files
 
 DIRECTORY = Path(__file__).resolve().parent / "schema"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -153,14 +153,11 @@ SCHEMAS = {
 
 
 def render(name: str) -> str:
-    return json.dumps(SCHEMAS[name](), ensure_ascii=False, indent=2) + "\n"
+    return schema_files.render(SCHEMAS, name)
 
 
 def main() -> None:
-    DIRECTORY.mkdir(exist_ok=True)
-    for name in SCHEMAS:
-        (DIRECTORY / name).write_text(render(name), encoding="utf-8")
-        print(f"wrote {DIRECTORY / name}")
+    schema_files.write_all(SCHEMAS, DIRECTORY)
 
 
 if __name__ == "__main__":

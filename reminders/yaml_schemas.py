@@ -9,7 +9,6 @@ ids, that every term_end.years row lists every level, and holiday dates against 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from reminders.load import (
@@ -25,6 +24,7 @@ from reminders.load import (
 )
 from reminders.schedule import _HHMM, _WEEKDAY_NAMES, HOLIDAY_MODES, KINDS, OTHER_ORG_TYPE, TERM_REMINDER_ID
 from reminders.workdays import _BLOCK_FIELDS, _YEAR_FIELDS
+from common import schema_files
 
 DIRECTORY = Path(__file__).resolve().parent.parent / "knowledge" / "schema"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -210,14 +210,11 @@ SCHEMAS = {"reminders.schema.json": reminders_schema, "holidays.schema.json": ho
 
 
 def render(name: str) -> str:
-    return json.dumps(SCHEMAS[name](), ensure_ascii=False, indent=2) + "\n"
+    return schema_files.render(SCHEMAS, name)
 
 
 def main() -> None:
-    DIRECTORY.mkdir(exist_ok=True)
-    for name in SCHEMAS:
-        (DIRECTORY / name).write_text(render(name), encoding="utf-8")
-        print(f"wrote {DIRECTORY / name}")
+    schema_files.write_all(SCHEMAS, DIRECTORY)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,11 @@ the schemas and `bot.py check` agree on shipped and broken files. The schemas ch
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from common.sources import CITATION_FIELDS
 from rules.compute import OPERATORS
+from common import schema_files
 from rules.load import CASE_FIELDS, OPTIONAL, REQUIRED, TEXT_CASE_FIELDS, TOP_FIELDS
 from rules.policy import CASE_EXPECTS, CONDITION_OPERATORS, OUTCOMES
 from rules.vocab import (
@@ -290,14 +290,11 @@ SCHEMAS = {"policy.schema.json": policy_schema, "vocabulary.schema.json": vocabu
 
 
 def render(name: str) -> str:
-    return json.dumps(SCHEMAS[name](), ensure_ascii=False, indent=2) + "\n"
+    return schema_files.render(SCHEMAS, name)
 
 
 def main() -> None:
-    DIRECTORY.mkdir(exist_ok=True)
-    for name in SCHEMAS:
-        (DIRECTORY / name).write_text(render(name), encoding="utf-8")
-        print(f"wrote {DIRECTORY / name}")
+    schema_files.write_all(SCHEMAS, DIRECTORY)
 
 
 if __name__ == "__main__":
