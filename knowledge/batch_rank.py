@@ -70,16 +70,22 @@ def rank_many(matcher: Matcher, queries: list[str], limit: int = 2) -> list[list
 
 
 def _prepare(st: _Static, queries: list[str]) -> list[str]:
-    """[matcher.prepare(q) for q in queries]: typo repair only runs where an unseen bigram is."""
+    """[matcher.prepare(q) for q in queries]: typo repair only runs where an unseen bigram is (as typed or once
+    synonyms are canonical); elsewhere repair changes nothing and prepare() is canonical(canonical(q))."""
     first = st.synonyms.canonical_many(queries)
-    ch = _codes(first)
+    fixed = list(first)
+    for i in _with_unseen_bigram(st, queries) | _with_unseen_bigram(st, first):
+        fixed[i] = st.typos.fix(st.synonyms.canonical(st.typos.fix(queries[i])))  # canonical below
+    return st.synonyms.canonical_many(fixed)
+
+
+def _with_unseen_bigram(st: _Static, texts: list[str]) -> set[int]:
+    """The lines of texts holding a pair of Chinese characters the knowledge base has never seen."""
+    ch = _codes(texts)
     cjk = (ch >= 0x4E00) & (ch <= 0x9FFF)
     pair = np.flatnonzero(cjk[:-1] & cjk[1:])
     unseen = pair[st.bigram_cols(ch[pair] * _PLANE + ch[pair + 1] + _PLANE) < 0]
-    fixed = list(first)
-    for i in set(np.cumsum(ch == _SEP)[unseen].tolist()):
-        fixed[i] = st.typos.fix(first[i])
-    return st.synonyms.canonical_many(fixed)
+    return set(np.cumsum(ch == _SEP)[unseen].tolist())
 
 
 def _features(st: _Static, ch: np.ndarray, nq: int) -> SimpleNamespace:

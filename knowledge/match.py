@@ -157,7 +157,11 @@ class Matcher:
         last = self.__dict__.get("_last_prepared")
         if last is not None and last[0] == normalized:
             return last[1]
-        prepared = self.synonyms.canonical(self.typos.fix(self.synonyms.canonical(normalized)))
+        # Typos first, then synonyms, then once more: a synonym can rewrite the word beside a typo (入当积极分子
+        # would become 入当入党积极分子, no longer a repairable window), and a typo inside a synonym's variant
+        # is only seen as one once the variant is canonical.
+        canonical, fix = self.synonyms.canonical, self.typos.fix
+        prepared = canonical(fix(canonical(fix(normalized))))
         self._last_prepared = (normalized, prepared)
         return prepared
 

@@ -76,6 +76,7 @@ def test_out_of_scope_is_declined(content, question):
     "typed, repaired",
     [
         ("积机分子", "入党积极分子"),  # canonical synonym after repair
+        ("入当积极分子", "入党积极分子"),  # a typo beside a synonym: repaired before the synonym rewrites it
         ("党废怎么交", "党费怎么交"),
         ("预被党员", "预备党员"),
         ("工会主席怎么选", "工会主席怎么选"),  # known-good text is never "corrected"
