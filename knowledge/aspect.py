@@ -16,7 +16,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-ASPECTS = ("how_long", "how_many", "who", "when", "whether", "how_to", "materials", "consequence", "what_is")
+ASPECTS = (
+    "how_long",
+    "how_many",
+    "who",
+    "when",
+    "whether",
+    "how_to",
+    "materials",
+    "consequence",
+    "what_is",
+    "difference",
+    "where",
+)
 
 # Patterns on normalized (simplified, lower-case, digits for numerals) text. Order does not matter: a
 # question gets every aspect whose pattern it contains.
@@ -30,6 +42,8 @@ PATTERNS: dict[str, str] = {
     "materials": r"材料|哪些表|什么表|准备什么|带什么|带哪些|档案|证明|文件|志愿书",
     "consequence": r"会怎样|会怎么样|后果|怎么处理|如何处理|受什么|处分|影响|会被|处置|怎么办(?!理)",
     "what_is": r"是什么|什么意思|啥意思|有哪些|有什么|包括|区别|指什么|含义|哪几|什么是|哪些",
+    "difference": r"区别|区分|不同|差别|异同|一样吗|一回事|差异",
+    "where": r"在哪|去哪|到哪|哪里|哪儿|什么地方|什么场所|哪个地方",
 }
 _COMPILED = {name: re.compile(pattern, re.MULTILINE) for name, pattern in PATTERNS.items()}  # $: end of a line
 
@@ -41,7 +55,12 @@ COMPATIBLE: dict[str, frozenset[str]] = {
     "how_many": frozenset({"how_many", "what_is", "how_long"}),
     "who": frozenset({"who", "how_to"}),
     "materials": frozenset({"materials", "how_to", "what_is"}),
+    "difference": frozenset({"difference"}),
+    "where": frozenset({"where", "how_to", "who"}),
 }
+# Aspects an entry shows by its title or example questions even when it declares others: an entry asked
+# 「A和B有什么区别」 among its own questions does compare them.
+SHOWN = frozenset({"difference", "where"})
 
 
 def classify(normalized: str) -> frozenset[str]:
@@ -52,9 +71,8 @@ def classify(normalized: str) -> frozenset[str]:
 def entry_aspects(declared: Iterable[str], normalized_forms: Iterable[str]) -> frozenset[str]:
     """Declared aspects if any, else the union of the aspects of the entry's title and example questions."""
     declared = frozenset(declared)
-    if declared:
-        return declared
-    return classify("\n".join(normalized_forms))  # one pass over all forms: $ ends each line
+    shown = classify("\n".join(normalized_forms))  # one pass over all forms: $ ends each line
+    return declared | (shown & SHOWN) if declared else shown
 
 
 def compatible(question: frozenset[str], entry: frozenset[str]) -> bool:

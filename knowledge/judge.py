@@ -14,7 +14,9 @@ the answer only if it also
    head names). A best entry far ahead of the next (STRONG_RAW, STRONG_LEAD) may leave up to
    STRONG_UNCOVERED_MAX uncovered (a colloquial verb: 担任, 采用, 运作), unless an uncovered term modifies a
    covered one (民主 in 民主生活会, 团 in 团组织关系: another thing than the entry's);
-3. is not one of the questions the entry declares it is not for (`not_for`).
+3. is not one of the questions the entry declares it is not for (`not_for`);
+4. mentions every decisive term of the question (scope.yaml `decisive_terms`: 丢失, 欠, 填 …): words that turn
+   a question about a thing into another question (an entry on the 党员档案 is no answer to 「档案丢了」).
 
 A lower-ranked entry is considered when the ones above are ruled out: within FALLBACK_GAP of the best, or
 COVERED_FALLBACK_GAP if it covers the question (nearly) entirely. The acceptable entries within
@@ -146,6 +148,10 @@ class Judge:
         self.position = {entry_id: i for i, entry_id in enumerate(matcher.entry_ids)}
         self.aspects = [entry_aspects(d, f) for d, f in zip(declared_aspects, forms)]
         self.not_for = [[features(matcher.prepare(t)) for t in texts if t] for texts in normalized_not_for]
+        # Decisive terms (scope.yaml): words that change what is asked (丢失, 欠, 填), in the form the question
+        # takes once prepared; an entry that never mentions one cannot answer a question holding it.
+        terms = matcher.kb.scope.decisive
+        self.decisive = tuple(dict.fromkeys(t for t in canon(list(terms)) if t)) if terms else ()
         self.any_not_for = any(self.not_for)
         # Per character: its inverse entry frequency over the entries' whole texts (plain dicts and strings: what
         # crosses from the build worker to the bot must unpickle quickly, under the answering thread's GIL).
@@ -293,6 +299,7 @@ class Judge:
             return Decision("clarify", related=related if specific else (), aspects=aspects, reason="vague")
         index = self.position
         query_features = features(prepared) if use_not_for and self.any_not_for else {}
+        decisive = [t for t in self.decisive if t in prepared]
         taken: list[tuple[float, Match]] = []  # (raw score less the weighted uncovered share, entry)
         first_uncovered: tuple[str, ...] = ()
         reason = ""
@@ -314,6 +321,8 @@ class Judge:
                 why = "uncovered: " + "、".join(terms)
             elif query_features and self._ruled_out_by_not_for(query_features, entry):
                 why = "not_for"
+            elif missing := [t for t in decisive if t not in self.texts[entry]]:
+                why = "decisive: " + "、".join(missing)
             if why:
                 reason = reason or why
                 continue

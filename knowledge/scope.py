@@ -20,10 +20,11 @@ class Outside:
 
 @dataclass(frozen=True)
 class Scope:
-    """Party terms and the outside topics with their hints."""
+    """Party terms, the outside topics with their hints, and the decisive terms."""
 
     party_terms: tuple[str, ...] = ()
     outside: tuple[Outside, ...] = ()
+    decisive: tuple[str, ...] = ()  # a question with one of these is answered only by an entry that mentions it
 
     def outside_hint(self, normalized: str) -> str | None:
         """The hint of the first outside topic the question is about, unless it is also about the Party."""
@@ -52,8 +53,10 @@ def parse_scope(doc: Loaded, problems: list[Problem]) -> Scope:
         problems.append(doc.problem((), "expected a mapping with version, party_terms and outside"))
         return Scope()
     for key in data:
-        if key not in ("version", "party_terms", "outside"):
-            problems.append(doc.problem((key,), "unknown top-level field (expected version, party_terms, outside)"))
+        if key not in ("version", "party_terms", "outside", "decisive_terms"):
+            problems.append(
+                doc.problem((key,), "unknown top-level field (expected version, party_terms, outside, decisive_terms)")
+            )
     party = _texts(doc, ("party_terms",), data.get("party_terms"), problems)
     topics = []
     raw = data.get("outside")
@@ -70,7 +73,8 @@ def parse_scope(doc: Loaded, problems: list[Problem]) -> Scope:
             problems.append(doc.problem(path + ("hint",), "expected text"))
             continue
         topics.append(Outside(terms, item["hint"].strip()))
-    return Scope(party, tuple(topics))
+    decisive = _texts(doc, ("decisive_terms",), data["decisive_terms"], problems) if "decisive_terms" in data else ()
+    return Scope(party, tuple(topics), decisive)
 
 
 def load_scope(folder: Path, display: str) -> tuple[Scope, list[Problem]]:

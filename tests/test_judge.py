@@ -19,6 +19,7 @@ from knowledge.load import KnowledgeBase
 from knowledge.match import Matcher
 from knowledge.normalize import normalize_text
 from knowledge.schema import Entry
+from knowledge.scope import Scope, load_scope
 
 
 def decide(content, question):
@@ -51,6 +52,10 @@ def answered(content, question):
         ("党小组会多久开一次", {"how_long", "how_many"}),  # a frequency: how many times per period
         ("出国半年的党员算不算应到会人数", {"whether"}),  # 人数 is a noun here, not a how-many form
         ("党员", set()),
+        ("党组和党委有什么区别", {"what_is", "difference"}),
+        ("预备党员和正式党员一样吗", {"difference", "whether"}),
+        ("党费在哪交", {"where"}),
+        ("黨務公開一般在哪裡公開", {"where"}),
     ],
 )
 def test_aspect_classifier(question, expected):
@@ -68,6 +73,10 @@ def test_aspect_classifier(question, expected):
         ({"how_to"}, {"how_long"}, True),
         (set(), {"who"}, True),
         ({"materials"}, set(), True),  # an entry of unknown aspect is not ruled out
+        ({"difference", "what_is"}, {"what_is"}, False),  # 「A和B有什么区别」 needs an entry that compares
+        ({"difference"}, {"difference", "what_is"}, True),
+        ({"where"}, {"how_to"}, True),  # 「在哪交」 is answered by how to pay
+        ({"where"}, {"how_many"}, False),
     ],
 )
 def test_aspect_compatibility(question, entry, ok):
@@ -78,6 +87,11 @@ def test_declared_aspects_override_the_derived_ones():
     forms = ["谁审批", "多久审批"]
     assert entry_aspects((), forms) == {"who", "how_long"}
     assert entry_aspects(("how_to",), forms) == {"how_to"}
+
+
+def test_an_entry_that_asks_a_difference_among_its_questions_compares_whatever_it_declares():
+    forms = ["党组和党委有什么区别", "党组是什么"]
+    assert entry_aspects(("what_is",), forms) == {"what_is", "difference"}
 
 
 # -- the table, one failure class each (shipped knowledge base) ------------------------------
@@ -268,3 +282,43 @@ def test_unknown_aspect_in_yaml_is_a_located_error(tmp_path):
     kb, problems = load_knowledge(tmp_path)
     assert kb is None
     assert any("entries[0].aspects[1]: unknown aspect 'why'" in str(p) for p in problems), problems
+
+
+# -- decisive terms (scope.yaml decisive_terms) ------------------------------------------------------
+
+FILES = [
+    entry(
+        "care.file_keep",
+        "党员档案由谁保管",
+        ["党员档案由谁保管", "党员档案放在哪里", "党员档案归谁管"],
+        keywords=["党员档案"],
+        answer="党员档案由所在单位的组织人事部门保管。",
+    ),
+    entry("dues.other", "党员组织关系转接", ["组织关系怎么转接", "转组织关系要什么手续"], answer="组织关系转接。"),
+]
+
+
+def test_a_decisive_term_the_entry_never_mentions_rules_it_out():
+    question = normalize_text("党员档案丢了谁保管")
+    plain = Matcher(KnowledgeBase(tuple(FILES), (), "test"))
+    assert plain.decide(question).kind == "answer"  # one short uncovered character is forgiven ...
+    guarded = Matcher(KnowledgeBase(tuple(FILES), (), "test", scope=Scope(decisive=("丢",))))
+    decision = guarded.decide(question)
+    assert decision.kind == "decline" and decision.reason == "decisive: 丢"  # ... unless it is decisive
+    assert guarded.decide(normalize_text("党员档案由谁保管")).top.entry_id == "care.file_keep"
+
+
+def test_a_decisive_term_the_entry_mentions_does_not_rule_it_out():
+    lost = entry("care.file_lost", "党员档案丢失怎么办", ["党员档案丢了怎么办"], answer="档案丢失的，由保管单位补建。")
+    kb = KnowledgeBase((*FILES, lost), (), "test", scope=Scope(decisive=("丢",)))
+    assert Matcher(kb).decide(normalize_text("党员档案丢了找谁")).top.entry_id == "care.file_lost"
+
+
+def test_shipped_decisive_terms_are_loaded(content):
+    assert "丢" in content.kb.scope.decisive and "丢" in content.matcher.judge.decisive
+
+
+def test_decisive_terms_that_are_not_a_list_of_text_are_a_located_error(tmp_path):
+    (tmp_path / "scope.yaml").write_text("version: 1\nparty_terms: [党]\noutside: []\ndecisive_terms: 丢\n")
+    scope, problems = load_scope(tmp_path, "knowledge/scope.yaml")
+    assert [(p.path, p.message) for p in problems] == [("decisive_terms", "expected a non-empty list of text")]
