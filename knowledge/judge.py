@@ -240,8 +240,8 @@ class Judge:
                         level.append((1.0 - LOOSE_SHARE) * got_of(ch))
                     else:
                         level.append(0.0)
-            term = ""
-            for ch, got, content in zip(run, level, mask):
+            term, start = "", 0
+            for i, (ch, got, content) in enumerate(zip(run, level, mask)):
                 if not content:
                     if term:
                         terms.append(term)
@@ -253,9 +253,12 @@ class Judge:
                 if got >= BODY_LEVEL:
                     if term:
                         terms.append(term)
-                        modifier = modifier or not PREDICATE.match(term)
+                        # a verb may end in covered text: 采 of 采用 when 用无记名 is covered is still 采用
+                        modifier = modifier or not PREDICATE.match(run, start)
                     term = ""
                 else:
+                    if not term:
+                        start = i
                     term += ch
             if term:
                 terms.append(term)
