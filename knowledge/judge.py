@@ -14,7 +14,8 @@ the answer only if it also
    head names). A best entry far ahead of the next (STRONG_RAW, STRONG_LEAD) may leave up to
    STRONG_UNCOVERED_MAX uncovered (a colloquial verb: 担任, 采用, 运作), unless an uncovered term modifies a
    covered one (民主 in 民主生活会, 团 in 团组织关系: another thing than the entry's);
-3. is not one of the questions the entry declares it is not for (`not_for`);
+3. is not one of the questions the entry declares it is not for (`not_for`): nearly the same as one, or
+   fairly like one and more like it than like any of the entry's own example questions;
 4. mentions every decisive term of the question (scope.yaml `decisive_terms`: 丢失, 欠, 填 …): words that turn
    a question about a thing into another question (an entry on the 党员档案 is no answer to 「档案丢了」).
 
@@ -58,6 +59,8 @@ LOOSE_SHARE = 0.5  # a character the entry holds, but not beside the same neighb
 FALLBACK_GAP = 0.05  # a lower-ranked entry is taken in place of ruled-out ones only this close to the best
 CHOOSE_MARGIN = 0.03  # raw-score gap under which two acceptable entries are offered as a choice
 NOT_FOR_SIM = 0.75  # Dice similarity to a `not_for` question at which the entry is ruled out
+NOT_FOR_NEAR = 0.5  # from this similarity to a `not_for` question, the entry is ruled out if the question is
+# closer to that not_for question than to every example question of the entry (the nearest example decides)
 VAGUE_CHARS = 2  # a message with at most this many content characters and no aspect is vague
 LOW_MARGIN = 0.05  # an answer this close to the next entry is listed for the admin as possibly wrong
 ENTRY_MEMO = 4096  # entries whose feature sets are remembered
@@ -79,6 +82,12 @@ PREDICATE = re.compile(
     "写|递交|提出|采用|采取|担任|运作|触发|进行|开展|实行|执行|召开|参加|参与|成立|设立|建立|撤销|解除|办理|提交|上交|交纳|缴纳|补办|补交|申请|通过|接收"
 )
 _RUN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
+
+
+def dice(a: dict[str, float], b: dict[str, float]) -> float:
+    """Weighted Dice similarity of two feature sets (knowledge.scored.features)."""
+    size = sum(a.values()) + sum(b.values())
+    return 2 * sum(min(w, b[f]) for f, w in a.items() if f in b) / size if size else 0.0
 
 
 @dataclass(frozen=True)
@@ -148,6 +157,7 @@ class Judge:
         self.position = {entry_id: i for i, entry_id in enumerate(matcher.entry_ids)}
         self.aspects = [entry_aspects(d, f) for d, f in zip(declared_aspects, forms)]
         self.not_for = [[features(matcher.prepare(t)) for t in texts if t] for texts in normalized_not_for]
+        self.forms = forms  # title and example questions (normalized): the entry's positive examples
         # Decisive terms (scope.yaml): words that change what is asked (丢失, 欠, 填), in the form the question
         # takes once prepared; an entry that never mentions one cannot answer a question holding it.
         terms = matcher.kb.scope.decisive
@@ -170,9 +180,10 @@ class Judge:
     def _new_memos(self) -> None:
         """Per-entry feature sets and per-character weights, remembered (the popular entries come back)."""
         self._features_of = lru_cache(maxsize=ENTRY_MEMO)(self._entry_features)
+        self._examples_of = lru_cache(maxsize=ENTRY_MEMO)(self._example_features)
 
     def __getstate__(self) -> dict:  # the memos are caches: rebuilt empty wherever the judge is unpickled
-        return {k: v for k, v in self.__dict__.items() if k not in ("_features_of",)}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_features_of", "_examples_of")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -264,13 +275,24 @@ class Judge:
                 terms.append(term)
         return (missing / total if total else 0.0), tuple(terms), modifier
 
+    def _example_features(self, entry: int) -> tuple[dict[str, float], ...]:
+        return tuple(features(self.matcher.prepare(t)) for t in self.forms[entry] if t)
+
+    def ruled_out_by_not_for(self, normalized: str, entry: int) -> bool:
+        """Whether entry number `entry` is ruled out for this question by its `not_for` list."""
+        return bool(self.not_for[entry]) and self._ruled_out_by_not_for(
+            features(self.matcher.prepare(normalized)), entry
+        )
+
     def _ruled_out_by_not_for(self, query_features: dict[str, float], entry: int) -> bool:
-        for other in self.not_for[entry]:
-            shared = sum(min(w, other[f]) for f, w in query_features.items() if f in other)
-            size = sum(query_features.values()) + sum(other.values())
-            if size and 2 * shared / size >= NOT_FOR_SIM:
-                return True
-        return False
+        """Whether the question is (nearly) one the entry declares it is not for: at least NOT_FOR_SIM like a
+        not_for question, or at least NOT_FOR_NEAR like one and more like it than like any example question."""
+        nearest = max((dice(query_features, other) for other in self.not_for[entry]), default=0.0)
+        if nearest >= NOT_FOR_SIM:
+            return True
+        if nearest < NOT_FOR_NEAR:
+            return False
+        return all(dice(query_features, example) < nearest for example in self._examples_of(entry))
 
     @staticmethod
     def _uncovered_allowance(ranked: list[Match], rank_no: int, modifier: bool) -> float:

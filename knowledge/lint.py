@@ -12,6 +12,8 @@ Problems; `error` ones block publishing, `warning` ones are shown.
   recognized (warning); a group whose canonical term appears in no entry text at all (warning).
 - dangling_related: `related` ids that do not exist (error; the loader checks this too, the lint
   keeps it for candidate sets built outside the loader).
+- not_for_answered: a `not_for` question that would still get its entry without the list (warning);
+  examples_ruled_out_by_not_for: an example question its own entry's `not_for` list rules out (error).
 """
 
 from __future__ import annotations
@@ -234,8 +236,34 @@ def not_for_answered(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
     return problems
 
 
+def examples_ruled_out_by_not_for(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
+    """An example question of an entry that is nearly one of the same entry's `not_for` questions (error): the
+    entry would never answer its own example."""
+    problems = []
+    judge = matcher.judge
+    for number, entry in enumerate(kb.entries):
+        if not entry.not_for:
+            continue
+        for i, norm in enumerate(normalize_many(list(entry.questions))):
+            if judge.ruled_out_by_not_for(norm, number):
+                problems.append(
+                    Problem(
+                        entry.file,
+                        entry.line,
+                        f"{entry.id}.questions[{i}]",
+                        f"example question '{entry.questions[i]}' is nearly one of this entry's not_for "
+                        f"questions, so the entry would not answer it; reword one of them",
+                    )
+                )
+    return problems
+
+
 def lint_knowledge(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
     """Every knowledge-base lint: errors block publishing, warnings are shown."""
     return (
-        colliding_questions(kb, matcher) + synonym_conflicts(kb) + dangling_related(kb) + not_for_answered(kb, matcher)
+        colliding_questions(kb, matcher)
+        + synonym_conflicts(kb)
+        + dangling_related(kb)
+        + not_for_answered(kb, matcher)
+        + examples_ruled_out_by_not_for(kb, matcher)
     )

@@ -14,7 +14,7 @@ from common.problems import Problem
 from handlers.content.content import Content
 from handlers.core.pipeline import Assistant, Inbound
 from knowledge.aspect import classify, compatible, entry_aspects
-from knowledge.lint import not_for_answered
+from knowledge.lint import examples_ruled_out_by_not_for, not_for_answered
 from knowledge.load import KnowledgeBase
 from knowledge.match import Matcher
 from knowledge.normalize import normalize_text
@@ -322,3 +322,30 @@ def test_decisive_terms_that_are_not_a_list_of_text_are_a_located_error(tmp_path
     (tmp_path / "scope.yaml").write_text("version: 1\nparty_terms: [党]\noutside: []\ndecisive_terms: 丢\n")
     scope, problems = load_scope(tmp_path, "knowledge/scope.yaml")
     assert [(p.path, p.message) for p in problems] == [("decisive_terms", "expected a non-empty list of text")]
+
+
+# -- not_for as negative examples: the nearest example decides --------------------------------------
+
+RETIRED_NOT_FOR = kb_of(NEAR[0].__class__(**{**NEAR[0].__dict__, "not_for": ("退休党员的党费基数怎么算",)}), NEAR[1])
+
+
+@pytest.mark.parametrize(
+    "question, ruled_out",
+    [
+        ("退休党员的党费基数咋算", True),  # nearly the not_for question itself
+        ("退休党员党费基数是多少", True),  # fairly like it (0.59), and less like every example question
+        ("党费基数怎么算啊", False),  # fairly like it too (0.68), but more like the example 「党费基数怎么算」
+        ("党费基数算不算奖金", False),  # not like it at all
+    ],
+)
+def test_a_question_nearer_a_not_for_question_than_any_example_is_ruled_out(question, ruled_out):
+    judge = Matcher(RETIRED_NOT_FOR).judge
+    assert judge.ruled_out_by_not_for(normalize_text(question), 0) is ruled_out
+
+
+def test_an_example_question_its_own_not_for_rules_out_is_a_lint_error():
+    base = NEAR[0]
+    clash = kb_of(base.__class__(**{**base.__dict__, "not_for": ("党费基数怎么算呢",)}), NEAR[1])
+    problems = examples_ruled_out_by_not_for(clash, Matcher(clash))
+    assert [(p.path, p.severity) for p in problems] == [("dues.base.questions[0]", "error")]
+    assert examples_ruled_out_by_not_for(RETIRED_NOT_FOR, Matcher(RETIRED_NOT_FOR)) == []
