@@ -14,8 +14,8 @@ the answer only if it also
    head names). A best entry far ahead of the next (STRONG_RAW, STRONG_LEAD) may leave up to
    STRONG_UNCOVERED_MAX uncovered (a colloquial verb: 担任, 采用, 运作), unless an uncovered term modifies a
    covered one (民主 in 民主生活会, 团 in 团组织关系: another thing than the entry's);
-3. is not one of the questions the entry declares it is not for (`not_for`): nearly the same as one, or
-   fairly like one and more like it than like any of the entry's own example questions;
+3. does not ask what one of the questions the entry declares it is not for (`not_for`) asks: the same
+   content in a compatible form, nearer to it than to any of the entry's own example questions;
 4. mentions every decisive term of the question (scope.yaml `decisive_terms`: 丢失, 欠, 填 …): words that turn
    a question about a thing into another question (an entry on the 党员档案 is no answer to 「档案丢了」).
 
@@ -58,9 +58,9 @@ WEAK_UNCOVERED_MAX = 0.05  # this share at most
 LOOSE_SHARE = 0.5  # a character the entry holds, but not beside the same neighbour, counts this much uncovered
 FALLBACK_GAP = 0.05  # a lower-ranked entry is taken in place of ruled-out ones only this close to the best
 CHOOSE_MARGIN = 0.03  # raw-score gap under which two acceptable entries are offered as a choice
-NOT_FOR_SIM = 0.75  # Dice similarity to a `not_for` question at which the entry is ruled out
-NOT_FOR_NEAR = 0.5  # from this similarity to a `not_for` question, the entry is ruled out if the question is
-# closer to that not_for question than to every example question of the entry (the nearest example decides)
+NOT_FOR_ASKS = 0.85  # a question asks what a `not_for` question asks when it holds this share of its content ...
+NOT_FOR_OWN = 0.5  # ... the not_for question holds this share of the question's content, the question asks
+# nothing the not_for question's form cannot answer, and it is no more like any of the entry's own questions
 VAGUE_CHARS = 2  # a message with at most this many content characters and no aspect is vague
 LOW_MARGIN = 0.05  # an answer this close to the next entry is listed for the admin as possibly wrong
 ENTRY_MEMO = 4096  # entries whose feature sets are remembered
@@ -88,6 +88,12 @@ def dice(a: dict[str, float], b: dict[str, float]) -> float:
     """Weighted Dice similarity of two feature sets (knowledge.scored.features)."""
     size = sum(a.values()) + sum(b.values())
     return 2 * sum(min(w, b[f]) for f, w in a.items() if f in b) / size if size else 0.0
+
+
+def contained(a: dict[str, float], b: dict[str, float]) -> float:
+    """The share of a's feature weight that b holds (1.0 for an empty a)."""
+    total = sum(a.values())
+    return sum(w for f, w in a.items() if f in b) / total if total else 1.0
 
 
 @dataclass(frozen=True)
@@ -156,7 +162,7 @@ class Judge:
         self.max_idf = math.log(1 + max(n, 1))
         self.position = {entry_id: i for i, entry_id in enumerate(matcher.entry_ids)}
         self.aspects = [entry_aspects(d, f) for d, f in zip(declared_aspects, forms)]
-        self.not_for = [[features(matcher.prepare(t)) for t in texts if t] for texts in normalized_not_for]
+        self.not_for = [[self._asked(matcher.prepare(t)) for t in texts if t] for texts in normalized_not_for]
         self.forms = forms  # title and example questions (normalized): the entry's positive examples
         # Decisive terms (scope.yaml): words that change what is asked (丢失, 欠, 填), in the form the question
         # takes once prepared; an entry that never mentions one cannot answer a question holding it.
@@ -278,21 +284,33 @@ class Judge:
     def _example_features(self, entry: int) -> tuple[dict[str, float], ...]:
         return tuple(features(self.matcher.prepare(t)) for t in self.forms[entry] if t)
 
+    @staticmethod
+    def _asked(prepared: str) -> tuple[dict[str, float], dict[str, float], frozenset[str]]:
+        """What a question asks: (all its features, its content features, its aspects)."""
+        return features(prepared), features(" ".join(content_runs(prepared))), classify(prepared)
+
     def ruled_out_by_not_for(self, normalized: str, entry: int) -> bool:
         """Whether entry number `entry` is ruled out for this question by its `not_for` list."""
         return bool(self.not_for[entry]) and self._ruled_out_by_not_for(
-            features(self.matcher.prepare(normalized)), entry
+            self._asked(self.matcher.prepare(normalized)), entry
         )
 
-    def _ruled_out_by_not_for(self, query_features: dict[str, float], entry: int) -> bool:
-        """Whether the question is (nearly) one the entry declares it is not for: at least NOT_FOR_SIM like a
-        not_for question, or at least NOT_FOR_NEAR like one and more like it than like any example question."""
-        nearest = max((dice(query_features, other) for other in self.not_for[entry]), default=0.0)
-        if nearest >= NOT_FOR_SIM:
-            return True
-        if nearest < NOT_FOR_NEAR:
-            return False
-        return all(dice(query_features, example) < nearest for example in self._examples_of(entry))
+    def _ruled_out_by_not_for(self, asked: tuple, entry: int) -> bool:
+        """Whether the question asks what one of the entry's `not_for` questions asks: it holds (nearly) all of
+        that question's content and not much more, its form asks nothing that question's form cannot (「要写
+        辞职报告给谁」 is not 「要写辞职报告吗」), and it is more like that question than like any example of the
+        entry (「活动证怎么办理」 stays with the entry though 「活动证怎么填写」 is listed: 填写 is not in it)."""
+        whole, content, aspects = asked
+        for other_whole, other_content, other_aspects in self.not_for[entry]:
+            if (
+                contained(other_content, content) >= NOT_FOR_ASKS
+                and contained(content, other_content) >= NOT_FOR_OWN
+                and compatible(aspects, other_aspects)
+            ):
+                nearest = dice(whole, other_whole)
+                if all(dice(whole, example) < nearest for example in self._examples_of(entry)):
+                    return True
+        return False
 
     @staticmethod
     def _uncovered_allowance(ranked: list[Match], rank_no: int, modifier: bool) -> float:
@@ -323,7 +341,7 @@ class Judge:
             specific = any("\u3400" <= ch <= "\u9fff" for ch in term)
             return Decision("clarify", related=related if specific else (), aspects=aspects, reason="vague")
         index = self.position
-        query_features = features(prepared) if use_not_for and self.any_not_for else {}
+        asked = self._asked(prepared) if use_not_for and self.any_not_for else None
         decisive = [t for t in self.decisive if t in prepared]
         taken: list[tuple[float, Match]] = []  # (raw score less the weighted uncovered share, entry)
         first_uncovered: tuple[str, ...] = ()
@@ -344,7 +362,7 @@ class Judge:
                 why = "aspect"
             elif share > self._uncovered_allowance(ranked, rank_no, modifier):
                 why = "uncovered: " + "、".join(terms)
-            elif query_features and self._ruled_out_by_not_for(query_features, entry):
+            elif asked and self.not_for[entry] and self._ruled_out_by_not_for(asked, entry):
                 why = "not_for"
             elif missing := [t for t in decisive if t not in self.texts[entry]]:
                 why = "decisive: " + "、".join(missing)

@@ -12,8 +12,7 @@ Problems; `error` ones block publishing, `warning` ones are shown.
   recognized (warning); a group whose canonical term appears in no entry text at all (warning).
 - dangling_related: `related` ids that do not exist (error; the loader checks this too, the lint
   keeps it for candidate sets built outside the loader).
-- not_for_answered: a `not_for` question that would still get its entry without the list (warning);
-  examples_ruled_out_by_not_for: an example question its own entry's `not_for` list rules out (error).
+- not_for_answered: a `not_for` question that its entry still answers, list and all (warning).
 """
 
 from __future__ import annotations
@@ -211,59 +210,29 @@ def dangling_related(kb: KnowledgeBase) -> list[Problem]:
 
 
 def not_for_answered(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
-    """Each `not_for` question of an entry should rank elsewhere on the matcher's own evidence (warning).
-
-    At run time a question this close to a `not_for` question never gets the entry (knowledge.judge), so
-    the listed question itself is safe; the warning says that its neighbours may not be, until the entry
-    that should answer it has an example question like it (or a decline is right and nothing is needed).
-    """
+    """A `not_for` question that its entry still answers, list and all (warning): one of the entry's own example
+    questions is at least as like it, or its form asks what the not_for question's form does not. The list
+    guards an entry only where the entry's examples are further away; reword the example or the not_for line."""
     problems = []
     texts = [(e, i, q) for e in kb.entries for i, q in enumerate(e.not_for)]
     for (entry, i, question), norm in zip(texts, normalize_many([q for _, _, q in texts])):
-        decision = matcher.judge.decide(norm, use_not_for=False)
+        decision = matcher.judge.decide(norm)
         if decision.kind in ("answer", "choose") and entry.id in [m.entry_id for m in decision.matches]:
             problems.append(
                 Problem(
                     entry.file,
                     entry.line,
                     f"{entry.id}.not_for[{i}]",
-                    f"'{question}' is listed as not for this entry, but without that list it would "
-                    f"still get it ({decision.kind}); give the entry that should answer it an example "
-                    f"question like it",
+                    f"'{question}' is listed as not for this entry, but the entry still gets it ({decision.kind}): "
+                    f"one of its example questions is as close; reword that question or this line",
                     "warning",
                 )
             )
     return problems
 
 
-def examples_ruled_out_by_not_for(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
-    """An example question of an entry that is nearly one of the same entry's `not_for` questions (error): the
-    entry would never answer its own example."""
-    problems = []
-    judge = matcher.judge
-    for number, entry in enumerate(kb.entries):
-        if not entry.not_for:
-            continue
-        for i, norm in enumerate(normalize_many(list(entry.questions))):
-            if judge.ruled_out_by_not_for(norm, number):
-                problems.append(
-                    Problem(
-                        entry.file,
-                        entry.line,
-                        f"{entry.id}.questions[{i}]",
-                        f"example question '{entry.questions[i]}' is nearly one of this entry's not_for "
-                        f"questions, so the entry would not answer it; reword one of them",
-                    )
-                )
-    return problems
-
-
 def lint_knowledge(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
     """Every knowledge-base lint: errors block publishing, warnings are shown."""
     return (
-        colliding_questions(kb, matcher)
-        + synonym_conflicts(kb)
-        + dangling_related(kb)
-        + not_for_answered(kb, matcher)
-        + examples_ruled_out_by_not_for(kb, matcher)
+        colliding_questions(kb, matcher) + synonym_conflicts(kb) + dangling_related(kb) + not_for_answered(kb, matcher)
     )
