@@ -356,3 +356,16 @@ def test_a_not_for_question_more_specific_than_the_question_does_not_rule_it_out
     judge = Matcher(kb_of(card, NEAR[1])).judge
     assert judge.ruled_out_by_not_for(normalize_text("流动党员活动证怎么填写啊"), 0)
     assert not judge.ruled_out_by_not_for(normalize_text("流动党员活动证怎么弄"), 0)  # 填写 is not in it
+
+
+@pytest.mark.parametrize(
+    "question, entry_id",
+    [
+        ("四种形态是什么", None),  # the entry quotes 党章第四十条 on using them, it does not list the four
+        ("監督執紀四種形態是啥", None),
+        ("红红脸出出汗是什么意思", "discipline.four_forms"),
+        ("民主集中制的基本原则有哪些", "constitution.democratic_centralism"),  # it lists 第十条's six now
+    ],
+)
+def test_an_entry_answers_only_what_its_answer_says(content, question, entry_id):
+    assert answered(content, question) == entry_id
