@@ -41,7 +41,7 @@ from knowledge.batch_static import (
     _round4,
 )
 from knowledge.index import UNIGRAM_WEIGHT
-from knowledge.match import KEYWORD_BONUS, UNSEEN_PENALTY, Match, Matcher
+from knowledge.match import KEYWORD_BONUS, UNSEEN_PENALTY, Match, Matcher, prepare_text
 
 _SEP, _SPACE = 10, 32
 _CHUNK = 4096  # questions ranked together (at most)
@@ -73,10 +73,10 @@ def _prepare(st: _Static, queries: list[str]) -> list[str]:
     """[matcher.prepare(q) for q in queries]: typo repair only runs where an unseen bigram is (as typed or once
     synonyms are canonical); elsewhere repair changes nothing and prepare() is canonical(canonical(q))."""
     first = st.synonyms.canonical_many(queries)
-    fixed = list(first)
+    prepared = st.synonyms.canonical_many(first)
     for i in _with_unseen_bigram(st, queries) | _with_unseen_bigram(st, first):
-        fixed[i] = st.typos.fix(st.synonyms.canonical(st.typos.fix(queries[i])))  # canonical below
-    return st.synonyms.canonical_many(fixed)
+        prepared[i] = prepare_text(st.synonyms, st.typos, queries[i])
+    return prepared
 
 
 def _with_unseen_bigram(st: _Static, texts: list[str]) -> set[int]:

@@ -168,7 +168,6 @@ class Judge:
         # takes once prepared; an entry that never mentions one cannot answer a question holding it.
         terms = matcher.kb.scope.decisive
         self.decisive = tuple(dict.fromkeys(t for t in canon(list(terms)) if t)) if terms else ()
-        self.any_not_for = any(self.not_for)
         # Per character: its inverse entry frequency over the entries' whole texts (plain dicts and strings: what
         # crosses from the build worker to the bot must unpickle quickly, under the answering thread's GIL).
         frequency = Counter(ch for text in joined for ch in set(text) if "\u3400" <= ch <= "\u9fff")
@@ -285,9 +284,13 @@ class Judge:
         return tuple(features(self.matcher.prepare(t)) for t in self.forms[entry] if t)
 
     @staticmethod
-    def _asked(prepared: str) -> tuple[dict[str, float], dict[str, float], frozenset[str]]:
-        """What a question asks: (all its features, its content features, its aspects)."""
-        return features(prepared), features(" ".join(content_runs(prepared))), classify(prepared)
+    def _asked(
+        prepared: str, runs: list[str] | None = None, aspects: frozenset[str] | None = None
+    ) -> tuple[dict[str, float], dict[str, float], frozenset[str]]:
+        """What a question asks: (all its features, its content features, its aspects); decide() passes the
+        content runs and aspects it already has."""
+        runs = content_runs(prepared) if runs is None else runs
+        return features(prepared), features(" ".join(runs)), classify(prepared) if aspects is None else aspects
 
     def ruled_out_by_not_for(self, normalized: str, entry: int) -> bool:
         """Whether entry number `entry` is ruled out for this question by its `not_for` list."""
@@ -341,7 +344,7 @@ class Judge:
             specific = any("\u3400" <= ch <= "\u9fff" for ch in term)
             return Decision("clarify", related=related if specific else (), aspects=aspects, reason="vague")
         index = self.position
-        asked = self._asked(prepared) if use_not_for and self.any_not_for else None
+        asked = None  # what the question asks, for not_for lists: built when the first such entry is judged
         decisive = [t for t in self.decisive if t in prepared]
         taken: list[tuple[float, Match]] = []  # (raw score less the weighted uncovered share, entry)
         first_uncovered: tuple[str, ...] = ()
@@ -362,7 +365,11 @@ class Judge:
                 why = "aspect"
             elif share > self._uncovered_allowance(ranked, rank_no, modifier):
                 why = "uncovered: " + "、".join(terms)
-            elif asked and self.not_for[entry] and self._ruled_out_by_not_for(asked, entry):
+            elif (
+                use_not_for
+                and self.not_for[entry]
+                and self._ruled_out_by_not_for(asked := asked or self._asked(prepared, typed, aspects), entry)
+            ):
                 why = "not_for"
             elif missing := [t for t in decisive if t not in self.texts[entry]]:
                 why = "decisive: " + "、".join(missing)

@@ -54,6 +54,15 @@ class Synonyms:
         return self.canonical("\n".join(texts)).split("\n")
 
 
+def prepare_text(synonyms: Synonyms, typos: TypoFixer, normalized: str) -> str:
+    """Matcher.prepare() without its memo (knowledge.batch_rank uses it too).
+
+    Typos first, then synonyms, then once more: a synonym can rewrite the word beside a typo (入当积极分子 would
+    become 入当入党积极分子, no longer a repairable window), and a typo inside a synonym's variant is only seen as
+    one once the variant is canonical."""
+    return synonyms.canonical(typos.fix(synonyms.canonical(typos.fix(normalized))))
+
+
 class Matcher:
     """An index over one KnowledgeBase; build once per KB version, then call rank()."""
 
@@ -157,11 +166,7 @@ class Matcher:
         last = self.__dict__.get("_last_prepared")
         if last is not None and last[0] == normalized:
             return last[1]
-        # Typos first, then synonyms, then once more: a synonym can rewrite the word beside a typo (入当积极分子
-        # would become 入当入党积极分子, no longer a repairable window), and a typo inside a synonym's variant
-        # is only seen as one once the variant is canonical.
-        canonical, fix = self.synonyms.canonical, self.typos.fix
-        prepared = canonical(fix(canonical(fix(normalized))))
+        prepared = prepare_text(self.synonyms, self.typos, normalized)
         self._last_prepared = (normalized, prepared)
         return prepared
 
