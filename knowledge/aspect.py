@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 ASPECTS = (
     "how_long",
+    "how_often",
     "how_many",
     "who",
     "when",
@@ -44,7 +45,14 @@ PATTERNS: dict[str, str] = {
     "what_is": r"是什么|什么意思|啥意思|有哪些|有什么|包括|区别|指什么|含义|哪几|什么是|哪些",
     "difference": r"区别|区分|不同|差别|异同|一样吗|一回事|差异",
     "where": r"在哪|去哪|到哪|哪里|哪儿|什么地方|什么场所|哪个地方",
+    "how_often": r"(多久|多长时间|多长|隔多久|几个月|几年|每年|每月|每季度?|1年|1个月).{0,6}(1|几|多少)次|频次|频率",
 }
+# An entry gives a frequency (and so can answer 「多久开一次」) when its text says how often: 每月, 每季度,
+# 一年两次, 至少一次, 按月. Read from the whole entry, answer included, whatever aspects it declares.
+FREQUENCY_GIVEN = re.compile(
+    r"每(个|1)?(月|季|季度|年|半年|周|星期|届|学期)|(年|月|季度|季|周|学期).{0,4}(1|2|3|4|5|6|几|两|多)次|"
+    r"按(月|季|季度|年)|逐月|至少(1|2|3|几|两)次|定期"
+)
 _COMPILED = {name: re.compile(pattern, re.MULTILINE) for name, pattern in PATTERNS.items()}  # $: end of a line
 
 # Specific aspects and the entry aspects that can answer them. A question showing only open aspects (or
@@ -57,10 +65,11 @@ COMPATIBLE: dict[str, frozenset[str]] = {
     "materials": frozenset({"materials", "how_to", "what_is"}),
     "difference": frozenset({"difference"}),
     "where": frozenset({"where", "how_to", "who"}),
+    "how_often": frozenset({"how_often"}),
 }
 # Aspects an entry shows by its title or example questions even when it declares others: an entry asked
 # 「A和B有什么区别」 among its own questions does compare them.
-SHOWN = frozenset({"difference", "where"})
+SHOWN = frozenset({"difference", "where", "how_often"})
 
 
 def classify(normalized: str) -> frozenset[str]:
@@ -68,11 +77,13 @@ def classify(normalized: str) -> frozenset[str]:
     return frozenset(name for name, pattern in _COMPILED.items() if pattern.search(normalized))
 
 
-def entry_aspects(declared: Iterable[str], normalized_forms: Iterable[str]) -> frozenset[str]:
-    """Declared aspects if any, else the union of the aspects of the entry's title and example questions."""
+def entry_aspects(declared: Iterable[str], normalized_forms: Iterable[str], text: str = "") -> frozenset[str]:
+    """Declared aspects if any, else the union of the aspects of the entry's title and example questions; and
+    how_often when the entry's whole text (answer included) gives a frequency."""
     declared = frozenset(declared)
     shown = classify("\n".join(normalized_forms))  # one pass over all forms: $ ends each line
-    return declared | (shown & SHOWN) if declared else shown
+    aspects = declared | (shown & SHOWN) if declared else shown
+    return aspects | {"how_often"} if FREQUENCY_GIVEN.search(text) else aspects
 
 
 def compatible(question: frozenset[str], entry: frozenset[str]) -> bool:
@@ -80,4 +91,6 @@ def compatible(question: frozenset[str], entry: frozenset[str]) -> bool:
     specific = [a for a in question if a in COMPATIBLE]
     if not specific or not entry:
         return True
+    if "how_often" in question:  # how often is answered only by an entry that gives a frequency
+        return "how_often" in entry
     return any(COMPATIBLE[a] & entry for a in specific)

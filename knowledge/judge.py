@@ -161,7 +161,7 @@ class Judge:
         self.heads = canon([" ".join(t[:k]) for t, k in zip(normalized_texts, sizes)])
         self.max_idf = math.log(1 + max(n, 1))
         self.position = {entry_id: i for i, entry_id in enumerate(matcher.entry_ids)}
-        self.aspects = [entry_aspects(d, f) for d, f in zip(declared_aspects, forms)]
+        self.aspects = [entry_aspects(d, f, t) for d, f, t in zip(declared_aspects, forms, joined)]
         self.not_for = [[self._asked(matcher.prepare(t)) for t in texts if t] for texts in normalized_not_for]
         self.forms = forms  # title and example questions (normalized): the entry's positive examples
         # Decisive terms (scope.yaml): words that change what is asked (丢失, 欠, 填), in the form the question

@@ -49,7 +49,9 @@ def answered(content, question):
         ("发展对象要准备什么材料", {"materials"}),
         ("连续6个月不交党费会怎样", {"consequence"}),
         ("三会一课是什么", {"what_is"}),
-        ("党小组会多久开一次", {"how_long", "how_many"}),  # a frequency: how many times per period
+        ("党小组会多久开一次", {"how_long", "how_many", "how_often"}),  # a frequency: how many times per period
+        ("党费多久交一次", {"how_long", "how_many", "how_often"}),
+        ("民主评议的频次有规定吗", {"how_often", "whether"}),
         ("出国半年的党员算不算应到会人数", {"whether"}),  # 人数 is a noun here, not a how-many form
         ("党员", set()),
         ("党组和党委有什么区别", {"what_is", "difference"}),
@@ -77,6 +79,9 @@ def test_aspect_classifier(question, expected):
         ({"difference"}, {"difference", "what_is"}, True),
         ({"where"}, {"how_to"}, True),  # 「在哪交」 is answered by how to pay
         ({"where"}, {"how_many"}, False),
+        # how often is answered only by an entry that gives a frequency, even when it has other forms in common
+        ({"how_often", "how_long", "how_many"}, {"what_is", "how_many"}, False),
+        ({"how_often", "how_long", "how_many"}, {"how_often", "what_is"}, True),
     ],
 )
 def test_aspect_compatibility(question, entry, ok):
@@ -87,6 +92,21 @@ def test_declared_aspects_override_the_derived_ones():
     forms = ["谁审批", "多久审批"]
     assert entry_aspects((), forms) == {"who", "how_long"}
     assert entry_aspects(("how_to",), forms) == {"how_to"}
+
+
+@pytest.mark.parametrize(
+    "text, gives",
+    [
+        ("党员大会每季度召开1次", True),
+        ("组织生活会1年至少开1次", True),
+        ("党费按月交纳", True),
+        ("每届任期3年", True),
+        ("下级组织要向上级请示报告工作，各级组织要实行党务公开", False),
+        ("由支部委员会研究决定", False),
+    ],
+)
+def test_an_entry_gives_a_frequency_when_its_text_says_how_often(text, gives):
+    assert ("how_often" in entry_aspects(("what_is",), ["这是什么"], text)) is gives
 
 
 def test_an_entry_that_asks_a_difference_among_its_questions_compares_whatever_it_declares():
@@ -109,6 +129,18 @@ def test_ballot_design_is_not_answered_with_voting_rights(content):
 
 def test_village_official_is_not_answered_with_party_age(content):
     assert answered(content, "大学生村官能当村支书吗") is None
+
+
+@pytest.mark.parametrize(
+    "question, entry",
+    [
+        ("党小组会多久开一次", "org_life.party_group_meeting"),
+        ("主题党日多久搞一次", "org_life.theme_party_day"),
+        ("党务公开多久一次", None),  # the openness entry says it must be done, not how often
+    ],
+)
+def test_how_often_is_answered_only_by_an_entry_that_gives_a_frequency(content, question, entry):
+    assert answered(content, question) == entry
 
 
 def test_report_meeting_is_not_answered_with_party_age(content):
