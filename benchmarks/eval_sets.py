@@ -1,4 +1,5 @@
-"""The issue-14 question sets (tests/data/eval/*.yaml), their deterministic tuning/frozen split, and scoring.
+"""The issue-14 question sets (tests/data/eval/*.yaml), their deterministic tuning/frozen split, and scoring;
+and the fresh sets (tests/data/fresh/: a development half and a held-out half, written later, see load_fresh).
 
 Each case is a question and `accept`, the entry ids that correctly answer it (empty: the right behaviour is
 to decline). A case belongs to the frozen split when the first byte of the SHA-1 of its text is odd: no
@@ -15,6 +16,7 @@ from pathlib import Path
 import yaml
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval"
+FRESH_DIR = EVAL_DIR.parent / "fresh"
 SETS = ("in_scope", "out_of_domain", "not_covered")
 FILES = {
     "in_scope": "in_scope",
@@ -55,6 +57,16 @@ def load_cases(folder: Path = EVAL_DIR) -> list[Case]:
         for c in data["cases"]:
             accept = tuple(c.get("accept") or ())
             cases.append(Case(str(c["q"]), accept, "in_scope" if start == "not_covered" and accept else start))
+    return cases
+
+
+def load_fresh(half: str, folder: Path = FRESH_DIR) -> list[Case]:
+    """One half of the fresh set ("development" or "held_out"): in scope when some entry answers the question."""
+    data = yaml.safe_load((folder / f"{half}.yaml").read_text(encoding="utf-8"))
+    cases = []
+    for c in data["cases"]:
+        accept = tuple(c.get("accept") or ())
+        cases.append(Case(str(c["q"]), accept, "in_scope" if accept else "not_covered"))
     return cases
 
 

@@ -1,8 +1,9 @@
-"""Tuning aid (issue 14): the bot's figures on both splits, and its failures on the TUNING split only.
+"""Tuning aid (issue 14): the bot's figures on both splits and the fresh sets, and its failures on the TUNING
+split and the fresh DEVELOPMENT half only.
 
     python -m benchmarks.quality_tuning [--bm25]
 
-Never print or inspect frozen-split failures: the frozen figures are only honest if nothing was fitted on them.
+Never print or inspect frozen-split or held-out failures: those figures are only honest if nothing was fitted on them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 
 from benchmarks.bench_quality import BM25Baseline, bot_system
 from benchmarks.common import ROOT
-from benchmarks.eval_sets import load_cases, score, split
+from benchmarks.eval_sets import load_cases, load_fresh, score, split
 from handlers.content.content import load_content
 
 
@@ -27,8 +28,11 @@ def main() -> None:
         bm25 = BM25Baseline(content.kb)
         bm25.fit(tuning)
         print("bm25 frozen:", score(frozen, bm25))
-    print("\n-- tuning failures (set | question | got | accept)")
-    for case in tuning:
+    development = load_fresh("development")
+    print("bot fresh development:", score(development, bot))
+    print("bot fresh held-out:", score(load_fresh("held_out"), bot))
+    print("\n-- tuning and fresh development failures (set | question | got | accept)")
+    for case in tuning + development:
         out = bot(case.q)
         if case.set == "out_of_domain":
             bad = out.kind != "decline"

@@ -1,0 +1,39 @@
+"""The answer-quality question sets (benchmarks/eval_sets.py) stay usable as the knowledge base changes."""
+
+import hashlib
+
+import pytest
+
+from benchmarks.eval_sets import load_cases, load_fresh
+
+
+def _sets():
+    return {
+        "eval": load_cases(),
+        "fresh development": load_fresh("development"),
+        "fresh held-out": load_fresh("held_out"),
+    }
+
+
+@pytest.mark.parametrize("name", ["eval", "fresh development", "fresh held-out"])
+def test_every_accepted_entry_exists(content, name):
+    ids = {entry.id for entry in content.kb.entries}
+    unknown = sorted({e for case in _sets()[name] for e in case.accept} - ids)
+    assert not unknown, f"{name}: accept names entries the knowledge base does not have: {unknown}"
+
+
+def test_the_fresh_halves_are_the_hash_split_of_one_set():
+    development, held_out = load_fresh("development"), load_fresh("held_out")
+    assert development and held_out
+    assert not {c.q for c in development} & {c.q for c in held_out}
+
+    def half(case):
+        return "development" if hashlib.sha1(case.q.encode("utf-8")).digest()[0] % 2 else "held_out"
+
+    assert {half(c) for c in development} == {"development"}
+    assert {half(c) for c in held_out} == {"held_out"}
+
+
+def test_a_fresh_question_is_in_scope_exactly_when_some_entry_answers_it():
+    for case in load_fresh("development") + load_fresh("held_out"):
+        assert (case.set == "in_scope") == bool(case.accept)
