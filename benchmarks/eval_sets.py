@@ -1,5 +1,5 @@
 """The issue-14 question sets (tests/data/eval/*.yaml), their deterministic tuning/frozen split, and scoring;
-and the fresh sets (tests/data/fresh/: a development half and a held-out half, written later, see load_fresh).
+and the fresh sets (tests/data/fresh/: a development half, a held-out half and two later rounds, see load_fresh).
 
 Each case is a question and `accept`, the entry ids that correctly answer it (empty: the right behaviour is
 to decline). A case belongs to the frozen split when the first byte of the SHA-1 of its text is odd: no
@@ -61,7 +61,8 @@ def load_cases(folder: Path = EVAL_DIR) -> list[Case]:
 
 
 def load_fresh(half: str, folder: Path = FRESH_DIR) -> list[Case]:
-    """One half of the fresh set ("development" or "held_out"): in scope when some entry answers the question."""
+    """One fresh set: "development" or "held_out" (the two halves of the first round), or "round2", "round3" (later
+    rounds, used as content: development data only). In scope when some entry answers the question."""
     data = yaml.safe_load((folder / f"{half}.yaml").read_text(encoding="utf-8"))
     cases = []
     for c in data["cases"]:

@@ -7,15 +7,14 @@ import pytest
 from benchmarks.eval_sets import load_cases, load_fresh
 
 
+FRESH = ["development", "held_out", "round2", "round3"]
+
+
 def _sets():
-    return {
-        "eval": load_cases(),
-        "fresh development": load_fresh("development"),
-        "fresh held-out": load_fresh("held_out"),
-    }
+    return {"eval": load_cases(), **{name: load_fresh(name) for name in FRESH}}
 
 
-@pytest.mark.parametrize("name", ["eval", "fresh development", "fresh held-out"])
+@pytest.mark.parametrize("name", ["eval", *FRESH])
 def test_every_accepted_entry_exists(content, name):
     ids = {entry.id for entry in content.kb.entries}
     unknown = sorted({e for case in _sets()[name] for e in case.accept} - ids)
