@@ -61,7 +61,7 @@ def load_cases(folder: Path = EVAL_DIR) -> list[Case]:
 
 
 def load_fresh(half: str, folder: Path = FRESH_DIR) -> list[Case]:
-    """One fresh set: "development" or "held_out" (the two halves of the first round), or "round2", "round3" (later
+    """One fresh set: "development" or "held_out" (the two halves of the first round), or "round2" to "round4" (later
     rounds, used as content: development data only). In scope when some entry answers the question."""
     data = yaml.safe_load((folder / f"{half}.yaml").read_text(encoding="utf-8"))
     cases = []

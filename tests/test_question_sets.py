@@ -7,7 +7,7 @@ import pytest
 from benchmarks.eval_sets import load_cases, load_fresh
 
 
-FRESH = ["development", "held_out", "round2", "round3"]
+FRESH = ["development", "held_out", "round2", "round3", "round4"]
 
 
 def _sets():
