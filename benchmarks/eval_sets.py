@@ -51,24 +51,25 @@ def load_cases(folder: Path = EVAL_DIR) -> list[Case]:
     cases = []
     for name, start in FILES.items():
         path = folder / f"{name}.yaml"
-        if not path.exists():
-            continue
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for c in data["cases"]:
-            accept = tuple(c.get("accept") or ())
-            cases.append(Case(str(c["q"]), accept, "in_scope" if start == "not_covered" and accept else start))
+        if path.exists():
+            cases += _read(path, start)
+    return cases
+
+
+def _read(path: Path, start: str) -> list[Case]:
+    """The cases of one file; a "not covered" question some entry answers (non-empty `accept`) is in scope."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cases = []
+    for c in data["cases"]:
+        accept = tuple(c.get("accept") or ())
+        cases.append(Case(str(c["q"]), accept, "in_scope" if start == "not_covered" and accept else start))
     return cases
 
 
 def load_fresh(half: str, folder: Path = FRESH_DIR) -> list[Case]:
     """One fresh set: "development" or "held_out" (the two halves of the first round), or "round2" to "round4" (later
     rounds, used as content: development data only). In scope when some entry answers the question."""
-    data = yaml.safe_load((folder / f"{half}.yaml").read_text(encoding="utf-8"))
-    cases = []
-    for c in data["cases"]:
-        accept = tuple(c.get("accept") or ())
-        cases.append(Case(str(c["q"]), accept, "in_scope" if accept else "not_covered"))
-    return cases
+    return _read(folder / f"{half}.yaml", "not_covered")
 
 
 def split(cases: list[Case], which: str) -> list[Case]:

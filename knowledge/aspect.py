@@ -67,6 +67,9 @@ COMPATIBLE: dict[str, frozenset[str]] = {
     "where": frozenset({"where", "how_to", "who"}),
     "how_often": frozenset({"how_often"}),
 }
+# Specific aspects that no other shared form makes up for: 「多久开一次」 also shows how_long and how_many, but
+# only an entry that gives a frequency answers it.
+REQUIRED = frozenset({"how_often"})
 # Aspects an entry shows by its title or example questions even when it declares others: an entry asked
 # 「A和B有什么区别」 among its own questions does compare them.
 SHOWN = frozenset({"difference", "where", "how_often"})
@@ -91,6 +94,6 @@ def compatible(question: frozenset[str], entry: frozenset[str]) -> bool:
     specific = [a for a in question if a in COMPATIBLE]
     if not specific or not entry:
         return True
-    if "how_often" in question:  # how often is answered only by an entry that gives a frequency
-        return "how_often" in entry
+    if required := question & REQUIRED:
+        return required <= entry
     return any(COMPATIBLE[a] & entry for a in specific)

@@ -6,6 +6,7 @@ table; the choice between near neighbours, not_for and the schema on small knowl
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -237,10 +238,13 @@ def kb_of(*entries: Entry) -> KnowledgeBase:
     return KnowledgeBase(tuple(entries), (), "test")
 
 
+# A neighbour on another subject, beside the entries under test
+OTHER = entry("dues.other", "党员组织关系转接", ["组织关系怎么转接", "转组织关系要什么手续"], answer="组织关系转接。")
+
 TWINS = kb_of(
     entry("dues.pay_a", "党费交纳办法甲", ["党费交纳办法是什么", "党费交纳办法有哪些"], answer="党费交纳办法甲。"),
     entry("dues.pay_b", "党费交纳办法乙", ["党费交纳办法是什么呢", "党费交纳办法包括什么"], answer="党费交纳办法乙。"),
-    entry("dues.other", "党员组织关系转接", ["组织关系怎么转接", "转组织关系要什么手续"], answer="组织关系转接。"),
+    OTHER,
 )
 
 
@@ -274,22 +278,20 @@ NEAR = [
         keywords=["党费基数"],
         answer="税后经常性工资收入。",
     ),
-    entry("dues.other", "党员组织关系转接", ["组织关系怎么转接", "转组织关系要什么手续"], answer="组织关系转接。"),
+    OTHER,
 ]
 
 
 def test_not_for_keeps_a_question_from_its_entry():
     free = Matcher(kb_of(*NEAR))
     assert free.decide(normalize_text("党费基数怎么算呢")).top.entry_id == "dues.base"
-    guarded = Matcher(kb_of(NEAR[0].__class__(**{**NEAR[0].__dict__, "not_for": ("党费基数怎么算呢",)}), NEAR[1]))
+    guarded = Matcher(kb_of(replace(NEAR[0], not_for=("党费基数怎么算呢",)), NEAR[1]))
     decision = guarded.decide(normalize_text("党费基数怎么算呢"))
     assert decision.kind != "answer" or decision.top.entry_id != "dues.base"
 
 
 def test_lint_warns_about_a_not_for_question_its_entry_still_answers():
-    guarded = kb_of(
-        NEAR[0].__class__(**{**NEAR[0].__dict__, "not_for": ("党费基数怎么算", "组织关系怎么转接呢")}), NEAR[1]
-    )
+    guarded = kb_of(replace(NEAR[0], not_for=("党费基数怎么算", "组织关系怎么转接呢")), NEAR[1])
     # 党费基数怎么算 is also an example question of dues.base: the list cannot guard it; the second line is fine
     problems = not_for_answered(guarded, Matcher(guarded))
     assert [(p.path, p.severity) for p in problems] == [("dues.base.not_for[0]", "warning")]
@@ -327,7 +329,7 @@ FILES = [
         keywords=["党员档案"],
         answer="党员档案由所在单位的组织人事部门保管。",
     ),
-    entry("dues.other", "党员组织关系转接", ["组织关系怎么转接", "转组织关系要什么手续"], answer="组织关系转接。"),
+    OTHER,
 ]
 
 
@@ -359,7 +361,7 @@ def test_decisive_terms_that_are_not_a_list_of_text_are_a_located_error(tmp_path
 
 # -- not_for: a question that asks what a not_for question asks ----------------------------------------
 
-RETIRED_NOT_FOR = kb_of(NEAR[0].__class__(**{**NEAR[0].__dict__, "not_for": ("退休党员的党费基数怎么算",)}), NEAR[1])
+RETIRED_NOT_FOR = kb_of(replace(NEAR[0], not_for=("退休党员的党费基数怎么算",)), NEAR[1])
 
 
 @pytest.mark.parametrize(
