@@ -114,6 +114,18 @@ class TypoFixer:
         repeat from question to question ("成为预备党员"), so each run's repair is memoized."""
         return _CJK_RUN.sub(lambda run: self._fix_run(run.group()), text)
 
+    def _gains(self, word: str, start: int, fixed: str) -> bool:
+        """Whether swapping in `fixed` at `start` makes more of the swapped character's two bigrams in the whole run
+        known than before. 党籍满 is not 党期满: 期满 is known but 党期 is not, while 党籍 was (the window 籍满 alone
+        cannot tell); 预被党员 is 预备党员: 被党 was known, and 预备 and 备党 both are."""
+        at = start + next(i for i, (a, b) in enumerate(zip(word[start:], fixed)) if a != b)
+        after = word[:start] + fixed + word[start + len(fixed) :]
+
+        def known(text: str) -> int:
+            return sum(text[j : j + 2] in self.known for j in (at - 1, at) if 0 <= j and j + 2 <= len(text))
+
+        return known(after) > known(word)
+
     def _repair_run(self, word: str) -> str:
         # unseen[j]: the bigram at j is unknown. Only a window holding one can be repaired.
         unseen = [word[j : j + 2] not in self.known for j in range(len(word) - 1)]
@@ -126,6 +138,8 @@ class TypoFixer:
                 fixed = None
                 if any(unseen[start : start + length - 1]) and window not in self.terms:
                     fixed = self._fix_window(window)
+                if fixed and not self._gains(word, start, fixed):
+                    fixed = None
                 if fixed:
                     word = word[:start] + fixed + word[start + length :]
                     unseen = [word[j : j + 2] not in self.known for j in range(len(word) - 1)]

@@ -16,6 +16,7 @@ from handlers.content.content import Content
 from handlers.core.pipeline import Assistant, Inbound
 from knowledge.aspect import classify, compatible, entry_aspects
 from knowledge.lint import not_for_answered
+from knowledge.judge import content_runs
 from knowledge.load import KnowledgeBase
 from knowledge.match import Matcher
 from knowledge.normalize import normalize_text
@@ -202,6 +203,20 @@ def test_questions_the_kb_answers_are_still_answered(content, question, entry_id
 )
 def test_plain_questions_of_the_grown_kb_are_answered(content, question, entry_id):
     assert answered(content, question) == entry_id
+
+
+@pytest.mark.parametrize(
+    "question, content",
+    [
+        ("预备期是1年还是2年 记不太清了", ["预备期", "1", "年", "2", "年"]),  # doubt is not content
+        ("转正申请书大概要写哪些内容", ["转正申请书", "写", "内容"]),  # nor an estimate
+        ("换届选举议程是啥样的", ["换届选举议程"]),
+        ("支部书记可以兼任其他支部书记吗", ["支部书记", "兼任其他支部书记"]),  # 其他 is: another branch
+        ("其职责是什么", ["职责"]),
+    ],
+)
+def test_framing_words_are_not_content(question, content):
+    assert content_runs(question) == content
 
 
 @pytest.mark.parametrize(
