@@ -43,6 +43,7 @@ class Outcome:
 
     kind: str  # answer | choose | decline
     entries: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()  # a decline's entries offered as related (one reply away, not the answer)
 
 
 def load_cases(folder: Path = EVAL_DIR) -> list[Case]:
@@ -81,6 +82,8 @@ def score(cases: list[Case], system: Callable[[str], Outcome]) -> dict:
 
     - in_scope_right: in-scope questions answered with an accepted entry (a choice between two entries
       counts as right only in `in_scope_right_or_choice`);
+    - in_scope_one_reply_away: in-scope questions answered right, or offered an accepted entry in a choice or
+      among a decline's related entries (the user gets the answer with one more reply, told it is related);
     - out_of_domain_declined: out-of-domain questions not answered and not offered as a choice;
     - not_covered_wrong: not-covered questions answered with an entry not in `accept`, or offered a choice
       of which no option is in `accept` (a confident-looking wrong answer, the issue's failure);
@@ -88,12 +91,14 @@ def score(cases: list[Case], system: Callable[[str], Outcome]) -> dict:
       accepted entry).
     """
     tally = {name: [0, 0] for name in SETS}
-    chosen_right = wrong_nc = overall = 0
+    chosen_right = offered_right = wrong_nc = overall = 0
     for case in cases:
         out = system(case.q)
         good = out.kind == "answer" and out.entries[0] in case.accept
         if case.set == "in_scope":
-            chosen_right += good or (out.kind == "choose" and any(e in case.accept for e in out.entries))
+            chosen = good or (out.kind == "choose" and any(e in case.accept for e in out.entries))
+            chosen_right += chosen
+            offered_right += chosen or any(e in case.accept for e in out.related)
         elif case.set == "out_of_domain":
             good = out.kind == "decline"
         else:
@@ -111,6 +116,7 @@ def score(cases: list[Case], system: Callable[[str], Outcome]) -> dict:
     return {
         "in_scope_right": pct(*tally["in_scope"]),
         "in_scope_right_or_choice": pct(chosen_right, tally["in_scope"][1]),
+        "in_scope_one_reply_away": pct(offered_right, tally["in_scope"][1]),
         "out_of_domain_declined": pct(*tally["out_of_domain"]),
         "not_covered_wrong": pct(wrong_nc, tally["not_covered"][1]),
         "overall": pct(overall, len(cases)),
