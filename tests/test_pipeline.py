@@ -195,3 +195,20 @@ def test_a_verdict_points_at_the_entry_that_answers_the_question(assistant):
     reply = ask(assistant, "党员每月工资8千，交多少党费")
     assert "每月党费120元" in reply.text
     assert reply.entry_id == "dues.rate_table"
+
+
+@pytest.mark.parametrize(
+    "text, entry_id",
+    [
+        ("退休党员组织关系要转社区吗", "transfer.retiree"),  # 离退休 and 社区 are also the dues form's facts
+        ("我们社区能成立党委吗", "org_types.community_committee"),
+    ],
+)
+def test_a_general_question_with_no_figures_is_answered_not_turned_into_a_form(assistant, text, entry_id):
+    reply = ask(assistant, text)
+    assert reply.kind == "answer" and reply.entry_id == entry_id and reply.pending is None
+
+
+def test_a_situation_with_figures_is_still_checked(assistant):
+    reply = ask(assistant, "我们单位只有2名正式党员，能成立支部吗")
+    assert reply.kind == "situation"

@@ -237,6 +237,14 @@ class Assistant:
                     return None
                 lines = [facts_from_text.echo(facts, vocab), "根据这些情况，没有找到需要核对的规定。"]
                 return Reply("situation", in_script("\n".join(lines), script), script=script, normalized=normalized)
+            if not continued and not any(
+                isinstance(v, (int, float, date)) and not isinstance(v, bool) for v in facts.values()
+            ):
+                # no number or date reported: a general question that names a situation's words (「退休党员组织关系要转
+                # 社区吗」), not a situation to check; an entry that answers it comes before asking for figures
+                answer = self._lookup(content, normalized, script)
+                if answer.kind == "answer":
+                    return answer
             nxt = _next_question(topic, facts, missing)
             lines = [facts_from_text.echo(facts, vocab)] if facts else []
             lines += ["还需要了解（回复即可）：", f"· {nxt.prompt}"]
