@@ -36,7 +36,7 @@ def run_form(conversation, topic, answers):
 # (topic, answers, what the last reply says, whether the check is still open)
 FORMS = [
     ("candidate", ["2"], "是否都是正式党员", True),  # a bare count answers 几名入党介绍人
-    ("candidate", ["2", "是"], "入党介绍人符合要求", False),
+    ("candidate", ["2", "是"], "入党介绍人人数和身份符合要求", False),
     ("branch_vote", ["20"], "实到会有表决权", True),  # one question at a time: 20 is 应到
     ("branch_vote", ["20", "15"], "到会人数符合要求", False),
     ("dues", ["在职"], "税后月工资收入", True),  # a choice, then the next question

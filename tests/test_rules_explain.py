@@ -94,7 +94,7 @@ EXPLAINED = [
         TODAY,
         ("满1年的日期 2025年9月1日 > 今天 2025年6月1日",),
         ("2024年9月1日 + 1年 = 2025年9月1日",),
-        "到2025年9月1日（再过92天）培养考察满1年，届时可列为发展对象。",
+        "到2025年9月1日（再过92天）培养考察满1年，届时基本具备党员条件的，可以按程序研究列为发展对象。",
     ),
     (
         "activist",
@@ -103,7 +103,7 @@ EXPLAINED = [
         TODAY,
         ("培养考察时间 8 个月 < 12 个月",),
         (),
-        "再培养考察4个月（满1年）即可列为发展对象。",
+        "再培养考察4个月（满1年）后，基本具备党员条件的，可以按程序研究列为发展对象。",
     ),
     (
         "application",
@@ -216,7 +216,7 @@ def test_messages_render_the_computed_figures(engine):
     v = verdict(engine, "probation", {"probation_start": dt.date(2025, 3, 1)}, "probation.end_date")
     assert (
         v.message
-        == "预备期到2026年3月1日满（从支部大会通过之日起算1年）。期满后支部及时讨论转正，转正审批一般在3个月内完成。"
+        == "预备期到2026年3月1日满（从支部大会通过之日起算1年）。期满后党支部应及时讨论其能否转正；上级党委应在3个月内审批转正决议。"
     )
     v = verdict(engine, "application", {"application_date": dt.date(2025, 5, 20)}, "application.talk_deadline")
     assert v.message == "党组织应在2025年6月20日前派人同申请人谈话（收到申请书后1个月内），还剩19天。"
