@@ -185,6 +185,17 @@ class Assistant:
                 "smalltalk", in_script(REPLIES[kind], script), script=script, normalized=normalized, pending=pending
             )
         situation = self._situation(content, folded, normalized, script, pending)
+        opened = (
+            situation is not None
+            and situation.kind == "ask"
+            and (pending is None or situation.pending.topic != pending.topic)
+        )
+        if opened and not _reports_figures(situation.pending.facts):
+            # a new form that could only ask for figures: a general question naming a situation's words
+            # (「退休党员组织关系要转社区吗」), not a situation to check; an entry that answers it comes first
+            answer = self._lookup(content, normalized, script)
+            if answer.kind == "answer":
+                return answer
         if situation is not None:
             return situation
         answer = self._lookup(content, normalized, script)
@@ -237,14 +248,6 @@ class Assistant:
                     return None
                 lines = [facts_from_text.echo(facts, vocab), "根据这些情况，没有找到需要核对的规定。"]
                 return Reply("situation", in_script("\n".join(lines), script), script=script, normalized=normalized)
-            if not continued and not any(
-                isinstance(v, (int, float, date)) and not isinstance(v, bool) for v in facts.values()
-            ):
-                # no number or date reported: a general question that names a situation's words (「退休党员组织关系要转
-                # 社区吗」), not a situation to check; an entry that answers it comes before asking for figures
-                answer = self._lookup(content, normalized, script)
-                if answer.kind == "answer":
-                    return answer
             nxt = _next_question(topic, facts, missing)
             lines = [facts_from_text.echo(facts, vocab)] if facts else []
             lines += ["还需要了解（回复即可）：", f"· {nxt.prompt}"]
@@ -359,6 +362,11 @@ class Assistant:
         except Exception:  # the log must never stop an answer
             log.exception("query log failed")
             return None
+
+
+def _reports_figures(facts: dict) -> bool:
+    """Whether a message's facts hold a number or a date (a reported situation), not only yes/no or a choice."""
+    return any(isinstance(v, (int, float, date)) and not isinstance(v, bool) for v in facts.values())
 
 
 def _next_question(topic: str, facts: dict, missing: list[tuple[str, str]]) -> Pending:
