@@ -221,6 +221,8 @@ def test_plain_questions_of_the_grown_kb_are_answered(content, question, entry_i
         ("换届选举议程是啥样的", ["换届选举议程"]),
         ("支部书记可以兼任其他支部书记吗", ["支部书记", "兼任其他支部书记"]),  # 其他 is: another branch
         ("其职责是什么", ["职责"]),
+        ("我们党支部有个预备党员预备期满了", ["预备党员预备期满"]),  # the branch one speaks from is context
+        ("党总支怎么设立", ["总支", "设立"]),  # 党 before 支部/总支 is what canonical 党支部 adds, not content
     ],
 )
 def test_framing_words_are_not_content(question, content):
