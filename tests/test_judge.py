@@ -214,6 +214,19 @@ def test_plain_questions_of_the_grown_kb_are_answered(content, question, entry_i
 
 
 @pytest.mark.parametrize(
+    "question, entry_id",
+    [
+        ("见义勇为牺牲的积极分子能追认为党员吗", "admission.posthumous"),  # 细则第二十七条
+        ("违反规定发展进来的党员身份还承认吗", "admission.irregular_admission_void"),  # 细则第四十一条
+        ("党员以退党相要挟怎么办", "membership.removal_cases"),  # 教育管理条例第三十一条
+    ],
+)
+def test_points_added_from_the_full_texts_are_answered(content, question, entry_id):
+    # paraphrases, not the entries' own example questions
+    assert answered(content, question) == entry_id
+
+
+@pytest.mark.parametrize(
     "question, content",
     [
         ("预备期是1年还是2年 记不太清了", ["预备期", "1", "年", "2", "年"]),  # doubt is not content
