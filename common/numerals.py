@@ -65,7 +65,7 @@ UNITS = (
 )
 
 _RUN = re.compile(f"[{NUMERAL_CHARS}]+")
-_PERCENT = re.compile(f"百分之([{NUMERAL_CHARS}]+)")
+_PERCENT = re.compile(f"百分之(?:([{NUMERAL_CHARS}]+)(?:点([{''.join(DIGITS)}]+))?|(\\d+(?:\\.\\d+)?))")
 _ORDINAL = re.compile(f"第([{NUMERAL_CHARS}]+)")
 _DIGIT_RUN = re.compile(r"\d+(?:\.\d+)?")
 
@@ -128,7 +128,20 @@ def _rewrite_run(match: re.Match[str]) -> str:
     return run
 
 
+def _percent(match: re.Match[str]) -> str:
+    """百分之五十 -> 50%, 百分之零点五 -> 0.5% (the decimals read digit by digit), 百分之1.5 -> 1.5%."""
+    whole, decimals, arabic = match.groups()
+    if arabic:
+        return f"{arabic}%"
+    if decimals is None:
+        return f"{_digits(whole)}%"
+    value = parse_cn_number(whole)
+    if value is None:
+        return match.group(0)
+    return f"{value}.{''.join(str(DIGITS[ch]) for ch in decimals)}%"
+
+
 def numerals_to_digits(text: str) -> str:
     """Rewrite quantity numerals as digits: '两名正式党员' -> '2名正式党员', '百分之五十' -> '50%'."""
-    text = _PERCENT.sub(lambda m: f"{_digits(m.group(1))}%", text)
+    text = _PERCENT.sub(_percent, text)
     return _RUN.sub(_rewrite_run, text)
