@@ -20,6 +20,8 @@ from pathlib import Path
 RUN_MEMO = 16384  # distinct runs of Chinese characters whose repair is remembered, per fixer
 WINDOW_MEMO = 65536  # distinct windows (2-8 characters) whose repair is remembered, per fixer
 _CJK_RUN = re.compile("[\u4e00-\u9fff]{2,}")
+# 几 before a measure word asks a count (几届, 几个, 几年): never a typo, whatever it sits beside
+_ASKS_A_COUNT = re.compile("几(?=[个名位人次年月天周届项条种批轮岁])")
 
 
 @lru_cache(maxsize=1)
@@ -119,6 +121,8 @@ class TypoFixer:
         known than before. 党籍满 is not 党期满: 期满 is known but 党期 is not, while 党籍 was (the window 籍满 alone
         cannot tell); 预被党员 is 预备党员: 被党 was known, and 预备 and 备党 both are."""
         at = start + next(i for i, (a, b) in enumerate(zip(word[start:], fixed)) if a != b)
+        if _ASKS_A_COUNT.match(word, at):
+            return False  # 连任几届 asks how many terms: 几 is not a typo of 期 (任期)
         after = word[:start] + fixed + word[start + len(fixed) :]
 
         def known(text: str) -> int:

@@ -80,6 +80,7 @@ def test_out_of_scope_is_declined(content, question):
         ("党废怎么交", "党费怎么交"),
         ("预被党员", "预备党员"),
         ("停止党籍满两年", "停止党籍满2年"),  # 籍 of the known word 党籍 is not swapped for 期 (期满)
+        ("支部书记能连任几届", "支部书记能连任几届"),  # 几 before a measure word asks a count: not 期 (任期)
         ("工会主席怎么选", "工会主席怎么选"),  # known-good text is never "corrected"
         ("组织审批", "组织审批"),
     ],
