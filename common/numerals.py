@@ -70,9 +70,19 @@ _ORDINAL = re.compile(f"第([{NUMERAL_CHARS}]+)")
 _DIGIT_RUN = re.compile(r"\d+(?:\.\d+)?")
 
 
+def is_estimate(text: str) -> bool:
+    """Two neighbouring digits, the smaller first, give an estimate, not a number: 两三个 is two or three (not 23),
+    五六个月 five or six months, 三四十人 thirty or forty people."""
+    if len(text) not in (2, 3) or (len(text) == 3 and text[2] not in SMALL_UNITS and text[2] not in BIG_UNITS):
+        return False  # 二〇二三 is a year, read digit by digit
+    a, b = DIGITS.get(text[0]), DIGITS.get(text[1])
+    return a is not None and b is not None and 0 < a and b == a + 1
+
+
 def parse_cn_number(text: str) -> int | None:
-    """Parse a Chinese numeral ('一百二十' -> 120, '两' -> 2, '二〇二五' -> 2025); None if it is not one."""
-    if not text or any(ch not in NUMERAL_CHARS for ch in text):
+    """Parse a Chinese numeral ('一百二十' -> 120, '两' -> 2, '二〇二五' -> 2025); None if it is not one, or if it is
+    an estimate (is_estimate: 两三, 五六)."""
+    if not text or any(ch not in NUMERAL_CHARS for ch in text) or is_estimate(text):
         return None
     if all(ch in DIGITS for ch in text) and len(text) > 1:
         # Digit-by-digit reading, as in years: 二〇二五.

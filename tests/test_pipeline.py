@@ -212,3 +212,17 @@ def test_a_general_question_with_no_figures_is_answered_not_turned_into_a_form(a
 def test_a_situation_with_figures_is_still_checked(assistant):
     reply = ask(assistant, "我们单位只有2名正式党员，能成立支部吗")
     assert reply.kind == "situation"
+
+
+@pytest.mark.parametrize(
+    "text, entry_id, misread",
+    [
+        ("有个党员五六个月没交党费了", "dues.six_months_unpaid", "56"),  # five or six months, not 56
+        ("支部有两三个正式党员能成立支部吗", "organization.branch_threshold", "23"),  # two or three members, not 23
+        ("我们支部有七八个正式党员，要设支委会吗", "organization.committee_threshold", "78"),
+    ],
+)
+def test_an_estimate_is_not_read_as_one_number(assistant, text, entry_id, misread):
+    # 五六个月 read digit by digit was 56 months: "viewed as having left the Party"; 两三个 made a branch of 23
+    reply = ask(assistant, text)
+    assert reply.kind == "answer" and reply.entry_id == entry_id and misread not in reply.text
