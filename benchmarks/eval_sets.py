@@ -68,8 +68,9 @@ def _read(path: Path, start: str) -> list[Case]:
 
 
 def load_fresh(half: str, folder: Path = FRESH_DIR) -> list[Case]:
-    """One fresh set: "development" or "held_out" (the two halves of the first round), or "round2" to "round4" (later
-    rounds, used as content: development data only). In scope when some entry answers the question."""
+    """One fresh set: "development" or "held_out" (the two halves of the first round), or "round2" to "round5" (later
+    rounds, each measured once when written, then used as development data). In scope when some entry answers the
+    question."""
     return _read(folder / f"{half}.yaml", "not_covered")
 
 

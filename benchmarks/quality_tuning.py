@@ -31,6 +31,7 @@ def main() -> None:
     development = load_fresh("development")
     print("bot fresh development:", score(development, bot))
     print("bot fresh held-out:", score(load_fresh("held_out"), bot))
+    print("bot fresh round 5 (development data since its first measure):", score(load_fresh("round5"), bot))
     print("\n-- tuning and fresh development failures (set | question | got | accept)")
     for case in tuning + development:
         out = bot(case.q)

@@ -8,7 +8,7 @@ import pytest
 from benchmarks.eval_sets import Case, Outcome, load_cases, load_fresh, score
 
 
-FRESH = ["development", "held_out", "round2", "round3", "round4"]
+FRESH = ["development", "held_out", "round2", "round3", "round4", "round5"]
 
 
 def _sets():
