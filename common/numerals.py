@@ -72,11 +72,16 @@ _DIGIT_RUN = re.compile(r"\d+(?:\.\d+)?")
 
 def is_estimate(text: str) -> bool:
     """Two neighbouring digits, the smaller first, give an estimate, not a number: 两三个 is two or three (not 23),
-    五六个月 five or six months, 三四十人 thirty or forty people."""
+    五六个月 five or six months, 三四十人 thirty or forty people, 五十一二个 fifty-one or fifty-two."""
+    def neighbours(pair: str) -> bool:
+        a, b = DIGITS.get(pair[0]), DIGITS.get(pair[1])
+        return a is not None and b is not None and 0 < a and b == a + 1
+
+    if len(text) >= 3 and (text[-3] in SMALL_UNITS or text[-3] in BIG_UNITS) and neighbours(text[-2:]):
+        return True  # 十七八个, 五十一二个: seventeen or eighteen, fifty-one or fifty-two
     if len(text) not in (2, 3) or (len(text) == 3 and text[2] not in SMALL_UNITS and text[2] not in BIG_UNITS):
         return False  # 二〇二三 is a year, read digit by digit
-    a, b = DIGITS.get(text[0]), DIGITS.get(text[1])
-    return a is not None and b is not None and 0 < a and b == a + 1
+    return neighbours(text[:2])
 
 
 def parse_cn_number(text: str) -> int | None:

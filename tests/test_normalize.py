@@ -74,6 +74,8 @@ def test_parse_number(text, value):
         ("百分之零点五", "0.5%"),  # was 0%点五
         ("五六个月", "五六个月"),  # an estimate (5 or 6), not 56
         ("两三个正式党员", "两三个正式党员"),
+        ("十七八个人", "十七八个人"),  # seventeen or eighteen
+        ("五十一二个党员", "五十一二个党员"),
         ("二〇二三年", "2023年"),  # a year is still read digit by digit
         ("百分之一点五", "1.5%"),
         ("百分之1.5", "1.5%"),

@@ -226,3 +226,8 @@ def test_an_estimate_is_not_read_as_one_number(assistant, text, entry_id, misrea
     # 五六个月 read digit by digit was 56 months: "viewed as having left the Party"; 两三个 made a branch of 23
     reply = ask(assistant, text)
     assert reply.kind == "answer" and reply.entry_id == entry_id and misread not in reply.text
+
+
+def test_an_estimate_around_a_threshold_gets_no_verdict(assistant):
+    reply = ask(assistant, "我们支部有五十一二个党员，要设总支吗")  # was read as 52 members
+    assert reply.kind != "situation" and "52" not in reply.text
