@@ -73,6 +73,7 @@ _DIGIT_RUN = re.compile(r"\d+(?:\.\d+)?")
 def is_estimate(text: str) -> bool:
     """Two neighbouring digits, the smaller first, give an estimate, not a number: 两三个 is two or three (not 23),
     五六个月 five or six months, 三四十人 thirty or forty people, 五十一二个 fifty-one or fifty-two."""
+
     def neighbours(pair: str) -> bool:
         a, b = DIGITS.get(pair[0]), DIGITS.get(pair[1])
         return a is not None and b is not None and 0 < a and b == a + 1
