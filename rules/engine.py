@@ -170,15 +170,22 @@ class Engine:
         verdicts.sort(key=lambda v: (-v.priority, order[v.rule_id]))
         return verdicts
 
-    def missing_facts(self, topic: str, facts: dict, untried: bool = False) -> list[tuple[str, str]]:
+    def missing_facts(
+        self, topic: str, facts: dict, untried: bool = False, policies: tuple[str, ...] | None = None
+    ) -> list[tuple[str, str]]:
         """The facts to ask for when no policy of the topic can be evaluated yet, with their prompts.
 
         `untried=True` (the facts so far gave no verdict): the facts the closest policy not yet evaluable
-        lacks, even when others could be evaluated."""
+        lacks, even when others could be evaluated. `policies`: only these policies of the topic (the ones
+        that answer the question asked, rules.focus)."""
         self._check_topic(topic)
         present = {name for name, value in facts.items() if value is not None}
         # Policies a known fact already rules out (org_type 机关 for a 村 rule) cannot be answered by asking.
-        candidates = tuple(p for p in self._topics.get(topic, ()) if _still_possible(p, facts))
+        candidates = tuple(
+            p
+            for p in self._topics.get(topic, ())
+            if _still_possible(p, facts) and (policies is None or p.id in policies)
+        )
         open_ = [p for p in candidates if not set(p.need_names) <= present]
         if not open_ or (len(open_) < len(candidates) and not untried):
             return []

@@ -9,7 +9,7 @@ as further findings, in their own order.
 from __future__ import annotations
 
 from rules.policy import Verdict
-from rules.vocab import Vocabulary
+from rules.vocab import Focus, Vocabulary
 
 
 def order_by_focus(vocab: Vocabulary, topic: str, text: str, verdicts: list[Verdict]) -> tuple[list[Verdict], int]:
@@ -21,3 +21,18 @@ def order_by_focus(vocab: Vocabulary, topic: str, text: str, verdicts: list[Verd
             if asked:
                 return asked + [v for v in verdicts if v.rule_id not in focus.policies], len(asked)
     return list(verdicts), 0
+
+
+def asked_focus(vocab: Vocabulary, topic: str, text: str) -> Focus | None:
+    """The first focus of the topic whose phrases are in the message (what it asks), verdicts or not."""
+    spec = vocab.topics.get(topic)
+    return next((focus for focus in (spec.focus if spec else ()) if focus.phrases.search(text)), None)
+
+
+def answers_another_focus(vocab: Vocabulary, topic: str, rule_id: str, focus: Focus) -> bool:
+    """Whether a verdict answers another question of the topic than `focus` (a 支委会 verdict when the 总支 was
+    asked), rather than being a general finding (候选人差额 when a 换届 question asks it)."""
+    spec = vocab.topics.get(topic)
+    return any(rule_id in other.policies for other in (spec.focus if spec else ()) if other is not focus) and (
+        rule_id not in focus.policies
+    )

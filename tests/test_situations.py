@@ -80,6 +80,16 @@ def test_missing_facts_are_asked_and_the_dialogue_carries_on(assistant):
     assert "相关规定" not in second.text  # nothing is matched against the bare word 不是
 
 
+def test_a_question_about_one_rule_asks_for_its_fact_rather_than_answer_another(assistant):
+    # 正式党员 alone settle whether a 支委会 is needed, not whether a 总支 may be set up (the total counts)
+    first = assistant.respond(Inbound("支部有25个正式党员，要成立党总支吗"))
+    assert first.kind == "ask" and "含预备党员" in first.text and "支部委员会" not in first.text
+    second = assistant.respond(Inbound("30"), first.pending)
+    fired = {v["rule_id"]: v["outcome"] for v in second.verdicts}
+    assert second.kind == "situation" and fired.get("branch_formation.general_branch_below_50") == "info"
+    assert "不足50名" in second.text
+
+
 @pytest.mark.parametrize(
     "question, problem",
     [

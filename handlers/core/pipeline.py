@@ -19,7 +19,7 @@ from handlers.core.smalltalk import EMPTY_PROMPT, REPLIES, smalltalk_kind
 from knowledge.judge import RANK_DEPTH
 from knowledge.normalize import detect_script, fold, in_script, normalize_folded
 import rules.extract as facts_from_text
-from rules.focus import order_by_focus
+from rules.focus import answers_another_focus, asked_focus, order_by_focus
 
 log = logging.getLogger("zhibu.pipeline")
 
@@ -239,6 +239,17 @@ class Assistant:
                 "invalid", in_script(body, script), script=script, fallback=True, normalized=normalized, pending=keep
             )
         verdicts, asked = order_by_focus(vocab, topic, folded, verdicts)
+        focus = asked_focus(vocab, topic, folded) if verdicts and not asked else None
+        if focus is not None and all(answers_another_focus(vocab, topic, v.rule_id, focus) for v in verdicts):
+            # 「25个正式党员，要成立党总支吗」: the 总支 rule needs the total with probationary members; ask for it
+            # rather than answer another question (whether a 支委会 is needed) with the figures given
+            missing = content.engine.missing_facts(topic, facts, untried=True, policies=focus.policies)
+            if missing:
+                nxt = _next_question(topic, facts, missing)
+                lines = [facts_from_text.echo(facts, vocab), "还需要了解（回复即可）：", f"· {nxt.prompt}"]
+                return Reply(
+                    "ask", in_script("\n".join(lines), script), script=script, normalized=normalized, pending=nxt
+                )
         if not verdicts:
             missing = content.engine.missing_facts(topic, facts)
             if not missing and continued:  # evaluable policies gave nothing: ask what the others need
