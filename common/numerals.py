@@ -76,7 +76,7 @@ def is_estimate(text: str) -> bool:
 
     def neighbours(pair: str) -> bool:
         a, b = DIGITS.get(pair[0]), DIGITS.get(pair[1])
-        return a is not None and b is not None and 0 < a and b == a + 1
+        return a is not None and b is not None and 0 < a and (b == a + 1 or (a, b) == (3, 5))  # 三五个: 3 to 5
 
     if len(text) >= 3 and (text[-3] in SMALL_UNITS or text[-3] in BIG_UNITS) and neighbours(text[-2:]):
         return True  # 十七八个, 五十一二个: seventeen or eighteen, fifty-one or fifty-two

@@ -170,6 +170,17 @@ class Engine:
         verdicts.sort(key=lambda v: (-v.priority, order[v.rule_id]))
         return verdicts
 
+    def same_headline(self, topic: str, facts: dict, name: str, values: tuple, today: dt.date | None = None) -> bool:
+        """Whether the first verdict is the same policy for every one of these values of fact `name`."""
+        heads = set()
+        for value in values:
+            try:
+                verdicts = self.evaluate(topic, {**facts, name: value}, today)
+            except ValueError:
+                return False
+            heads.add(verdicts[0].rule_id if verdicts else None)
+        return len(heads) == 1
+
     def missing_facts(
         self, topic: str, facts: dict, untried: bool = False, policies: tuple[str, ...] | None = None
     ) -> list[tuple[str, str]]:

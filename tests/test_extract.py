@@ -163,6 +163,12 @@ CASES = [
     ("延长预备期半年，到期后怎么转正", "probation", {"extended_months": 6}),
     ("二〇二五年三月一日成为预备党员，预备期多久", "probation", {"probation_start": date(2025, 3, 1)}),
     ("２０２５年３月１日被接收为预备党员", "probation", {"probation_start": date(2025, 3, 1)}),
+    # a part of a month is its earliest day (底: the last): 12月1日 made a December-end probation "already over"
+    ("他去年12月底成为预备党员，预备期满了吗", "probation", {"probation_start": date(2025, 12, 31)}),
+    ("他2025年12月下旬成为预备党员", "probation", {"probation_start": date(2025, 12, 21)}),
+    ("他2025年12月中旬成为预备党员", "probation", {"probation_start": date(2025, 12, 11)}),
+    ("他是在2025年的12月份成为预备党员的", "probation", {"probation_start": date(2025, 12, 1)}),  # was 2026
+    ("机关党委2021年底换届的，到期了吗", "election", {"term_start": date(2021, 12, 1)}),  # was 1 January
     # --- dues
     ("税后月工资4500元，每月交多少党费", "dues", {"monthly_income": 4500.0}),
     ("工资4500块，党费交多少", "dues", {"monthly_income": 4500.0}),
@@ -479,8 +485,23 @@ def test_extract_never_raises_and_types_hold(text: str) -> None:
         ("工资1.5千，党费多少", {"monthly_income": 1500.0}),
         ("税后工资正好5000块，党费多少", {"monthly_income": 5000.0, "retired": False}),
         ("工资5000块整，党费多少", {"monthly_income": 5000.0}),
+        # an approximate amount is read as its figure; the pipeline asks when that could change the band
         ("工资8000左右，党费多少", {"monthly_income": 8000.0}),
         ("工资5000多，党费多少", {"monthly_income": 5000.0}),
+        ("我工资三千出头，党费交多少", {"monthly_income": 3000.0}),
+        ("我工资8k，党费交多少", {"monthly_income": 8000.0}),  # as typed on a phone
+        ("我工资1.5w，党费交多少", {"monthly_income": 15000.0}),
+        ("我工资3,500元，党费交多少", {"monthly_income": 3500.0}),
+        ("我工资4，800元，党费交多少", {"monthly_income": 4800.0}),
+        ("我月薪1万2，党费交多少", {"monthly_income": 12000.0}),  # was 10000
+        ("我税前工资5500，税后4800，党费交多少", {"monthly_income": 4800.0}),  # dues use the after-tax figure
+        ("我一年工资10万，党费交多少", {"monthly_income": None}),  # a yearly figure is not the monthly one
+        ("有个党员一年零三个月没交党费", {"months_unpaid": 15}),  # was 3
+        ("有个党员快半年没交党费了", {"months_unpaid": None}),  # under six months: was 6, 自行脱党
+        ("有个党员小半年没交党费了", {"months_unpaid": None}),
+        ("有个党员最近3个月没交党费", {"months_unpaid": 3}),  # 最近 is a time, not 近 (near)
+        ("公司有近五十名党员，能成立总支吗", {"members_total": None}),  # under 50: was 50, 可以设总支
+        ("我们公司有三五个正式党员，能成立支部吗", {"full_members": None}),  # 3 to 5: was 35
         ("每月工资５０００元，党费交多少", {"monthly_income": 5000.0}),  # full-width digits
         ("工资一万二，党费多少", {"monthly_income": 12000.0}),
         ("退休金4000，党费交多少", {"monthly_income": 4000.0, "retired": True, "member_kind": "离退休"}),

@@ -80,6 +80,26 @@ def test_missing_facts_are_asked_and_the_dialogue_carries_on(assistant):
     assert "相关规定" not in second.text  # nothing is matched against the bare word 不是
 
 
+@pytest.mark.parametrize(
+    "question, exact, rate",
+    [
+        ("税后工资5000多，党费多少", "5300", "1.5%"),  # a little more than 5000 is the next band, not 5000's 1%
+        ("我工资三千出头，党费交多少", "3200", "1%"),
+        ("我工资1万多，党费交多少", "12000", "2%"),
+    ],
+)
+def test_an_approximate_amount_at_a_band_edge_asks_for_the_exact_one(assistant, question, exact, rate):
+    first = assistant.respond(Inbound(question))
+    assert first.kind == "ask" and "大概数" in first.text and not first.verdicts
+    second = assistant.respond(Inbound(exact), first.pending)
+    assert second.kind == "situation" and f"按{rate}交纳" in second.text
+
+
+def test_an_approximate_amount_inside_a_band_is_answered(assistant):
+    reply = assistant.respond(Inbound("工资8千左右，党费交多少"))  # 8000 either way is 5000-10000: 1.5%
+    assert reply.kind == "situation" and "按1.5%交纳" in reply.text
+
+
 def test_a_question_about_one_rule_asks_for_its_fact_rather_than_answer_another(assistant):
     # 正式党员 alone settle whether a 支委会 is needed, not whether a 总支 may be set up (the total counts)
     first = assistant.respond(Inbound("支部有25个正式党员，要成立党总支吗"))

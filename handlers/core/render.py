@@ -80,3 +80,8 @@ def decline_text(suggestion_titles: list[str], hint: str | None = None) -> str:
     if not suggestion_titles:
         return f"{DECLINE}\n{OUT_OF_SCOPE}"
     return f"{DECLINE}您是不是想问：\n{numbered(suggestion_titles)}\n回复数字即可查看。"
+
+
+def exact_amount_prompt(fact) -> str:
+    """The form's question when an amount was given only roughly (工资5000多) and that could change the band."""
+    return f"您说的{fact.label}是个大概数，而党费按确切数额分档：请告诉我确切的{fact.label}（{fact.unit or '元'}）。"

@@ -48,25 +48,71 @@ class Scan:
             self.problems.append(message)
 
 
-# Digits with 千 or 百 (8千, 1.5千, 8千5, 3百): common.numerals leaves mixed forms alone.
-_MIXED = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(千|百)(?:(\d)(?![\d.]))?")
-# Approximate or exact markers around an amount: 5000块整, 8000左右, 5000多 (read as the number).
-_AROUND = re.compile(r"(?<=\d)(?:块钱|元|块)?(?:整|左右|上下|来块|多块|多元|多)(?![\d个月年天周])")
+# Digits with 千 or 百 (8千, 1.5千, 8千5, 3百), or 万 and a digit (1万2 = 12000): common.numerals leaves mixed
+# forms alone; k and w as typed on a phone (8k, 1.5w).
+_MIXED = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(千|百|k|w)(?:(\d)(?![\d.]))?(?![a-z])")
+_WAN_DIGIT = re.compile(r"(?<![\d.])(\d+)万(\d)(?![\d.万千百])")
+# Thousands separators before 元 or the end of a clause: 3,500, 4，800元 (not 3,200人: a list).
+_GROUPED = re.compile(r"(?<![\d.])\d{1,3}(?:[,，]\d{3})+(?=\s*(?:元|块|$|[,，。;；?？!！\s]))")
+# An exact amount: 5000块整 (read as the number).
+_EXACT = re.compile(r"(?<=\d)(?:块钱|元|块)?整")
+# Approximate or exact markers around an amount: 5000块整, 8000左右, 5000多, 三千出头 (read as the number; the
+# pipeline asks for the exact figure when the approximation could change the verdict: approximate_money()).
+_AROUND = re.compile(
+    r"(?<=[\d零〇一二两三四五六七八九十百千万])(?:块钱|元|块)?(?:整|左右|上下|来块|多块|多元|出头|余元|余|多)(?![\d个月年天周名位人])"
+)
+_ABOVE = re.compile(
+    r"[\d零〇一二两三四五六七八九十百千万](?:块钱|元|块)?(?:多块|多元|出头|余元|余|多)(?![\d个月年天周名位人])"
+)
+_ABOUT = re.compile(
+    r"[\d零〇一二两三四五六七八九十百千万](?:块钱|元|块)?(?:左右|上下|来块)|(?:大约|大概|约|差不多|将近|接近|快)\s*\d+(?:\.\d+)?\s*(?:元|块)"
+)
+# A count or span said to be near or about a figure (近五十名, 快半年, 小半年, 约50人, 50人左右) may be either side of a
+# threshold at that figure: no figure either (最近3个月 is a time, not an estimate).
+_NEAR = re.compile(
+    r"(?:将近|接近|差不多|快要|快|大约|大概|约|(?<![最附])近)\s*(?:\d+(?:\.\d+)?\s*(?:个多月|个月|年|名|个|位|人)|半年)"
+    r"|小半年|(?<![\d.])\d+\s*(?:名|个|位|人)(?:党员|正式党员|预备党员)?(?:左右|上下)"
+)
+# N年(零)M个月 is one span: 一年零三个月 = 15个月.
+_YEARS_MONTHS = re.compile(r"(?<![\d.])(\d+)\s*年\s*零?\s*(\d+)\s*个月")
+# A yearly income (年收入12万, 一年工资10万) is not the monthly figure dues are computed from.
+_YEARLY = re.compile(
+    rf"(?:年收入|年薪|[一1]年(?:的)?(?:工资|收入)|全年(?:工资|收入))\s*(?:是|有|为|大概|约)?\s*{NUM}(?:元|块)?"
+)
+# Before and after tax in one message: dues are computed from the after-tax figure.
+_PRE_TAX = re.compile(rf"税前(?:工资|收入|月薪|月收入)?\s*(?:是|为|有)?\s*{NUM}(?:元|块)?")
 
 
 def _mixed(m: re.Match[str]) -> str:
-    scale = 1000 if m[2] == "千" else 100
+    scale = {"千": 1000, "k": 1000, "百": 100, "w": 10_000}[m[2]]
     value = float(m[1]) * scale + (int(m[3]) * scale // 10 if m[3] else 0)
     return str(int(value)) if value.is_integer() else str(value)
 
 
 def normalize(text: str) -> str:
-    """NFKC (full-width digits), lower-case, quantity numerals as digits, 8千 as 8000, and approximate
-    markers dropped (5000左右 -> 5000); all idempotent, so pipeline text is safe."""
+    """NFKC (full-width digits), lower-case, quantity numerals as digits, 8千/8k as 8000, 1万2 as 12000, 3,500 as
+    3500, N年M个月 as months, approximate markers dropped (5000多 -> 5000); near figures (快半年, 近五十名), yearly
+    incomes and a before-tax figure beside an after-tax one become 若干 (no figure: the check asks); idempotent."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = numerals_to_digits(text)
+    text = _GROUPED.sub(lambda m: re.sub("[,，]", "", m[0]), text)
+    text = _WAN_DIGIT.sub(lambda m: str(int(m[1]) * 10_000 + int(m[2]) * 1000), text)
     text = _MIXED.sub(_mixed, text)
+    text = _YEARS_MONTHS.sub(lambda m: f"{int(m[1]) * 12 + int(m[2])}个月", text)
+    text = _EXACT.sub("", text)
+    text = _NEAR.sub("若干", text)
+    text = _YEARLY.sub("年收入若干", text)
+    if "税后" in text and _PRE_TAX.search(text):
+        text = re.sub(r"税后(?=\s*\d)", "税后收入", _PRE_TAX.sub("税前若干", text))
     return _AROUND.sub("", text)
+
+
+def approximate_money(text: str) -> str | None:
+    """How an amount in the message is approximate: "above" (5000多, 三千出头: a little more), "about" (8000左右,
+    约5000元: either side), or None (exact, or no amount)."""
+    text = numerals_to_digits(unicodedata.normalize("NFKC", text).lower())
+    text = _MIXED.sub(_mixed, _WAN_DIGIT.sub(lambda m: str(int(m[1]) * 10_000 + int(m[2]) * 1000), text))
+    return "above" if _ABOVE.search(text) else "about" if _ABOUT.search(text) else None
 
 
 def to_number(raw: str) -> int | float | None:

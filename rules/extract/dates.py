@@ -1,11 +1,13 @@
 """Dates: find absolute and relative dates, then decide which date fact each one is.
 
-A month without a day means the 1st of that month; a year alone means 1 January. A month and day
-without a year is this year, or last year when that would be in the future.
+A month without a day means the 1st of that month, a part of it its earliest day (中旬 the 11th, 下旬 the
+21st, 底 the last day); a year alone means 1 January, 年底 December, 年中 July. A month and day without a
+year is this year, or last year when that would be in the future.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -31,15 +33,18 @@ _FUTURE_MARK = re.compile(r"^\s*(?:就要|将要|要|将|准备|计划|打算)")
 _END_MARK = re.compile(r"(?:到|至|截至|截止|满)\s*$")
 _END_AFTER = re.compile(r"^\s*(?:预备期|任期)?(?:满|期满|到期|结束|届满)")
 
-_ABS_FULL = re.compile(r"(?<!\d)(\d{4})\s*年\s*(\d{1,2})\s*月\s*(?:(\d{1,2})\s*[日号])?")
+_PART = r"(上旬|中旬|下旬|初|底|末)"  # a part of a month: its earliest day (底: the last day)
+_ABS_FULL = re.compile(rf"(?<!\d)(\d{{4}})\s*年\s*(?:的\s*)?(\d{{1,2}})\s*月份?\s*(?:(\d{{1,2}})\s*[日号]|{_PART})?")
 _ABS_SEP = re.compile(r"(?<![\d.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d.])")
-_REL_YEAR = re.compile(r"(大前年|前年|去年|今年)(?:(\d{1,2})\s*月份?(?:(\d{1,2})\s*[日号])?|年?(底|初|末))?")
+_REL_YEAR = re.compile(
+    rf"(大前年|前年|去年|今年)(?:的)?(?:(\d{{1,2}})\s*月份?(?:(\d{{1,2}})\s*[日号]|{_PART})?|年?(底|初|末|中))?"
+)
 _REL_MONTH = re.compile(r"(上个月|上月|这个月|本月)(?:(\d{1,2})\s*[日号])?")
 _REL_DAY = re.compile(r"大前天|前天|昨天|今天|上个?星期|上个?礼拜|上周")
 _AGO = re.compile(r"(?:(\d+(?:\.\d+)?)\s*(个半月|个月|年半|年|个星期|星期|周|天)|半(个月|年))\s*(?:之|以)?前")
 _MONTH_DAY = re.compile(r"(?<![\d.])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
-_MONTH_ONLY = re.compile(r"(?<![\d.年])(\d{1,2})\s*月份?(?![\d个])")
-_YEAR_ONLY = re.compile(r"(?<![\d.])(\d{4})\s*年(?![\d级度])")
+_MONTH_ONLY = re.compile(rf"(?<![\d.年])(\d{{1,2}})\s*月份?{_PART}?(?![\d个])")
+_YEAR_ONLY = re.compile(r"(?<![\d.])(\d{4})\s*年\s*(?:的\s*)?(?:年?(底|末|初|中)(?!旬))?(?![\d级度])")
 
 _YEAR_OFFSETS = {"今年": 0, "去年": 1, "前年": 2, "大前年": 3}
 _DAY_OFFSETS = {"今天": 0, "昨天": 1, "前天": 2, "大前天": 3}
@@ -78,8 +83,17 @@ def _not_future(today: date, month: int, day: int) -> date | None:
     return value
 
 
+def _day(year: int, month: int, day: str | None, part: str | None) -> date | None:
+    """The day written, or the earliest day of the part of the month written (底, 末: the last day), or the 1st."""
+    if day:
+        return make_date(year, month, int(day))
+    if part in ("底", "末"):
+        return make_date(year, month, calendar.monthrange(year, month)[1]) if 1 <= month <= 12 else None
+    return make_date(year, month, {"中旬": 11, "下旬": 21}.get(part or "", 1))
+
+
 def _abs_full(m: re.Match[str], today: date) -> date | None:
-    return make_date(int(m[1]), int(m[2]), int(m[3] or 1))
+    return _day(int(m[1]), int(m[2]), m[3], m[4])
 
 
 def _abs_sep(m: re.Match[str], today: date) -> date | None:
@@ -90,9 +104,9 @@ def _rel_year(m: re.Match[str], today: date) -> date | None:
     if m[1] == "今年" and not (m[2] or m[4]):
         return None  # a bare 今年 (今年17岁) is not a date
     year = today.year - _YEAR_OFFSETS[m[1]]
-    if m[4]:
-        return date(year, 12 if m[4] in "底末" else 1, 1)
-    return make_date(year, int(m[2] or 1), int(m[3] or 1))
+    if m[5]:  # 去年底 is December, 年初 January, 年中 July (the day unknown: the 1st)
+        return date(year, {"底": 12, "末": 12, "中": 7}.get(m[5], 1), 1)
+    return _day(year, int(m[2] or 1), m[3], m[4])
 
 
 def _rel_month(m: re.Match[str], today: date) -> date | None:
@@ -122,11 +136,13 @@ def _month_day(m: re.Match[str], today: date) -> date | None:
 
 
 def _month_only(m: re.Match[str], today: date) -> date | None:
-    return _not_future(today, int(m[1]), 1)
+    value = _not_future(today, int(m[1]), 1)
+    value = value and _day(value.year, value.month, None, m[2])
+    return value and (_day(value.year - 1, value.month, None, m[2]) if value > today else value)
 
 
 def _year_only(m: re.Match[str], today: date) -> date | None:
-    return make_date(int(m[1]), 1, 1)
+    return make_date(int(m[1]), {"底": 12, "末": 12, "中": 7}.get(m[2] or "", 1), 1)
 
 
 # Most specific first: each pass masks what it read.
