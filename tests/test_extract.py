@@ -168,7 +168,7 @@ CASES = [
     ("他2025年12月下旬成为预备党员", "probation", {"probation_start": date(2025, 12, 21)}),
     ("他2025年12月中旬成为预备党员", "probation", {"probation_start": date(2025, 12, 11)}),
     ("他是在2025年的12月份成为预备党员的", "probation", {"probation_start": date(2025, 12, 1)}),  # was 2026
-    ("机关党委2021年底换届的，到期了吗", "election", {"term_start": date(2021, 12, 1)}),  # was 1 January
+    ("机关党委2021年底换届的，到期了吗", "election", {"term_start": date(2021, 12, 31)}),  # was 1 January
     # --- dues
     ("税后月工资4500元，每月交多少党费", "dues", {"monthly_income": 4500.0}),
     ("工资4500块，党费交多少", "dues", {"monthly_income": 4500.0}),
@@ -198,7 +198,7 @@ CASES = [
     ("上一次主题党日是11月5号", "org_life", {"last_theme_day": date(2026, 11, 5)}),
     ("6月份开过党员大会", "org_life", {"last_member_assembly": date(2026, 6, 1)}),
     ("最近一次组织生活会是2025/12/20", "org_life", {"last_org_life_meeting": date(2025, 12, 20)}),
-    ("去年年底搞的民主评议", "org_life", {"last_democratic_review": date(2025, 12, 1)}),
+    ("去年年底搞的民主评议", "org_life", {"last_democratic_review": date(2025, 12, 31)}),  # 年底 as 12月底
     # --- membership status
     ("党员连续6个月不交党费会怎样", "membership_status", {"months_unpaid": 6}),
     ("有个党员党费8个月没交了", "membership_status", {"months_unpaid": 8}),
@@ -497,10 +497,12 @@ def test_extract_never_raises_and_types_hold(text: str) -> None:
         ("我税前工资5500，税后4800，党费交多少", {"monthly_income": 4800.0}),  # dues use the after-tax figure
         ("我一年工资10万，党费交多少", {"monthly_income": None}),  # a yearly figure is not the monthly one
         ("有个党员一年零三个月没交党费", {"months_unpaid": 15}),  # was 3
-        ("有个党员快半年没交党费了", {"months_unpaid": None}),  # under six months: was 6, 自行脱党
-        ("有个党员小半年没交党费了", {"months_unpaid": None}),
+        ("有个党员快半年没交党费了", {"months_unpaid": 5}),  # just under six months: was 6, 自行脱党
+        ("有个党员小半年没交党费了", {"months_unpaid": 5}),
+        ("有个党员近两个月没交党费", {"months_unpaid": 1}),  # near N is read as N - 1: right for every threshold ≤ N
+        ("有个党员将近7个月没交党费", {"months_unpaid": 6}),
         ("有个党员最近3个月没交党费", {"months_unpaid": 3}),  # 最近 is a time, not 近 (near)
-        ("公司有近五十名党员，能成立总支吗", {"members_total": None}),  # under 50: was 50, 可以设总支
+        ("公司有近五十名党员，能成立总支吗", {"members_total": 49}),  # under 50: was 50, 可以设总支
         ("我们公司有三五个正式党员，能成立支部吗", {"full_members": None}),  # 3 to 5: was 35
         ("每月工资５０００元，党费交多少", {"monthly_income": 5000.0}),  # full-width digits
         ("工资一万二，党费多少", {"monthly_income": 12000.0}),

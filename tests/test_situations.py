@@ -95,6 +95,11 @@ def test_an_approximate_amount_at_a_band_edge_asks_for_the_exact_one(assistant, 
     assert second.kind == "situation" and f"按{rate}交纳" in second.text
 
 
+def test_an_about_count_at_a_threshold_asks_for_the_exact_one(assistant):
+    reply = assistant.respond(Inbound("公司党员约五十人，能成立总支吗"))  # 49 or 51: 总支 from 50
+    assert reply.kind == "ask" and "大概数" in reply.text and not reply.verdicts
+
+
 def test_an_approximate_amount_inside_a_band_is_answered(assistant):
     reply = assistant.respond(Inbound("工资8千左右，党费交多少"))  # 8000 either way is 5000-10000: 1.5%
     assert reply.kind == "situation" and "按1.5%交纳" in reply.text

@@ -83,5 +83,6 @@ def decline_text(suggestion_titles: list[str], hint: str | None = None) -> str:
 
 
 def exact_amount_prompt(fact) -> str:
-    """The form's question when an amount was given only roughly (工资5000多) and that could change the band."""
-    return f"您说的{fact.label}是个大概数，而党费按确切数额分档：请告诉我确切的{fact.label}（{fact.unit or '元'}）。"
+    """The form's question when an amount or count was given only roughly (工资5000多, 约50人) and that could
+    change the verdict."""
+    return f"您说的{fact.label}是个大概数，而规定按确切数目划线：请告诉我确切的{fact.label}（{fact.unit or '元'}）。"

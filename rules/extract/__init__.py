@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from rules.extract.answers import fill_asked
-from rules.extract.common import Scan, approximate_money, normalize
+from rules.extract.common import Scan, approximate_count, approximate_money, normalize
 from rules.extract.counts import extract_counts, extract_pattern_counts
 from rules.extract.dates import extract_dates
 from rules.extract.durations import extract_durations
@@ -126,13 +126,17 @@ def parse_facts(pairs: dict[str, str], vocab: Vocabulary | None = None) -> tuple
 
 
 def approximate_fact(text: str, facts: dict[str, object], vocab: Vocabulary | None = None) -> tuple[str, tuple] | None:
-    """(money fact, the values it may have) when the message gives that amount only approximately (5000多: a little
-    more than 5000; 8000左右: either side), else None. The pipeline asks for the exact amount when the verdict would
+    """(fact, the values it may have) when the message gives an amount only approximately (5000多: a little more
+    than 5000; 8000左右: either side) or a count as about (约50人), else None. The pipeline asks for the exact amount when the verdict would
     differ across those values (dues bands meet at round numbers: 5000多 is not in 5000's band)."""
     vocab = vocab or default_vocabulary()
     how = approximate_money(text)
     money = [name for name, value in facts.items() if value is not None and vocab.facts[name].yaml_type == "money"]
-    if how is None or len(money) != 1:
-        return None
-    value = facts[money[0]]
-    return money[0], (value, value + 1) if how == "above" else (value - 1, value, value + 1)
+    if how is not None and len(money) == 1:
+        value = facts[money[0]]
+        return money[0], (value, value + 1) if how == "above" else (value - 1, value, value + 1)
+    about = approximate_count(text)  # 约50人: 49 or 51 may be another verdict (设总支 from 50)
+    counts = [name for name, value in facts.items() if value == about and vocab.facts[name].yaml_type == "count"]
+    if about is not None and len(counts) == 1:
+        return counts[0], (about - 1, about, about + 1)
+    return None

@@ -67,12 +67,19 @@ _ABOVE = re.compile(
 _ABOUT = re.compile(
     r"[\d零〇一二两三四五六七八九十百千万](?:块钱|元|块)?(?:左右|上下|来块)|(?:大约|大概|约|差不多|将近|接近|快)\s*\d+(?:\.\d+)?\s*(?:元|块)"
 )
-# A count or span said to be near or about a figure (近五十名, 快半年, 小半年, 约50人, 50人左右) may be either side of a
-# threshold at that figure: no figure either (最近3个月 is a time, not an estimate).
-_NEAR = re.compile(
-    r"(?:将近|接近|差不多|快要|快|大约|大概|约|(?<![最附])近)\s*(?:\d+(?:\.\d+)?\s*(?:个多月|个月|年|名|个|位|人)|半年)"
-    r"|小半年|(?<![\d.])\d+\s*(?:名|个|位|人)(?:党员|正式党员|预备党员)?(?:左右|上下)"
-)
+# A count or span said to be near a figure (近五十名, 快两个月, 快半年) is just below it: read as one less (49, 1, 5
+# months), which keeps every threshold at or below it right (最近3个月 is a time, not an estimate).
+_NEAR = re.compile(r"(?:将近|接近|快要|快|(?<![最附])近)\s*(\d+)\s*(个多月|个月|年|名|个|位|人)")
+_NEAR_HALF_YEAR = re.compile(r"(?:将近|接近|快要|快|(?<![最附])近|小)半年")
+# About a figure (约50人, 差不多半年): read as the figure; the pipeline asks when either side changes the verdict.
+_ABOUT_FIGURE = re.compile(r"(?:大约|大概|约|差不多)\s*(\d+)\s*(?:名|个(?!多)|位|人)")
+
+
+def _near(m: re.Match[str]) -> str:
+    below = int(m[1]) - 1
+    return f"{below}{m[2]}" if below > 0 else "若干"
+
+
 # N年(零)M个月 is one span: 一年零三个月 = 15个月.
 _YEARS_MONTHS = re.compile(r"(?<![\d.])(\d+)\s*年\s*零?\s*(\d+)\s*个月")
 # A yearly income (年收入12万, 一年工资10万) is not the monthly figure dues are computed from.
@@ -100,7 +107,7 @@ def normalize(text: str) -> str:
     text = _MIXED.sub(_mixed, text)
     text = _YEARS_MONTHS.sub(lambda m: f"{int(m[1]) * 12 + int(m[2])}个月", text)
     text = _EXACT.sub("", text)
-    text = _NEAR.sub("若干", text)
+    text = _NEAR_HALF_YEAR.sub("5个月", _NEAR.sub(_near, text)).replace("差不多", "约")
     text = _YEARLY.sub("年收入若干", text)
     if "税后" in text and _PRE_TAX.search(text):
         text = re.sub(r"税后(?=\s*\d)", "税后收入", _PRE_TAX.sub("税前若干", text))
@@ -113,6 +120,12 @@ def approximate_money(text: str) -> str | None:
     text = numerals_to_digits(unicodedata.normalize("NFKC", text).lower())
     text = _MIXED.sub(_mixed, _WAN_DIGIT.sub(lambda m: str(int(m[1]) * 10_000 + int(m[2]) * 1000), text))
     return "above" if _ABOVE.search(text) else "about" if _ABOUT.search(text) else None
+
+
+def approximate_count(text: str) -> int | None:
+    """The count a message gives only as about (约50人, 大概20个, 差不多30名), or None."""
+    m = _ABOUT_FIGURE.search(numerals_to_digits(unicodedata.normalize("NFKC", text).lower()))
+    return int(m[1]) if m else None
 
 
 def to_number(raw: str) -> int | float | None:

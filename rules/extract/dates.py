@@ -1,7 +1,7 @@
 """Dates: find absolute and relative dates, then decide which date fact each one is.
 
 A month without a day means the 1st of that month, a part of it its earliest day (中旬 the 11th, 下旬 the
-21st, 底 the last day); a year alone means 1 January, 年底 December, 年中 July. A month and day without a
+21st, 底 the last day); a year alone means 1 January, 年底 31 December, 年中 1 July. A month and day without a
 year is this year, or last year when that would be in the future.
 """
 
@@ -101,11 +101,11 @@ def _abs_sep(m: re.Match[str], today: date) -> date | None:
 
 
 def _rel_year(m: re.Match[str], today: date) -> date | None:
-    if m[1] == "今年" and not (m[2] or m[4]):
+    if m[1] == "今年" and not (m[2] or m[5]):
         return None  # a bare 今年 (今年17岁) is not a date
     year = today.year - _YEAR_OFFSETS[m[1]]
-    if m[5]:  # 去年底 is December, 年初 January, 年中 July (the day unknown: the 1st)
-        return date(year, {"底": 12, "末": 12, "中": 7}.get(m[5], 1), 1)
+    if m[5]:  # 去年底 is the end of December (as 12月底), 年初 1 January, 年中 1 July
+        return date(year, 12, 31) if m[5] in "底末" else date(year, 7 if m[5] == "中" else 1, 1)
     return _day(year, int(m[2] or 1), m[3], m[4])
 
 
@@ -142,7 +142,9 @@ def _month_only(m: re.Match[str], today: date) -> date | None:
 
 
 def _year_only(m: re.Match[str], today: date) -> date | None:
-    return make_date(int(m[1]), {"底": 12, "末": 12, "中": 7}.get(m[2] or "", 1), 1)
+    if m[2] in ("底", "末"):
+        return make_date(int(m[1]), 12, 31)
+    return make_date(int(m[1]), 7 if m[2] == "中" else 1, 1)
 
 
 # Most specific first: each pass masks what it read.
