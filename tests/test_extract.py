@@ -169,6 +169,8 @@ CASES = [
     ("他2025年12月中旬成为预备党员", "probation", {"probation_start": date(2025, 12, 11)}),
     ("他是在2025年的12月份成为预备党员的", "probation", {"probation_start": date(2025, 12, 1)}),  # was 2026
     ("机关党委2021年底换届的，到期了吗", "election", {"term_start": date(2021, 12, 31)}),  # was 1 January
+    ("我们企业党总支2024年3、4月份换届，到期了吗", "election", {"term_start": date(2024, 3, 1)}),  # was 2026年4月
+    ("他是一年前的今天成为预备党员的，今天能转正吗", "probation", {"probation_start": date(2025, 11, 23)}),  # not today
     # --- dues
     ("税后月工资4500元，每月交多少党费", "dues", {"monthly_income": 4500.0}),
     ("工资4500块，党费交多少", "dues", {"monthly_income": 4500.0}),
@@ -502,6 +504,8 @@ def test_extract_never_raises_and_types_hold(text: str) -> None:
         ("有个党员近两个月没交党费", {"months_unpaid": 1}),  # near N is read as N - 1: right for every threshold ≤ N
         ("有个党员将近7个月没交党费", {"months_unpaid": 6}),
         ("有个党员最近3个月没交党费", {"months_unpaid": 3}),  # 最近 is a time, not 近 (near)
+        ("有个党员还差一个月就满六个月没交党费", {"months_unpaid": 5}),  # was 1
+        ("有个党员不是六个月没交党费，是三个月", {"months_unpaid": None}),  # not 6 (自行脱党); no figure is safer
         ("公司有近五十名党员，能成立总支吗", {"members_total": 49}),  # under 50: was 50, 可以设总支
         ("我们公司有三五个正式党员，能成立支部吗", {"full_members": None}),  # 3 to 5: was 35
         ("每月工资５０００元，党费交多少", {"monthly_income": 5000.0}),  # full-width digits

@@ -80,6 +80,10 @@ def _near(m: re.Match[str]) -> str:
     return f"{below}{m[2]}" if below > 0 else "若干"
 
 
+# 还差1个月就满6个月 is 5 months; in 不是6个月，是3个月 the figure said is the second one.
+_SHORT_OF = re.compile(r"(?:还)?差\s*(\d+)\s*个月\s*(?:就)?\s*(?:满|到)\s*(\d+)\s*个月")
+_NOT_BUT = re.compile(r"不是([^,;。；]*?),\s*(?:而)?是")
+_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:个多月|个月|年|名|个|位|人|元|块)?")
 # N年(零)M个月 is one span: 一年零三个月 = 15个月.
 _YEARS_MONTHS = re.compile(r"(?<![\d.])(\d+)\s*年\s*零?\s*(\d+)\s*个月")
 # A yearly income (年收入12万, 一年工资10万) is not the monthly figure dues are computed from.
@@ -106,6 +110,9 @@ def normalize(text: str) -> str:
     text = _WAN_DIGIT.sub(lambda m: str(int(m[1]) * 10_000 + int(m[2]) * 1000), text)
     text = _MIXED.sub(_mixed, text)
     text = _YEARS_MONTHS.sub(lambda m: f"{int(m[1]) * 12 + int(m[2])}个月", text)
+    text = re.sub(r"(?<![\d.])(\d{1,2})、(\d{1,2})\s*月", r"\1至\2月", text)  # 3、4月份: one span, not two clauses
+    text = _SHORT_OF.sub(lambda m: f"{max(int(m[2]) - int(m[1]), 0)}个月", text)
+    text = _NOT_BUT.sub(lambda m: "不是" + _FIGURE.sub("若干", m[1]) + ",是", text)
     text = _EXACT.sub("", text)
     text = _NEAR_HALF_YEAR.sub("5个月", _NEAR.sub(_near, text)).replace("差不多", "约")
     text = _YEARLY.sub("年收入若干", text)

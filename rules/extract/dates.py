@@ -34,14 +34,20 @@ _END_MARK = re.compile(r"(?:到|至|截至|截止|满)\s*$")
 _END_AFTER = re.compile(r"^\s*(?:预备期|任期)?(?:满|期满|到期|结束|届满)")
 
 _PART = r"(上旬|中旬|下旬|初|底|末)"  # a part of a month: its earliest day (底: the last day)
-_ABS_FULL = re.compile(rf"(?<!\d)(\d{{4}})\s*年\s*(?:的\s*)?(\d{{1,2}})\s*月份?\s*(?:(\d{{1,2}})\s*[日号]|{_PART})?")
+# 2024年3、4月份: one of two months, the first is taken (the earlier date: no term is called over too soon... or late)
+_ABS_FULL = re.compile(
+    rf"(?<!\d)(\d{{4}})\s*年\s*(?:的\s*)?(\d{{1,2}})(?:\s*(?:[、,~-]|到|至|或)\s*\d{{1,2}})?\s*月份?\s*"
+    rf"(?:(\d{{1,2}})\s*[日号]|{_PART})?"
+)
 _ABS_SEP = re.compile(r"(?<![\d.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d.])")
 _REL_YEAR = re.compile(
     rf"(大前年|前年|去年|今年)(?:的)?(?:(\d{{1,2}})\s*月份?(?:(\d{{1,2}})\s*[日号]|{_PART})?|年?(底|初|末|中))?"
 )
 _REL_MONTH = re.compile(r"(上个月|上月|这个月|本月)(?:(\d{1,2})\s*[日号])?")
 _REL_DAY = re.compile(r"大前天|前天|昨天|今天|上个?星期|上个?礼拜|上周")
-_AGO = re.compile(r"(?:(\d+(?:\.\d+)?)\s*(个半月|个月|年半|年|个星期|星期|周|天)|半(个月|年))\s*(?:之|以)?前")
+_AGO = re.compile(
+    r"(?:(\d+(?:\.\d+)?)\s*(个半月|个月|年半|年|个星期|星期|周|天)|半(个月|年))\s*(?:之|以)?前(?:的今天|的这一天)?"
+)  # 一年前的今天 is one date, a year ago
 _MONTH_DAY = re.compile(r"(?<![\d.])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 _MONTH_ONLY = re.compile(rf"(?<![\d.年])(\d{{1,2}})\s*月份?{_PART}?(?![\d个])")
 _YEAR_ONLY = re.compile(r"(?<![\d.])(\d{4})\s*年\s*(?:的\s*)?(?:年?(底|末|初|中)(?!旬))?(?![\d级度])")
@@ -153,8 +159,8 @@ _PARSERS = (
     (_ABS_SEP, _abs_sep),
     (_REL_YEAR, _rel_year),
     (_REL_MONTH, _rel_month),
+    (_AGO, _ago),  # before 今天: 一年前的今天
     (_REL_DAY, _rel_day),
-    (_AGO, _ago),
     (_MONTH_DAY, _month_day),
     (_MONTH_ONLY, _month_only),
     (_YEAR_ONLY, _year_only),
