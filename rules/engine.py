@@ -171,15 +171,16 @@ class Engine:
         return verdicts
 
     def same_headline(self, topic: str, facts: dict, name: str, values: tuple, today: dt.date | None = None) -> bool:
-        """Whether the first verdict is the same policy for every one of these values of fact `name`."""
-        heads = set()
+        """Whether the same policies give verdicts for every one of these values of fact `name` (约100人: 99 is no
+        党委 yet, though the >50 warning fires for all three)."""
+        found = set()
         for value in values:
             try:
                 verdicts = self.evaluate(topic, {**facts, name: value}, today)
             except ValueError:
                 return False
-            heads.add(verdicts[0].rule_id if verdicts else None)
-        return len(heads) == 1
+            found.add(tuple(sorted(v.rule_id for v in verdicts)))
+        return len(found) == 1
 
     def missing_facts(
         self, topic: str, facts: dict, untried: bool = False, policies: tuple[str, ...] | None = None

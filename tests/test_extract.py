@@ -503,6 +503,7 @@ def test_extract_never_raises_and_types_hold(text: str) -> None:
         ("有个党员小半年没交党费了", {"months_unpaid": 5}),
         ("有个党员近两个月没交党费", {"months_unpaid": 1}),  # near N is read as N - 1: right for every threshold ≤ N
         ("有个党员将近7个月没交党费", {"months_unpaid": 6}),
+        ("有个党员快一年没交党费", {"months_unpaid": 11}),  # near a year: 11 months
         ("有个党员最近3个月没交党费", {"months_unpaid": 3}),  # 最近 is a time, not 近 (near)
         ("有个党员还差一个月就满六个月没交党费", {"months_unpaid": 5}),  # was 1
         ("有个党员不是六个月没交党费，是三个月", {"months_unpaid": None}),  # not 6 (自行脱党); no figure is safer

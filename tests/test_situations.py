@@ -95,9 +95,20 @@ def test_an_approximate_amount_at_a_band_edge_asks_for_the_exact_one(assistant, 
     assert second.kind == "situation" and f"按{rate}交纳" in second.text
 
 
-def test_an_about_count_at_a_threshold_asks_for_the_exact_one(assistant):
-    reply = assistant.respond(Inbound("公司党员约五十人，能成立总支吗"))  # 49 or 51: 总支 from 50
-    assert reply.kind == "ask" and "大概数" in reply.text and not reply.verdicts
+@pytest.mark.parametrize(
+    "question, exact, rule",
+    [
+        ("公司党员约五十人，能成立总支吗", "48", "branch_formation.general_branch_below_50"),  # 总支 from 50
+        ("公司党员约一百人，能成立党委吗", "101", "branch_formation.party_committee"),  # 党委 from 100
+        ("有个党员差不多半年没交党费", "5", "membership.unpaid_catch_up"),  # 自行脱党 from 6 months
+        ("有个党员6个月左右没交党费", "7", "membership.unpaid_6_months"),
+    ],
+)
+def test_an_about_figure_at_a_threshold_asks_for_the_exact_one(assistant, question, exact, rule):
+    first = assistant.respond(Inbound(question))
+    assert first.kind == "ask" and "大概数" in first.text and not first.verdicts
+    second = assistant.respond(Inbound(exact), first.pending)
+    assert rule in {v["rule_id"] for v in second.verdicts}, second.text
 
 
 def test_an_approximate_amount_inside_a_band_is_answered(assistant):

@@ -136,7 +136,11 @@ def approximate_fact(text: str, facts: dict[str, object], vocab: Vocabulary | No
         value = facts[money[0]]
         return money[0], (value, value + 1) if how == "above" else (value - 1, value, value + 1)
     about = approximate_count(text)  # 约50人: 49 or 51 may be another verdict (设总支 from 50)
-    counts = [name for name, value in facts.items() if value == about and vocab.facts[name].yaml_type == "count"]
+    counts = [
+        name
+        for name, value in facts.items()
+        if value == about and vocab.facts[name].yaml_type in ("count", "duration") and not isinstance(value, bool)
+    ]
     if about is not None and len(counts) == 1:
         return counts[0], (about - 1, about, about + 1)
     return None

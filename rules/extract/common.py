@@ -71,11 +71,17 @@ _ABOUT = re.compile(
 # months), which keeps every threshold at or below it right (最近3个月 is a time, not an estimate).
 _NEAR = re.compile(r"(?:将近|接近|快要|快|(?<![最附])近)\s*(\d+)\s*(个多月|个月|年|名|个|位|人)")
 _NEAR_HALF_YEAR = re.compile(r"(?:将近|接近|快要|快|(?<![最附])近|小)半年")
-# About a figure (约50人, 差不多半年): read as the figure; the pipeline asks when either side changes the verdict.
-_ABOUT_FIGURE = re.compile(r"(?:大约|大概|约|差不多)\s*(\d+)\s*(?:名|个(?!多)|位|人)")
+# About a figure (约50人, 50人上下, 差不多半年, 6个月左右): read as the figure; the pipeline asks when either side
+# changes the verdict.
+_ABOUT_FIGURE = re.compile(
+    r"(?:大约|大概|约|差不多)\s*(?:(\d+)\s*(?:名|个(?!多)|位|人|个月)|(半年))"
+    r"|(?<![\d.])(\d+)\s*(?:名|个(?!多)|位|人|个月)(?:党员|正式党员|预备党员)?(?:左右|上下)|(半年)(?:左右|上下)"
+)
 
 
 def _near(m: re.Match[str]) -> str:
+    if m[2] == "年":  # 快一年: 11 months
+        return f"{int(m[1]) * 12 - 1}个月"
     below = int(m[1]) - 1
     return f"{below}{m[2]}" if below > 0 else "若干"
 
@@ -130,9 +136,12 @@ def approximate_money(text: str) -> str | None:
 
 
 def approximate_count(text: str) -> int | None:
-    """The count a message gives only as about (约50人, 大概20个, 差不多30名), or None."""
+    """The count or number of months a message gives only as about (约50人, 50人上下, 差不多半年), or None."""
     m = _ABOUT_FIGURE.search(numerals_to_digits(unicodedata.normalize("NFKC", text).lower()))
-    return int(m[1]) if m else None
+    if m is None:
+        return None
+    figure = next(g for g in m.groups() if g)
+    return 6 if figure == "半年" else int(figure)
 
 
 def to_number(raw: str) -> int | float | None:
