@@ -58,14 +58,15 @@ _GROUPED = re.compile(r"(?<![\d.])\d{1,3}(?:[,，]\d{3})+(?=\s*(?:元|块|$|[,�
 _EXACT = re.compile(r"(?<=\d)(?:块钱|元|块)?整")
 # Approximate or exact markers around an amount: 5000块整, 8000左右, 5000多, 三千出头 (read as the number; the
 # pipeline asks for the exact figure when the approximation could change the verdict: approximate_money()).
-_AROUND = re.compile(
-    r"(?<=[\d零〇一二两三四五六七八九十百千万])(?:块钱|元|块)?(?:整|左右|上下|来块|多块|多元|出头|余元|余|多)(?![\d个月年天周名位人])"
-)
-_ABOVE = re.compile(
-    r"[\d零〇一二两三四五六七八九十百千万](?:块钱|元|块)?(?:多块|多元|出头|余元|余|多)(?![\d个月年天周名位人])"
-)
+_LAST_FIGURE = r"[\d零〇一二两三四五六七八九十百千万]"  # the last character of an amount's figure
+_CURRENCY = r"(?:块钱|元|块)?"
+_ABOVE_MARK = "多块|多元|出头|余元|余|多"  # a little more than the figure
+_ABOUT_MARK = "左右|上下|来块"  # either side of it
+_NOT_A_SPAN = r"(?![\d个月年天周名位人])"  # 5个多月, 40多人 are spans and counts, not amounts
+_AROUND = re.compile(rf"(?<={_LAST_FIGURE}){_CURRENCY}(?:整|{_ABOUT_MARK}|{_ABOVE_MARK}){_NOT_A_SPAN}")
+_ABOVE = re.compile(rf"{_LAST_FIGURE}{_CURRENCY}(?:{_ABOVE_MARK}){_NOT_A_SPAN}")
 _ABOUT = re.compile(
-    r"[\d零〇一二两三四五六七八九十百千万](?:块钱|元|块)?(?:左右|上下|来块)|(?:大约|大概|约|差不多|将近|接近|快)\s*\d+(?:\.\d+)?\s*(?:元|块)"
+    rf"{_LAST_FIGURE}{_CURRENCY}(?:{_ABOUT_MARK})|(?:大约|大概|约|差不多|将近|接近|快)\s*\d+(?:\.\d+)?\s*(?:元|块)"
 )
 # A count or span said to be near a figure (近五十名, 快两个月, 快半年) is just below it: read as one less (49, 1, 5
 # months), which keeps every threshold at or below it right (最近3个月 is a time, not an estimate).
