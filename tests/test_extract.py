@@ -498,6 +498,8 @@ def test_extract_never_raises_and_types_hold(text: str) -> None:
         ("我月薪1万2，党费交多少", {"monthly_income": 12000.0}),  # was 10000
         ("我税前工资5500，税后4800，党费交多少", {"monthly_income": 4800.0}),  # dues use the after-tax figure
         ("我一年工资10万，党费交多少", {"monthly_income": None}),  # a yearly figure is not the monthly one
+        ("我爱人退休金3000，我工资6000，我党费交多少", {"monthly_income": 6000.0}),  # the member's own, not a spouse's
+        ("我爸退休金3500，党费交多少", {"monthly_income": 3500.0}),  # asking for a parent: the only income given
         ("有个党员一年零三个月没交党费", {"months_unpaid": 15}),  # was 3
         ("有个党员快半年没交党费了", {"months_unpaid": 5}),  # just under six months: was 6, 自行脱党
         ("有个党员小半年没交党费了", {"months_unpaid": 5}),

@@ -97,6 +97,12 @@ _YEARS_MONTHS = re.compile(r"(?<![\d.])(\d+)\s*年\s*零?\s*(\d+)\s*个月")
 _YEARLY = re.compile(
     rf"(?:年收入|年薪|[一1]年(?:的)?(?:工资|收入)|全年(?:工资|收入))\s*(?:是|有|为|大概|约)?\s*{NUM}(?:元|块)?"
 )
+# Someone else's income beside the member's own (爱人退休金3000，我工资6000): dues use the member's.
+_OTHERS_INCOME = re.compile(
+    rf"(爱人|老伴|妻子|丈夫|老公|老婆|配偶|对象|孩子|儿子|女儿|我爸|我妈|父亲|母亲)(?:的)?(?:每月|每个月)?"
+    rf"(?:退休金|养老金|退休费|退休工资|工资|收入|月薪)\s*(?:是|有|为)?\s*{NUM}(?:元|块)?"
+)
+_INCOME = re.compile(rf"(?:退休金|养老金|退休费|工资|收入|月薪)\s*(?:是|有|为)?\s*{NUM}")
 # Before and after tax in one message: dues are computed from the after-tax figure.
 _PRE_TAX = re.compile(rf"税前(?:工资|收入|月薪|月收入)?\s*(?:是|为|有)?\s*{NUM}(?:元|块)?")
 
@@ -123,6 +129,9 @@ def normalize(text: str) -> str:
     text = _EXACT.sub("", text)
     text = _NEAR_HALF_YEAR.sub("5个月", _NEAR.sub(_near, text)).replace("差不多", "约")
     text = _YEARLY.sub("年收入若干", text)
+    others = _OTHERS_INCOME.sub("若干", text)
+    if others != text and _INCOME.search(others):  # another income is given: it is the member's
+        text = others
     if "税后" in text and _PRE_TAX.search(text):
         text = re.sub(r"税后(?=\s*\d)", "税后收入", _PRE_TAX.sub("税前若干", text))
     return _AROUND.sub("", text)
