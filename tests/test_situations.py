@@ -111,6 +111,25 @@ def test_an_about_figure_at_a_threshold_asks_for_the_exact_one(assistant, questi
     assert rule in {v["rule_id"] for v in second.verdicts}, second.text
 
 
+@pytest.mark.parametrize(
+    "question, exact, rule",
+    [
+        ("他2025年11月成为预备党员，预备期满了吗", "2025年11月10日", "probation.end_passed"),  # ends in this month
+        ("他2025年11月成为预备党员，预备期满了吗", "2025年11月28日", "probation.end_date"),
+    ],
+)
+def test_a_date_given_only_by_month_asks_for_the_day_when_the_day_decides(assistant, question, exact, rule):
+    first = assistant.respond(Inbound(question))  # today is 2026-11-23: the 1st and the 30th give other verdicts
+    assert first.kind == "ask" and "具体日期" in first.text and not first.verdicts
+    second = assistant.respond(Inbound(exact), first.pending)
+    assert rule in {v["rule_id"] for v in second.verdicts}, second.text
+
+
+def test_a_date_given_only_by_month_is_answered_when_every_day_agrees(assistant):
+    reply = assistant.respond(Inbound("他2025年5月入党，什么时候转正"))
+    assert reply.kind == "situation" and {v["rule_id"] for v in reply.verdicts} == {"probation.end_passed"}
+
+
 def test_an_approximate_amount_inside_a_band_is_answered(assistant):
     reply = assistant.respond(Inbound("工资8千左右，党费交多少"))  # 8000 either way is 5000-10000: 1.5%
     assert reply.kind == "situation" and "按1.5%交纳" in reply.text

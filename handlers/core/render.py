@@ -83,6 +83,8 @@ def decline_text(suggestion_titles: list[str], hint: str | None = None) -> str:
 
 
 def exact_amount_prompt(fact) -> str:
-    """The form's question when an amount or count was given only roughly (工资5000多, 约50人) and that could
-    change the verdict."""
+    """The form's question when an amount, count or date was given only roughly (工资5000多, 约50人, 2025年12月)
+    and that could change the verdict."""
+    if fact.yaml_type == "date":
+        return f"您说的{fact.label}只到月份或年份，而具体哪一天会影响结论：请告诉我具体日期（例如2025年12月15日）。"
     return f"您说的{fact.label}是个大概数，而规定按确切数目划线：请告诉我确切的{fact.label}（{fact.unit or '元'}）。"

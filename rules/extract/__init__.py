@@ -10,6 +10,8 @@ question. Validation (ranges, dates, cross-fact checks) is rules.validate, share
 
 from __future__ import annotations
 
+import calendar
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -135,6 +137,9 @@ def approximate_fact(text: str, facts: dict[str, object], vocab: Vocabulary | No
     if how is not None and len(money) == 1:
         value = facts[money[0]]
         return money[0], (value, value + 1) if how == "above" else (value - 1, value, value + 1)
+    imprecise = _imprecise_date(text, facts, vocab)  # 2025年12月: any day of it (预备期 ends on that day a year on)
+    if imprecise is not None:
+        return imprecise
     about = approximate_count(text)  # 约50人: 49 or 51 may be another verdict (设总支 from 50)
     counts = [
         name
@@ -144,3 +149,25 @@ def approximate_fact(text: str, facts: dict[str, object], vocab: Vocabulary | No
     if about is not None and len(counts) == 1:
         return counts[0], (about - 1, about, about + 1)
     return None
+
+
+_A_DAY = re.compile(r"\d\s*[日号]|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|[今昨前]天|旬|底|末|前(?:的今天)?|七一|国庆|元旦")
+_A_MONTH = re.compile(r"\d\s*月|年中|年初|[-/.]\d")
+
+
+def _imprecise_date(text: str, facts: dict[str, object], vocab: Vocabulary) -> tuple[str, tuple] | None:
+    """(date fact, its first and last possible day) when the message names only its month (read as the 1st) or
+    only its year (read as 1 January), and names no day anywhere; None otherwise or for several such facts."""
+    norm = normalize(text)
+    if _A_DAY.search(norm):
+        return None
+    found = []
+    for name, value in facts.items():
+        if not isinstance(value, date) or vocab.facts[name].yaml_type != "date" or value.day != 1:
+            continue
+        if value.month == 1 and not _A_MONTH.search(norm):
+            found.append((name, (value, date(value.year, 12, 31))))
+        else:
+            last = calendar.monthrange(value.year, value.month)[1]
+            found.append((name, (value, date(value.year, value.month, last))))
+    return found[0] if len(found) == 1 else None
