@@ -171,6 +171,7 @@ CASES = [
     ("机关党委2021年底换届的，到期了吗", "election", {"term_start": date(2021, 12, 31)}),  # was 1 January
     ("我们企业党总支2024年3、4月份换届，到期了吗", "election", {"term_start": date(2024, 3, 1)}),  # was 2026年4月
     ("他是一年前的今天成为预备党员的，今天能转正吗", "probation", {"probation_start": date(2025, 11, 23)}),  # not today
+    ("他是去年七一入的党，转正了吗", "probation", {"probation_start": date(2025, 7, 1)}),  # was 1 January
     # --- dues
     ("税后月工资4500元，每月交多少党费", "dues", {"monthly_income": 4500.0}),
     ("工资4500块，党费交多少", "dues", {"monthly_income": 4500.0}),
@@ -500,6 +501,7 @@ def test_extract_never_raises_and_types_hold(text: str) -> None:
         ("我一年工资10万，党费交多少", {"monthly_income": None}),  # a yearly figure is not the monthly one
         ("我爱人退休金3000，我工资6000，我党费交多少", {"monthly_income": 6000.0}),  # the member's own, not a spouse's
         ("我爸退休金3500，党费交多少", {"monthly_income": 3500.0}),  # asking for a parent: the only income given
+        ("我爱人退休金3000，我工资6000，我爱人党费交多少", {"monthly_income": 3000.0}),  # asked for the spouse
         ("有个党员一年零三个月没交党费", {"months_unpaid": 15}),  # was 3
         ("有个党员快半年没交党费了", {"months_unpaid": 5}),  # just under six months: was 6, 自行脱党
         ("有个党员小半年没交党费了", {"months_unpaid": 5}),

@@ -238,7 +238,7 @@ class Assistant:
             return Reply(
                 "invalid", in_script(body, script), script=script, fallback=True, normalized=normalized, pending=keep
             )
-        rough = facts_from_text.approximate_fact(folded, facts, vocab) if not continued else None
+        rough = facts_from_text.approximate_fact(folded, facts, vocab, self.today()) if not continued else None
         if rough and not content.engine.same_headline(topic, facts, *rough, self.today()):
             # 「工资5000多」: 5000 is in the 1% band, a little more in the 1.5% one; ask for the exact amount
             nxt = Pending(topic, facts, (rough[0],), render.exact_amount_prompt(vocab.facts[rough[0]]))

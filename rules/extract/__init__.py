@@ -18,7 +18,7 @@ from datetime import date
 from rules.extract.answers import fill_asked
 from rules.extract.common import Scan, approximate_count, approximate_money, normalize
 from rules.extract.counts import extract_counts, extract_pattern_counts
-from rules.extract.dates import extract_dates
+from rules.extract.dates import extract_dates, find_dates
 from rules.extract.durations import extract_durations
 from rules.extract.phrases import extract_phrases, mask_phrases
 from rules.extract.topic import infer_topic
@@ -127,7 +127,9 @@ def parse_facts(pairs: dict[str, str], vocab: Vocabulary | None = None) -> tuple
     return facts, problems
 
 
-def approximate_fact(text: str, facts: dict[str, object], vocab: Vocabulary | None = None) -> tuple[str, tuple] | None:
+def approximate_fact(
+    text: str, facts: dict[str, object], vocab: Vocabulary | None = None, today: date | None = None
+) -> tuple[str, tuple] | None:
     """(fact, the values it may have) when the message gives an amount only approximately (5000多: a little more
     than 5000; 8000左右: either side) or a count as about (约50人), else None. The pipeline asks for the exact amount when the verdict would
     differ across those values (dues bands meet at round numbers: 5000多 is not in 5000's band)."""
@@ -137,7 +139,7 @@ def approximate_fact(text: str, facts: dict[str, object], vocab: Vocabulary | No
     if how is not None and len(money) == 1:
         value = facts[money[0]]
         return money[0], (value, value + 1) if how == "above" else (value - 1, value, value + 1)
-    imprecise = _imprecise_date(text, facts, vocab)  # 2025年12月: any day of it (预备期 ends on that day a year on)
+    imprecise = _imprecise_date(text, facts, vocab, today)  # 2025年12月: any day of it
     if imprecise is not None:
         return imprecise
     about = approximate_count(text)  # 约50人: 49 or 51 may be another verdict (设总支 from 50)
@@ -151,23 +153,27 @@ def approximate_fact(text: str, facts: dict[str, object], vocab: Vocabulary | No
     return None
 
 
-_A_DAY = re.compile(r"\d\s*[日号]|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|[今昨前]天|旬|底|末|前(?:的今天)?|七一|国庆|元旦")
-_A_MONTH = re.compile(r"\d\s*月|年中|年初|[-/.]\d")
+_PRECISE = re.compile(r"[日号旬底末初中]|前|[今昨]天|[-/.]\d")  # a date written to the day, or to a part of a month
+_TO_MONTH = re.compile(r"至\s*(\d{1,2})\s*月")  # 2023年11至12月 (normalized from 11、12月): the later month
 
 
-def _imprecise_date(text: str, facts: dict[str, object], vocab: Vocabulary) -> tuple[str, tuple] | None:
-    """(date fact, its first and last possible day) when the message names only its month (read as the 1st) or
-    only its year (read as 1 January), and names no day anywhere; None otherwise or for several such facts."""
-    norm = normalize(text)
-    if _A_DAY.search(norm):
-        return None
+def _imprecise_date(
+    text: str, facts: dict[str, object], vocab: Vocabulary, today: date | None = None
+) -> tuple[str, tuple] | None:
+    """(date fact, its first and last possible day) when the date it was read from names only a month (read as
+    the 1st) or only a year (read as 1 January); None otherwise, or when several facts are so."""
+    mentions = find_dates(Scan(normalize(text), today or date.today(), vocab))
     found = []
     for name, value in facts.items():
-        if not isinstance(value, date) or vocab.facts[name].yaml_type != "date" or value.day != 1:
+        if not isinstance(value, date) or vocab.facts[name].yaml_type != "date":
             continue
-        if value.month == 1 and not _A_MONTH.search(norm):
+        written = next((m.written for m in mentions if m.value == value), None)
+        if written is None or _PRECISE.search(written):
+            continue
+        if "月" not in written:  # 2021年, 去年: any day of the year
             found.append((name, (value, date(value.year, 12, 31))))
-        else:
-            last = calendar.monthrange(value.year, value.month)[1]
-            found.append((name, (value, date(value.year, value.month, last))))
+            continue
+        later = _TO_MONTH.search(written)
+        month = int(later[1]) if later and int(later[1]) >= value.month else value.month
+        found.append((name, (value, date(value.year, month, calendar.monthrange(value.year, month)[1]))))
     return found[0] if len(found) == 1 else None

@@ -80,6 +80,9 @@ _ABOUT_FIGURE = re.compile(
 )
 
 
+_FEAST = {"七一": "7月1日", "国庆": "10月1日", "元旦": "1月1日"}
+
+
 def _near(m: re.Match[str]) -> str:
     if m[2] == "年":  # 快一年: 11 months
         return f"{int(m[1]) * 12 - 1}个月"
@@ -98,10 +101,13 @@ _YEARLY = re.compile(
     rf"(?:年收入|年薪|[一1]年(?:的)?(?:工资|收入)|全年(?:工资|收入))\s*(?:是|有|为|大概|约)?\s*{NUM}(?:元|块)?"
 )
 # Someone else's income beside the member's own (爱人退休金3000，我工资6000): dues use the member's.
-_OTHERS_INCOME = re.compile(
-    rf"(爱人|老伴|妻子|丈夫|老公|老婆|配偶|对象|孩子|儿子|女儿|我爸|我妈|父亲|母亲)(?:的)?(?:每月|每个月)?"
-    rf"(?:退休金|养老金|退休费|退休工资|工资|收入|月薪)\s*(?:是|有|为)?\s*{NUM}(?:元|块)?"
+_RELATIVE = "爱人|老伴|妻子|丈夫|老公|老婆|媳妇|配偶|对象|孩子|儿子|女儿|我爸|我妈|父亲|母亲|父母"
+_INCOME_WORD = r"(?:每月|每个月)?(?:退休金|养老金|退休费|退休工资|工资|收入|月薪)"
+_OTHERS_INCOME = re.compile(rf"({_RELATIVE})(?:的)?{_INCOME_WORD}\s*(?:是|有|为)?\s*{NUM}(?:元|块)?")
+_OWN_INCOME = re.compile(
+    rf"(?<![{_RELATIVE.replace('|', '')}])(?:我|我自己|本人)(?:的)?{_INCOME_WORD}\s*(?:是|有|为)?\s*{NUM}(?:元|块)?"
 )
+_ASKS_FOR_RELATIVE = re.compile(rf"(?:{_RELATIVE})(?:的)?(?:每月)?(?:党费|该交|要交|交多少)")
 _INCOME = re.compile(rf"(?:退休金|养老金|退休费|工资|收入|月薪)\s*(?:是|有|为)?\s*{NUM}")
 # Before and after tax in one message: dues are computed from the after-tax figure.
 _PRE_TAX = re.compile(rf"税前(?:工资|收入|月薪|月收入)?\s*(?:是|为|有)?\s*{NUM}(?:元|块)?")
@@ -124,14 +130,18 @@ def normalize(text: str) -> str:
     text = _MIXED.sub(_mixed, text)
     text = _YEARS_MONTHS.sub(lambda m: f"{int(m[1]) * 12 + int(m[2])}个月", text)
     text = re.sub(r"(?<![\d.])(\d{1,2})、(\d{1,2})\s*月", r"\1至\2月", text)  # 3、4月份: one span, not two clauses
+    # 去年七一, 2024年国庆, 今年元旦: the day is named
+    text = re.sub(r"((?:大前年|前年|去年|今年|\d{4}年)的?)(七一|国庆节?|元旦)", lambda m: m[1] + _FEAST[m[2][:2]], text)
     text = _SHORT_OF.sub(lambda m: f"{max(int(m[2]) - int(m[1]), 0)}个月", text)
     text = _NOT_BUT.sub(lambda m: "不是" + _FIGURE.sub("若干", m[1]) + ",是", text)
     text = _EXACT.sub("", text)
     text = _NEAR_HALF_YEAR.sub("5个月", _NEAR.sub(_near, text)).replace("差不多", "约")
     text = _YEARLY.sub("年收入若干", text)
-    others = _OTHERS_INCOME.sub("若干", text)
-    if others != text and _INCOME.search(others):  # another income is given: it is the member's
-        text = others
+    # two incomes: the one of whoever the dues question is about (我爱人党费交多少: the spouse's)
+    drop = _OWN_INCOME if _ASKS_FOR_RELATIVE.search(text) else _OTHERS_INCOME
+    kept = drop.sub("若干", text)
+    if kept != text and _INCOME.search(kept):
+        text = kept
     if "税后" in text and _PRE_TAX.search(text):
         text = re.sub(r"税后(?=\s*\d)", "税后收入", _PRE_TAX.sub("税前若干", text))
     return _AROUND.sub("", text)
