@@ -127,6 +127,11 @@ def test_a_date_given_only_by_month_asks_for_the_day_when_the_day_decides(assist
     assert rule in {v["rule_id"] for v in second.verdicts}, second.text
 
 
+def test_a_relative_day_is_not_asked_again(assistant):
+    reply = assistant.respond(Inbound("上周刚递交了入党申请书，什么时候谈话"))  # 上周 is as exact as a user gets
+    assert reply.kind == "situation" and "application.talk_deadline" in {v["rule_id"] for v in reply.verdicts}
+
+
 def test_a_date_given_only_by_month_is_answered_when_every_day_agrees(assistant):
     reply = assistant.respond(Inbound("他2025年5月入党，什么时候转正"))
     assert reply.kind == "situation" and {v["rule_id"] for v in reply.verdicts} == {"probation.end_passed"}

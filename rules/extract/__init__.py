@@ -168,8 +168,8 @@ def _imprecise_date(
         if not isinstance(value, date) or vocab.facts[name].yaml_type != "date":
             continue
         written = next((m.written for m in mentions if m.value == value), None)
-        if written is None or _PRECISE.search(written):
-            continue
+        if written is None or _PRECISE.search(written) or not ("月" in written or "年" in written):
+            continue  # to the day, or relative days (上周, 昨天): as exact as the message is
         if "月" not in written:  # 2021年, 去年: any day of the year
             found.append((name, (value, date(value.year, 12, 31))))
             continue
