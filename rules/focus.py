@@ -3,7 +3,7 @@
 A topic's `focus` (rules/vocabulary/topics.yaml) maps what a question asks — can we set up a 支委会,
 was he elected, when does the term end — to the policies that answer it. The first focus whose phrases
 are in the message and whose policies gave a verdict makes those verdicts the headline; the others follow
-as further findings, in their own order.
+as further findings, in their own order, except those that answer another focus (another question).
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ def order_by_focus(vocab: Vocabulary, topic: str, text: str, verdicts: list[Verd
         if focus.phrases.search(text):
             asked = [v for v in verdicts if v.rule_id in focus.policies]
             if asked:
-                return asked + [v for v in verdicts if v.rule_id not in focus.policies], len(asked)
+                # the other findings follow, except the answers to other questions (a 支委会 question gets no
+                # 总支 verdict; general findings such as 可以成立党支部 stay)
+                rest = [v for v in verdicts if not answers_another_focus(vocab, topic, v.rule_id, focus)]
+                return asked + [v for v in rest if v.rule_id not in focus.policies], len(asked)
     return list(verdicts), 0
 
 

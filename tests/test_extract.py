@@ -513,6 +513,10 @@ def test_extract_never_raises_and_types_hold(text: str) -> None:
         ("有个党员不是六个月没交党费，是三个月", {"months_unpaid": None}),  # not 6 (自行脱党); no figure is safer
         ("公司有近五十名党员，能成立总支吗", {"members_total": 49}),  # under 50: was 50, 可以设总支
         ("我们公司有三五个正式党员，能成立支部吗", {"full_members": None}),  # 3 to 5: was 35
+        # a sum's missing part is derived (正式 + 预备 = 总数)
+        ("7名党员其中2名是预备党员，能设支委会吗", {"full_members": 5, "probationary_members": 2, "members_total": 7}),
+        ("8个党员其中一个预备党员，能设支委会吗", {"full_members": 7, "members_total": 8}),
+        ("正式党员48名，预备党员5名，能成立总支吗", {"members_total": 53}),
         ("每月工资５０００元，党费交多少", {"monthly_income": 5000.0}),  # full-width digits
         ("工资一万二，党费多少", {"monthly_income": 12000.0}),
         ("退休金4000，党费交多少", {"monthly_income": 4000.0, "retired": True, "member_kind": "离退休"}),

@@ -127,6 +127,13 @@ def test_a_date_given_only_by_month_asks_for_the_day_when_the_day_decides(assist
     assert rule in {v["rule_id"] for v in second.verdicts}, second.text
 
 
+def test_a_committee_question_gets_no_general_branch_finding(assistant):
+    # the 总支 policy answers another question; 可以成立党支部 (a general finding) stays
+    reply = assistant.respond(Inbound("8个党员其中一个预备党员，能设支委会吗"))
+    fired = [v["rule_id"] for v in reply.verdicts]
+    assert fired[0] == "branch_formation.branch_committee" and "branch_formation.general_branch_below_50" not in fired
+
+
 def test_a_relative_day_is_not_asked_again(assistant):
     reply = assistant.respond(Inbound("上周刚递交了入党申请书，什么时候谈话"))  # 上周 is as exact as a user gets
     assert reply.kind == "situation" and "application.talk_deadline" in {v["rule_id"] for v in reply.verdicts}

@@ -62,8 +62,30 @@ def _check(scan: Scan) -> None:
             del scan.facts[name]
         elif fact.type == "int" and isinstance(scan.facts[name], float):
             scan.facts[name] = int(scan.facts[name])
-    for message in cross_problems(scan.vocab, scan.facts):
+    problems = cross_problems(scan.vocab, scan.facts)
+    for message in problems:
         scan.problem(message)
+    if not problems:
+        _derive_sums(scan)
+
+
+def _derive_sums(scan: Scan) -> None:
+    """The one missing fact of a declared sum (正式党员 + 预备党员 = 党员总数): 「7名党员其中2名是预备党员」 gives
+    5 正式党员, 「正式48名，预备5名」 53 in all."""
+    for check in scan.vocab.checks:
+        if check.op != "equals" or check.when or len(check.facts) < 2:
+            continue
+        known = {name: scan.facts[name] for name in check.names if isinstance(scan.facts.get(name), int)}
+        missing = [name for name in check.names if name not in scan.facts]
+        if len(missing) != 1 or len(known) != len(check.names) - 1:
+            continue
+        name = missing[0]
+        if name == check.other:
+            value = sum(known.values())
+        else:
+            value = known[check.other] - sum(v for k, v in known.items() if k != check.other)
+        if value >= 0:
+            scan.put(name, value)
 
 
 # --- echo -------------------------------------------------------------------------------------

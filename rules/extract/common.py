@@ -132,6 +132,12 @@ def normalize(text: str) -> str:
     text = re.sub(r"(?<![\d.])(\d{1,2})、(\d{1,2})\s*月", r"\1至\2月", text)  # 3、4月份: one span, not two clauses
     # 去年七一, 2024年国庆, 今年元旦: the day is named
     text = re.sub(r"((?:大前年|前年|去年|今年|\d{4}年)的?)(七一|国庆节?|元旦)", lambda m: m[1] + _FEAST[m[2][:2]], text)
+    # 7名党员其中2名是预备党员: the part is a count of that kind (not 介绍人其中1个是预备党员: who the sponsor is)
+    text = re.sub(
+        r"(\d+\s*(?:名|个|位)?党员\s*,?\s*其中)\s*(\d+)\s*(?:名|个|位|人)?\s*(?:是|为)\s*(预备党员|正式党员)",
+        r"\1\2名\3",
+        text,
+    )
     text = _SHORT_OF.sub(lambda m: f"{max(int(m[2]) - int(m[1]), 0)}个月", text)
     text = _NOT_BUT.sub(lambda m: "不是" + _FIGURE.sub("若干", m[1]) + ",是", text)
     text = _EXACT.sub("", text)

@@ -25,7 +25,7 @@ _NARRATIVE = re.compile(
     r"|调走|调离|离开|变故|处分|违纪|介绍人|积极分子|培训|出国|上访|发展|吸收|接收"
 )
 # Before a '1', these make it a count (只有1名, 和1名预备党员) rather than an article.
-_ONLY = re.compile(r"(?:只有|仅有|只|仅|才|就|共|一共|总共|合计|全部|现有|和|、|及|以及|加上|另有)\s*$")
+_ONLY = re.compile(r"(?:只有|仅有|只|仅|才|就|共|一共|总共|合计|全部|现有|和|、|及|以及|加上|另有|其中)\s*$")
 _NUMERIC = ("count", "money", "percentage")
 
 
