@@ -102,6 +102,8 @@ def test_an_approximate_amount_at_a_band_edge_asks_for_the_exact_one(assistant, 
         ("公司党员约一百人，能成立党委吗", "101", "branch_formation.party_committee"),  # 党委 from 100
         ("有个党员差不多半年没交党费", "5", "membership.unpaid_catch_up"),  # 自行脱党 from 6 months
         ("有个党员6个月左右没交党费", "7", "membership.unpaid_6_months"),
+        ("正式党员有2-3名，能成立支部吗", "3", "branch_formation.branch_secretary_only"),  # a range across 3
+        ("有个党员连续5到7个月没参加组织生活", "7", "membership.no_org_life_6_months"),  # a range across 6
     ],
 )
 def test_an_about_figure_at_a_threshold_asks_for_the_exact_one(assistant, question, exact, rule):

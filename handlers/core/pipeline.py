@@ -216,12 +216,11 @@ class Assistant:
         extraction = facts_from_text.extract(folded, self.today(), vocab)
         topic, facts = extraction.topic, dict(extraction.facts)
         continued = bool(pending and topic in (None, pending.topic))
+        answered = False
         if continued:
-            facts = {
-                **pending.facts,
-                **facts,
-                **facts_from_text.fill_asked(pending.asked, folded, facts, today=self.today(), vocab=vocab),
-            }
+            filled = facts_from_text.fill_asked(pending.asked, folded, facts, today=self.today(), vocab=vocab)
+            answered = any(name in filled or name in facts for name in pending.asked)  # 「7」 may confirm a figure
+            facts = {**pending.facts, **facts, **filled}
             topic = pending.topic
         keep = pending if continued else None  # bad facts in a form's answer: the form stays open
         if extraction.problems:  # absurd or contradictory facts: say so, give no verdict
@@ -229,7 +228,7 @@ class Assistant:
             return Reply(
                 "invalid", in_script(body, script), script=script, fallback=True, normalized=normalized, pending=keep
             )
-        if topic is None or (continued and facts == pending.facts):  # nothing in it for the form
+        if topic is None or (continued and facts == pending.facts and not answered):  # nothing in it for the form
             return None
         try:
             verdicts = content.engine.evaluate(topic, facts, self.today())
@@ -238,7 +237,7 @@ class Assistant:
             return Reply(
                 "invalid", in_script(body, script), script=script, fallback=True, normalized=normalized, pending=keep
             )
-        rough = facts_from_text.approximate_fact(folded, facts, vocab, self.today()) if not continued else None
+        rough = facts_from_text.approximate_fact(folded, facts, vocab, self.today()) if not answered else None
         if rough and not content.engine.same_headline(topic, facts, *rough, self.today()):
             # 「工资5000多」: 5000 is in the 1% band, a little more in the 1.5% one; ask for the exact amount
             nxt = Pending(topic, facts, (rough[0],), render.exact_amount_prompt(vocab.facts[rough[0]]))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from rules.extract.answers import fill_asked
-from rules.extract.common import Scan, approximate_count, approximate_money, normalize
+from rules.extract.common import Scan, approximate_count, approximate_money, normalize, range_figures
 from rules.extract.counts import extract_counts, extract_pattern_counts
 from rules.extract.dates import extract_dates, find_dates
 from rules.extract.durations import extract_durations
@@ -156,6 +156,17 @@ def approximate_fact(
     than 5000; 8000左右: either side) or a count as about (约50人), else None. The pipeline asks for the exact amount when the verdict would
     differ across those values (dues bands meet at round numbers: 5000多 is not in 5000's band)."""
     vocab = vocab or default_vocabulary()
+    ends = range_figures(text)  # 正式党员2-3名, 工资5000-6000: the figure read is one end, the verdict may differ
+    if ends is not None:
+        ranged = [
+            name
+            for name, value in facts.items()
+            if value in ends
+            and not isinstance(value, bool)
+            and vocab.facts[name].yaml_type in ("count", "money", "duration")
+        ]
+        if len(ranged) == 1:
+            return ranged[0], tuple(int(e) if vocab.facts[ranged[0]].type == "int" else e for e in ends)
     how = approximate_money(text)
     money = [name for name, value in facts.items() if value is not None and vocab.facts[name].yaml_type == "money"]
     if how is not None and len(money) == 1:

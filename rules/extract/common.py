@@ -161,6 +161,23 @@ def approximate_money(text: str) -> str | None:
     return "above" if _ABOVE.search(text) else "about" if _ABOUT.search(text) else None
 
 
+_CN = "零〇一二两三四五六七八九十百千万"
+_RANGE = re.compile(
+    rf"(?<![\d.])(\d+(?:\.\d+)?|[{_CN}]+)\s*(?:个月|名|个|位|人|元|块)?\s*(?:-|~|—|到|至|、)\s*"
+    rf"(\d+(?:\.\d+)?|[{_CN}]+|半年)\s*(?=个月|名|个|位|人|元|块|之间|[,。?？]|$|没|未|不)"
+)
+
+
+def range_figures(text: str) -> tuple[float, float] | None:
+    """The two ends of a range a message gives for one figure (2-3名, 5到7个月, 两千五到三千五, 3个月到半年), or None."""
+    text = numerals_to_digits(unicodedata.normalize("NFKC", text).lower())
+    m = _RANGE.search(_MIXED.sub(_mixed, text))
+    if m is None:
+        return None
+    low, high = to_number(m[1]), 6 if m[2] == "半年" else to_number(m[2])
+    return (low, high) if low is not None and high is not None and low < high else None
+
+
 def approximate_count(text: str) -> int | None:
     """The count or number of months a message gives only as about (约50人, 50人上下, 差不多半年), or None."""
     m = _ABOUT_FIGURE.search(numerals_to_digits(unicodedata.normalize("NFKC", text).lower()))
