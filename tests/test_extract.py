@@ -192,6 +192,7 @@ CASES = [
     ("3个月没开党员大会了", "org_life", {"last_member_assembly": date(2026, 8, 23)}),
     ("上次组织生活会是去年12月", "org_life", {"last_org_life_meeting": date(2025, 12, 1)}),
     ("上个月开了支委会", "org_life", {"last_branch_committee": date(2026, 10, 1)}),
+    ("党小组会上上个月开的", "org_life", {"last_party_group": date(2026, 9, 1)}),  # was read as 上个月
     ("上周开了党小组会", "org_life", {"last_party_group": date(2026, 11, 16)}),
     ("昨天开了主题党日", "org_life", {"last_theme_day": date(2026, 11, 22)}),
     ("上次民主评议是2025年12月", "org_life", {"last_democratic_review": date(2025, 12, 1)}),

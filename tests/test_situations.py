@@ -120,6 +120,7 @@ def test_an_about_figure_at_a_threshold_asks_for_the_exact_one(assistant, questi
         ("他2025年11月成为预备党员，预备期满了吗", "2025年11月28日", "probation.end_date"),
         ("他2025年11月成为预备党员，目前满了吗", "2025年11月28日", "probation.end_date"),  # 目前 names no day
         ("我们企业支部2023年11、12月份换届，到期了吗", "2023年12月20日", "election.next_term_other"),  # either month
+        ("我们企业支部2023年11-12月换届，到期了吗", "2023年12月20日", "election.next_term_other"),
     ],
 )
 def test_a_date_given_only_by_month_asks_for_the_day_when_the_day_decides(assistant, question, exact, rule):

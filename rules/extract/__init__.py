@@ -186,7 +186,7 @@ def approximate_fact(
     return None
 
 
-_PRECISE = re.compile(r"[日号旬底末初中]|前|[今昨]天|[-/.]\d")  # a date written to the day, or to a part of a month
+_PRECISE = re.compile(r"[日号旬底末初中]|前(?!年)|[今昨]天|[-/.]\d")  # to the day or a part of a month (前年 is a year)
 _TO_MONTH = re.compile(r"至\s*(\d{1,2})\s*月")  # 2023年11至12月 (normalized from 11、12月): the later month
 
 

@@ -129,7 +129,7 @@ def normalize(text: str) -> str:
     text = _WAN_DIGIT.sub(lambda m: str(int(m[1]) * 10_000 + int(m[2]) * 1000), text)
     text = _MIXED.sub(_mixed, text)
     text = _YEARS_MONTHS.sub(lambda m: f"{int(m[1]) * 12 + int(m[2])}个月", text)
-    text = re.sub(r"(?<![\d.])(\d{1,2})、(\d{1,2})\s*月", r"\1至\2月", text)  # 3、4月份: one span, not two clauses
+    text = re.sub(r"(?<![\d.])(\d{1,2})[、~-](\d{1,2})\s*月", r"\1至\2月", text)  # 3、4月份, 11-12月: one span
     # 去年七一, 2024年国庆, 今年元旦: the day is named
     text = re.sub(r"((?:大前年|前年|去年|今年|\d{4}年)的?)(七一|国庆节?|元旦)", lambda m: m[1] + _FEAST[m[2][:2]], text)
     # 7名党员其中2名是预备党员: the part is a count of that kind (not 介绍人其中1个是预备党员: who the sponsor is)

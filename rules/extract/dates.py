@@ -43,7 +43,7 @@ _ABS_SEP = re.compile(r"(?<![\d.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d.])")
 _REL_YEAR = re.compile(
     rf"(大前年|前年|去年|今年)(?:的)?(?:(\d{{1,2}})\s*月份?(?:(\d{{1,2}})\s*[日号]|{_PART})?|年?(底|初|末|中))?"
 )
-_REL_MONTH = re.compile(r"(上个月|上月|这个月|本月)(?:(\d{1,2})\s*[日号])?")
+_REL_MONTH = re.compile(r"(上上个?月|上个月|上月|这个月|本月)(?:(\d{1,2})\s*[日号])?")
 _REL_DAY = re.compile(r"大前天|前天|昨天|今天|上个?星期|上个?礼拜|上周")
 _AGO = re.compile(
     r"(?:(\d+(?:\.\d+)?)\s*(个半月|个月|年半|年|个星期|星期|周|天)|半(个月|年))\s*(?:之|以)?前(?:的今天|的这一天)?"
@@ -116,7 +116,8 @@ def _rel_year(m: re.Match[str], today: date) -> date | None:
 
 
 def _rel_month(m: re.Match[str], today: date) -> date | None:
-    base = add_months(today.replace(day=1), -1 if m[1] in ("上个月", "上月") else 0)
+    back = 2 if m[1].startswith("上上") else 1 if m[1] in ("上个月", "上月") else 0
+    base = add_months(today.replace(day=1), -back)
     return make_date(base.year, base.month, int(m[2] or 1))
 
 
