@@ -170,7 +170,7 @@ class Engine:
         verdicts.sort(key=lambda v: (-v.priority, order[v.rule_id]))
         return verdicts
 
-    def same_headline(self, topic: str, facts: dict, name: str, values: tuple, today: dt.date | None = None) -> bool:
+    def same_verdicts(self, topic: str, facts: dict, name: str, values: tuple, today: dt.date | None = None) -> bool:
         """Whether the same policies give verdicts for every one of these values of fact `name` (约100人: 99 is no
         党委 yet, though the >50 warning fires for all three)."""
         found = set()

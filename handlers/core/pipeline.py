@@ -237,10 +237,10 @@ class Assistant:
             return Reply(
                 "invalid", in_script(body, script), script=script, fallback=True, normalized=normalized, pending=keep
             )
-        rough = facts_from_text.approximate_fact(folded, facts, vocab, self.today()) if not answered else None
-        if rough and not content.engine.same_headline(topic, facts, *rough, self.today()):
+        rough = None if answered else facts_from_text.approximate_fact(folded, facts, extraction.written, vocab)
+        if rough and not content.engine.same_verdicts(topic, facts, *rough, self.today()):
             # 「工资5000多」: 5000 is in the 1% band, a little more in the 1.5% one; ask for the exact amount
-            nxt = Pending(topic, facts, (rough[0],), render.exact_amount_prompt(vocab.facts[rough[0]]))
+            nxt = Pending(topic, facts, (rough[0],), render.exact_figure_prompt(vocab.facts[rough[0]]))
             return Reply("ask", in_script(nxt.prompt, script), script=script, normalized=normalized, pending=nxt)
         verdicts, asked = order_by_focus(vocab, topic, folded, verdicts)
         focus = asked_focus(vocab, topic, folded) if verdicts and not asked else None

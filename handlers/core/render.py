@@ -82,7 +82,7 @@ def decline_text(suggestion_titles: list[str], hint: str | None = None) -> str:
     return f"{DECLINE}您是不是想问：\n{numbered(suggestion_titles)}\n回复数字即可查看。"
 
 
-def exact_amount_prompt(fact) -> str:
+def exact_figure_prompt(fact) -> str:
     """The form's question when an amount, count or date was given only roughly (工资5000多, 约50人, 2025年12月)
     and that could change the verdict."""
     if fact.yaml_type == "date":

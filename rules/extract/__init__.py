@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from rules.extract.answers import fill_asked
 from rules.extract.common import Scan, approximate_count, approximate_money, normalize, range_figures
 from rules.extract.counts import extract_counts, extract_pattern_counts
-from rules.extract.dates import extract_dates, find_dates
+from rules.extract.dates import extract_dates
 from rules.extract.durations import extract_durations
 from rules.extract.phrases import extract_phrases, mask_phrases
 from rules.extract.topic import infer_topic
@@ -35,6 +35,7 @@ class Extraction:
     topic: str | None  # a topic of the vocabulary, or None when the text is not a situation
     facts: dict[str, object]  # fact name -> int | float | bool | str (choice) | date
     problems: tuple[str, ...] = ()  # Chinese messages for absurd or contradictory input
+    written: dict[str, str] = field(default_factory=dict)  # date fact -> the date as written (2025年12月)
 
 
 def extract(text: str, today: date, vocab: Vocabulary | None = None) -> Extraction:
@@ -49,7 +50,9 @@ def extract(text: str, today: date, vocab: Vocabulary | None = None) -> Extracti
     extract_counts(scan)
     extract_phrases(scan, original)
     _check(scan)
-    return Extraction(infer_topic(vocab, original, scan.facts), dict(scan.facts), tuple(scan.problems))
+    return Extraction(
+        infer_topic(vocab, original, scan.facts), dict(scan.facts), tuple(scan.problems), dict(scan.written)
+    )
 
 
 def _check(scan: Scan) -> None:
@@ -150,11 +153,12 @@ def parse_facts(pairs: dict[str, str], vocab: Vocabulary | None = None) -> tuple
 
 
 def approximate_fact(
-    text: str, facts: dict[str, object], vocab: Vocabulary | None = None, today: date | None = None
+    text: str, facts: dict[str, object], written: dict[str, str], vocab: Vocabulary | None = None
 ) -> tuple[str, tuple] | None:
-    """(fact, the values it may have) when the message gives an amount only approximately (5000多: a little more
-    than 5000; 8000左右: either side) or a count as about (约50人), else None. The pipeline asks for the exact amount when the verdict would
-    differ across those values (dues bands meet at round numbers: 5000多 is not in 5000's band)."""
+    """(fact, the values it may have) when the message gives a figure only roughly: a range (2-3名), an amount
+    a little above or about a figure (5000多, 8000左右), a date by its month or year only (`written`, from
+    Extraction.written: 2025年12月), a count about a figure (约50人); else None. The pipeline asks for the exact
+    figure when the verdict would differ across those values (dues bands meet at round numbers)."""
     vocab = vocab or default_vocabulary()
     ends = range_figures(text)  # 正式党员2-3名, 工资5000-6000: the figure read is one end, the verdict may differ
     if ends is not None:
@@ -172,7 +176,7 @@ def approximate_fact(
     if how is not None and len(money) == 1:
         value = facts[money[0]]
         return money[0], (value, value + 1) if how == "above" else (value - 1, value, value + 1)
-    imprecise = _imprecise_date(text, facts, vocab, today)  # 2025年12月: any day of it
+    imprecise = _imprecise_date(facts, written)  # 2025年12月: any day of it
     if imprecise is not None:
         return imprecise
     about = approximate_count(text)  # 约50人: 49 or 51 may be another verdict (设总支 from 50)
@@ -190,23 +194,18 @@ _PRECISE = re.compile(r"[日号旬底末初中]|前(?!年)|[今昨]天|[-/.]\d")
 _TO_MONTH = re.compile(r"至\s*(\d{1,2})\s*月")  # 2023年11至12月 (normalized from 11、12月): the later month
 
 
-def _imprecise_date(
-    text: str, facts: dict[str, object], vocab: Vocabulary, today: date | None = None
-) -> tuple[str, tuple] | None:
+def _imprecise_date(facts: dict[str, object], written: dict[str, str]) -> tuple[str, tuple] | None:
     """(date fact, its first and last possible day) when the date it was read from names only a month (read as
     the 1st) or only a year (read as 1 January); None otherwise, or when several facts are so."""
-    mentions = find_dates(Scan(normalize(text), today or date.today(), vocab))
     found = []
-    for name, value in facts.items():
-        if not isinstance(value, date) or vocab.facts[name].yaml_type != "date":
-            continue
-        written = next((m.written for m in mentions if m.value == value), None)
-        if written is None or _PRECISE.search(written) or not ("月" in written or "年" in written):
+    for name, as_written in written.items():
+        value = facts.get(name)
+        if not isinstance(value, date) or _PRECISE.search(as_written) or not ("月" in as_written or "年" in as_written):
             continue  # to the day, or relative days (上周, 昨天): as exact as the message is
-        if "月" not in written:  # 2021年, 去年: any day of the year
+        if "月" not in as_written:  # 2021年, 去年: any day of the year
             found.append((name, (value, date(value.year, 12, 31))))
             continue
-        later = _TO_MONTH.search(written)
+        later = _TO_MONTH.search(as_written)
         month = int(later[1]) if later and int(later[1]) >= value.month else value.month
         found.append((name, (value, date(value.year, month, calendar.monthrange(value.year, month)[1]))))
     return found[0] if len(found) == 1 else None

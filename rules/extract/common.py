@@ -34,6 +34,7 @@ class Scan:
     vocab: Vocabulary
     facts: dict[str, object] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    written: dict[str, str] = field(default_factory=dict)  # date fact -> the date as written (2025年12月)
 
     def mask(self, start: int, end: int) -> None:
         """Blank out a consumed span (same length, so other positions stay valid)."""
@@ -80,9 +81,6 @@ _ABOUT_FIGURE = re.compile(
 )
 
 
-_FEAST = {"七一": "7月1日", "国庆": "10月1日", "元旦": "1月1日"}
-
-
 def _near(m: re.Match[str]) -> str:
     if m[2] == "年":  # 快一年: 11 months
         return f"{int(m[1]) * 12 - 1}个月"
@@ -94,6 +92,15 @@ def _near(m: re.Match[str]) -> str:
 _SHORT_OF = re.compile(r"(?:还)?差\s*(\d+)\s*个月\s*(?:就)?\s*(?:满|到)\s*(\d+)\s*个月")
 _NOT_BUT = re.compile(r"不是([^,;。；]*?),\s*(?:而)?是")
 _FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:个多月|个月|年|名|个|位|人|元|块)?")
+# 3、4月份, 11-12月: one span of months, not two clauses or a dotted date
+_MONTH_SPAN = re.compile(r"(?<![\d.])(\d{1,2})[、~-](\d{1,2})\s*月")
+# 去年七一, 2024年国庆, 今年元旦: the day is named
+_FEAST = {"七一": "7月1日", "国庆": "10月1日", "元旦": "1月1日"}
+_FEAST_DAY = re.compile(r"((?:大前年|前年|去年|今年|\d{4}年)的?)(七一|国庆节?|元旦)")
+# 7名党员其中2名是预备党员: the part is a count of that kind (not 介绍人其中1个是预备党员: who the sponsor is)
+_PART_OF_MEMBERS = re.compile(
+    r"(\d+\s*(?:名|个|位)?党员\s*,?\s*其中)\s*(\d+)\s*(?:名|个|位|人)?\s*(?:是|为)\s*(预备党员|正式党员)"
+)
 # N年(零)M个月 is one span: 一年零三个月 = 15个月.
 _YEARS_MONTHS = re.compile(r"(?<![\d.])(\d+)\s*年\s*零?\s*(\d+)\s*个月")
 # A yearly income (年收入12万, 一年工资10万) is not the monthly figure dues are computed from.
@@ -119,25 +126,24 @@ def _mixed(m: re.Match[str]) -> str:
     return str(int(value)) if value.is_integer() else str(value)
 
 
-def normalize(text: str) -> str:
-    """NFKC (full-width digits), lower-case, quantity numerals as digits, 8千/8k as 8000, 1万2 as 12000, 3,500 as
-    3500, N年M个月 as months, approximate markers dropped (5000多 -> 5000); near figures (快半年, 近五十名), yearly
-    incomes and a before-tax figure beside an after-tax one become 若干 (no figure: the check asks); idempotent."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = numerals_to_digits(text)
+def _with_digits(text: str) -> str:
+    """NFKC (full-width digits), lower-case, quantity numerals as digits, 3,500 as 3500, 1万2 as 12000, 8千/8k as
+    8000: the figures of a message as normalize() and the approximation readers below see them."""
+    text = numerals_to_digits(unicodedata.normalize("NFKC", text).lower())
     text = _GROUPED.sub(lambda m: re.sub("[,，]", "", m[0]), text)
     text = _WAN_DIGIT.sub(lambda m: str(int(m[1]) * 10_000 + int(m[2]) * 1000), text)
-    text = _MIXED.sub(_mixed, text)
+    return _MIXED.sub(_mixed, text)
+
+
+def normalize(text: str) -> str:
+    """_with_digits(), then N年M个月 as months, approximate markers dropped (5000多 -> 5000); near figures (快半年,
+    近五十名), yearly incomes and a before-tax figure beside an after-tax one become 若干 (no figure: the check
+    asks); idempotent."""
+    text = _with_digits(text)
     text = _YEARS_MONTHS.sub(lambda m: f"{int(m[1]) * 12 + int(m[2])}个月", text)
-    text = re.sub(r"(?<![\d.])(\d{1,2})[、~-](\d{1,2})\s*月", r"\1至\2月", text)  # 3、4月份, 11-12月: one span
-    # 去年七一, 2024年国庆, 今年元旦: the day is named
-    text = re.sub(r"((?:大前年|前年|去年|今年|\d{4}年)的?)(七一|国庆节?|元旦)", lambda m: m[1] + _FEAST[m[2][:2]], text)
-    # 7名党员其中2名是预备党员: the part is a count of that kind (not 介绍人其中1个是预备党员: who the sponsor is)
-    text = re.sub(
-        r"(\d+\s*(?:名|个|位)?党员\s*,?\s*其中)\s*(\d+)\s*(?:名|个|位|人)?\s*(?:是|为)\s*(预备党员|正式党员)",
-        r"\1\2名\3",
-        text,
-    )
+    text = _MONTH_SPAN.sub(r"\1至\2月", text)
+    text = _FEAST_DAY.sub(lambda m: m[1] + _FEAST[m[2][:2]], text)
+    text = _PART_OF_MEMBERS.sub(r"\1\2名\3", text)
     text = _SHORT_OF.sub(lambda m: f"{max(int(m[2]) - int(m[1]), 0)}个月", text)
     text = _NOT_BUT.sub(lambda m: "不是" + _FIGURE.sub("若干", m[1]) + ",是", text)
     text = _EXACT.sub("", text)
@@ -156,8 +162,7 @@ def normalize(text: str) -> str:
 def approximate_money(text: str) -> str | None:
     """How an amount in the message is approximate: "above" (5000多, 三千出头: a little more), "about" (8000左右,
     约5000元: either side), or None (exact, or no amount)."""
-    text = numerals_to_digits(unicodedata.normalize("NFKC", text).lower())
-    text = _MIXED.sub(_mixed, _WAN_DIGIT.sub(lambda m: str(int(m[1]) * 10_000 + int(m[2]) * 1000), text))
+    text = _with_digits(text)
     return "above" if _ABOVE.search(text) else "about" if _ABOUT.search(text) else None
 
 
@@ -170,8 +175,7 @@ _RANGE = re.compile(
 
 def range_figures(text: str) -> tuple[float, float] | None:
     """The two ends of a range a message gives for one figure (2-3名, 5到7个月, 两千五到三千五, 3个月到半年), or None."""
-    text = numerals_to_digits(unicodedata.normalize("NFKC", text).lower())
-    m = _RANGE.search(_MIXED.sub(_mixed, text))
+    m = _RANGE.search(_with_digits(text))
     if m is None:
         return None
     low, high = to_number(m[1]), 6 if m[2] == "半年" else to_number(m[2])
@@ -180,7 +184,7 @@ def range_figures(text: str) -> tuple[float, float] | None:
 
 def approximate_count(text: str) -> int | None:
     """The count or number of months a message gives only as about (约50人, 50人上下, 差不多半年), or None."""
-    m = _ABOUT_FIGURE.search(numerals_to_digits(unicodedata.normalize("NFKC", text).lower()))
+    m = _ABOUT_FIGURE.search(_with_digits(text))
     if m is None:
         return None
     figure = next(g for g in m.groups() if g)

@@ -198,7 +198,8 @@ def assign_dates(scan: Scan, original: str, mentions: list[DateMention]) -> None
             continue
         if mention.value > scan.today and _FUTURE_MARK.match(original[mention.end : window[1]]):
             continue  # a plan (明年3月要换届), not a past event
-        _put_checked(scan, name, mention.value)
+        if _put_checked(scan, name, mention.value):
+            scan.written.setdefault(name, mention.written)
 
 
 def date_keywords(scan: Scan) -> list[tuple[str, re.Pattern[str]]]:
@@ -213,12 +214,14 @@ def date_keywords(scan: Scan) -> list[tuple[str, re.Pattern[str]]]:
     )
 
 
-def _put_checked(scan: Scan, name: str, value: date) -> None:
+def _put_checked(scan: Scan, name: str, value: date) -> bool:
+    """Record the date unless it is impossible (reported instead); whether it is now the fact's value."""
     problem = date_problem(scan.vocab.facts[name], value, scan.today)
     if problem:
         scan.problem(problem)
-    else:
-        scan.put(name, value)
+        return False
+    scan.put(name, value)
+    return scan.facts[name] == value
 
 
 def extract_dates(scan: Scan, original: str) -> None:
